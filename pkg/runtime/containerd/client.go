@@ -1,0 +1,107 @@
+// Package containerd implements runtime.Runtime on containerd through its Go
+// client. It is the only package of minilet that imports containerd.
+//
+// Every container lives in one containerd namespace (--containerd-namespace),
+// so two daemons with different namespaces never see each other's pods. Task
+// exits come from containerd's event stream, not from polling.
+package containerd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/namespaces"
+	"go.uber.org/zap"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	Address     string // containerd socket
+	Namespace   string // containerd namespace holding minilet's containers
+	Snapshotter string // "" → overlayfs
+	RuntimeName string // "" → io.containerd.runc.v2
+	// CredentialsFile is a docker-style config.json with registry
+	// credentials ("" → none).
+	CredentialsFile string
+}
+
+// Runtime is a runtime.Runtime backed by containerd.
+type Runtime struct {
+	client *containerd.Client
+	opts   Options
+	log    *zap.Logger
+
+	mu          sync.Mutex
+	imageConfig map[string]runtime.ImageConfig // by config digest
+}
+
+var _ runtime.Runtime = (*Runtime)(nil)
+
+// New connects to containerd. It does not wait for containerd to answer:
+// the gRPC connection is made lazily and re-established after containerd
+// restarts.
+func New(opts Options, log *zap.Logger) (*Runtime, error) {
+	if opts.Snapshotter == "" {
+		opts.Snapshotter = "overlayfs"
+	}
+	if opts.RuntimeName == "" {
+		opts.RuntimeName = "io.containerd.runc.v2"
+	}
+	c, err := containerd.New(opts.Address,
+		containerd.WithDefaultNamespace(opts.Namespace),
+		containerd.WithTimeout(0))
+	if err != nil {
+		return nil, fmt.Errorf("connect to containerd at %s: %w", opts.Address, err)
+	}
+	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{}}, nil
+}
+
+// Close closes the connection to containerd.
+func (r *Runtime) Close() error { return r.client.Close() }
+
+// ctx scopes a context to minilet's containerd namespace.
+func (r *Runtime) ctx(ctx context.Context) context.Context {
+	return namespaces.WithNamespace(ctx, r.opts.Namespace)
+}
+
+// Ping reports whether containerd answers.
+func (r *Runtime) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(r.ctx(ctx), 2*time.Second)
+	defer cancel()
+	ok, err := r.client.IsServing(ctx)
+	if err != nil || !ok {
+		return fmt.Errorf("containerd at %s: %w", r.opts.Address, errors.Join(runtime.ErrUnavailable, err))
+	}
+	return nil
+}
+
+// Version reports containerd's version.
+func (r *Runtime) Version(ctx context.Context) (string, error) {
+	v, err := r.client.Version(r.ctx(ctx))
+	if err != nil {
+		return "", wrap(err)
+	}
+	return "containerd " + v.Version, nil
+}
+
+// wrap maps containerd's errors onto the runtime package's sentinels.
+func wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errdefs.IsNotFound(err):
+		return fmt.Errorf("%w: %v", runtime.ErrNotFound, err)
+	case errdefs.IsAlreadyExists(err):
+		return fmt.Errorf("%w: %v", runtime.ErrAlreadyExists, err)
+	case errdefs.IsUnavailable(err):
+		return fmt.Errorf("%w: %v", runtime.ErrUnavailable, err)
+	}
+	return err
+}

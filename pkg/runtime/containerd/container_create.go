@@ -1,0 +1,215 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/containers"
+	"github.com/containerd/containerd/contrib/seccomp"
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/oci"
+	"github.com/containerd/containerd/pkg/cap"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// CreateContainer creates a container and its snapshot, not its task.
+func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpec) error {
+	ctx = r.ctx(ctx)
+	named, err := normalizeRef(spec.Image)
+	if err != nil {
+		return fmt.Errorf("container %s: image %q: %w", spec.ID, spec.Image, err)
+	}
+	img, err := r.client.GetImage(ctx, named)
+	if err != nil {
+		return fmt.Errorf("container %s: image %q: %w", spec.ID, spec.Image, wrap(err))
+	}
+	labels := map[string]string{}
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	if spec.LogPath != "" {
+		labels[labelLogPath] = spec.LogPath
+	}
+	_, err = r.client.NewContainer(ctx, spec.ID,
+		containerd.WithImage(img),
+		containerd.WithSnapshotter(r.opts.Snapshotter),
+		containerd.WithNewSnapshot(spec.ID, img),
+		containerd.WithRuntime(r.opts.RuntimeName, nil),
+		containerd.WithContainerLabels(labels),
+		containerd.WithNewSpec(specOpts(spec)...),
+	)
+	if err != nil {
+		// A failed create may leave the snapshot behind.
+		if !errdefs.IsAlreadyExists(err) {
+			_ = r.client.SnapshotService(r.opts.Snapshotter).Remove(ctx, spec.ID)
+		}
+		return fmt.Errorf("create container %s: %w", spec.ID, wrap(err))
+	}
+	return nil
+}
+
+// specOpts translates a ContainerSpec into OCI spec options, applied on top
+// of containerd's default Linux spec.
+func specOpts(s runtime.ContainerSpec) []oci.SpecOpts {
+	opts := []oci.SpecOpts{
+		oci.WithProcessArgs(s.Args...),
+		oci.WithEnv(s.Env),
+	}
+	if s.WorkingDir != "" {
+		opts = append(opts, oci.WithProcessCwd(s.WorkingDir))
+	}
+	if s.Hostname != "" {
+		opts = append(opts, oci.WithHostname(s.Hostname))
+	}
+	if s.TTY {
+		opts = append(opts, oci.WithTTY)
+	}
+	opts = append(opts, withNamespace(specs.NetworkNamespace, s.Namespaces.Network),
+		withNamespace(specs.IPCNamespace, s.Namespaces.IPC),
+		withNamespace(specs.UTSNamespace, s.Namespaces.UTS),
+		withNamespace(specs.PIDNamespace, s.Namespaces.PID))
+	opts = append(opts, withMounts(s.Mounts))
+
+	if s.CgroupParent != "" {
+		opts = append(opts, oci.WithCgroup(strings.TrimSuffix(s.CgroupParent, "/")+"/"+s.ID))
+	}
+	res := s.Resources
+	if res.MemoryLimitBytes > 0 {
+		opts = append(opts, oci.WithMemoryLimit(uint64(res.MemoryLimitBytes)))
+	}
+	if res.CPUShares > 0 {
+		opts = append(opts, oci.WithCPUShares(res.CPUShares))
+	}
+	if res.CPUQuota > 0 {
+		opts = append(opts, oci.WithCPUCFS(res.CPUQuota, res.CPUPeriod))
+	}
+	if res.OOMScoreAdj != nil && *res.OOMScoreAdj >= 0 {
+		// A negative value needs CAP_SYS_RESOURCE, which a root in a
+		// container may lack; runc would then fail the start.
+		adj := *res.OOMScoreAdj
+		opts = append(opts, func(_ context.Context, _ oci.Client, _ *containers.Container, sp *oci.Spec) error {
+			sp.Process.OOMScoreAdj = &adj
+			return nil
+		})
+	}
+	opts = append(opts, securityOpts(s.Security)...)
+	if len(s.Annotations) > 0 {
+		opts = append(opts, oci.WithAnnotations(s.Annotations))
+	}
+	return opts
+}
+
+func withNamespace(t specs.LinuxNamespaceType, m runtime.NamespaceMode) oci.SpecOpts {
+	switch {
+	case m.Host:
+		return oci.WithHostNamespace(t)
+	case m.Path != "":
+		return oci.WithLinuxNamespace(specs.LinuxNamespace{Type: t, Path: m.Path})
+	}
+	return func(context.Context, oci.Client, *containers.Container, *oci.Spec) error { return nil }
+}
+
+// withMounts adds mounts, replacing default mounts at the same destination
+// (a pod's /dev/shm replaces the container's own).
+func withMounts(ms []runtime.Mount) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, sp *oci.Spec) error {
+		dest := map[string]bool{}
+		for _, m := range ms {
+			dest[m.Destination] = true
+		}
+		kept := sp.Mounts[:0]
+		for _, m := range sp.Mounts {
+			if !dest[m.Destination] {
+				kept = append(kept, m)
+			}
+		}
+		sp.Mounts = kept
+		for _, m := range ms {
+			typ := m.Type
+			if typ == "" {
+				typ = "bind"
+			}
+			o := m.Options
+			if typ == "bind" && len(o) == 0 {
+				o = []string{"rbind", "rprivate", "rw"}
+			}
+			sp.Mounts = append(sp.Mounts, specs.Mount{Destination: m.Destination, Type: typ, Source: m.Source, Options: o})
+		}
+		return nil
+	}
+}
+
+func securityOpts(sec runtime.Security) []oci.SpecOpts {
+	var opts []oci.SpecOpts
+	switch {
+	case sec.RunAsUser != nil && sec.RunAsGroup != nil:
+		opts = append(opts, oci.WithUIDGID(uint32(*sec.RunAsUser), uint32(*sec.RunAsGroup)))
+	case sec.RunAsUser != nil:
+		opts = append(opts, oci.WithUserID(uint32(*sec.RunAsUser)))
+	}
+	if len(sec.SupplementalGIDs) > 0 {
+		gids := sec.SupplementalGIDs
+		opts = append(opts, func(_ context.Context, _ oci.Client, _ *containers.Container, sp *oci.Spec) error {
+			for _, g := range gids {
+				sp.Process.User.AdditionalGids = append(sp.Process.User.AdditionalGids, uint32(g))
+			}
+			return nil
+		})
+	}
+	if sec.Privileged {
+		opts = append(opts,
+			oci.WithCapabilities(cap.Known()),
+			oci.WithHostDevices,
+			oci.WithAllDevicesAllowed,
+			oci.WithMaskedPaths(nil),
+			oci.WithReadonlyPaths(nil),
+			oci.WithWriteableSysfs,
+			oci.WithWriteableCgroupfs)
+	} else {
+		opts = append(opts, capabilityOpts(sec.CapAdd, sec.CapDrop)...)
+		if sec.MaskedPathsOff {
+			opts = append(opts, oci.WithMaskedPaths(nil), oci.WithReadonlyPaths(nil))
+		}
+		if sec.SeccompProfile != "Unconfined" {
+			opts = append(opts, seccomp.WithDefaultProfile())
+		}
+	}
+	if sec.ReadOnlyRootfs {
+		opts = append(opts, oci.WithRootFSReadonly())
+	}
+	if sec.NoNewPrivileges && !sec.Privileged {
+		opts = append(opts, oci.WithNoNewPrivileges)
+	}
+	return opts
+}
+
+// capabilityOpts applies a pod's capabilities.add/drop to containerd's
+// default set. "ALL" in drop clears the set before adding; "ALL" in add
+// grants every known capability.
+func capabilityOpts(add, drop []string) []oci.SpecOpts {
+	var opts []oci.SpecOpts
+	if contains(drop, "ALL") {
+		opts = append(opts, oci.WithCapabilities(nil))
+	} else if len(drop) > 0 {
+		opts = append(opts, oci.WithDroppedCapabilities(drop))
+	}
+	if contains(add, "ALL") {
+		opts = append(opts, oci.WithCapabilities(cap.Known()))
+	} else if len(add) > 0 {
+		opts = append(opts, oci.WithAddedCapabilities(add))
+	}
+	return opts
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) || strings.EqualFold(x, "CAP_"+s) {
+			return true
+		}
+	}
+	return false
+}

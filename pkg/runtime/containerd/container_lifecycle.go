@@ -1,0 +1,244 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/errdefs"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// StartContainer creates and starts the container's task. A task that is
+// already running is kept and its PID returned; an exited one is replaced.
+func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error) {
+	ctx = r.ctx(ctx)
+	c, err := r.client.LoadContainer(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+	}
+	if t, err := c.Task(ctx, nil); err == nil {
+		st, err := t.Status(ctx)
+		if err == nil && st.Status == containerd.Running {
+			return t.Pid(), nil
+		}
+		if err == nil && st.Status == containerd.Created {
+			if err := t.Start(ctx); err != nil {
+				return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+			}
+			return t.Pid(), r.markStarted(ctx, c)
+		}
+		if _, err := t.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			return 0, fmt.Errorf("start container %s: remove old task: %w", id, wrap(err))
+		}
+	}
+	labels, err := c.Labels(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+	}
+	creator := cio.NullIO
+	if p := labels[labelLogPath]; p != "" {
+		creator = cio.LogFile(p)
+	}
+	t, err := c.NewTask(ctx, creator)
+	if err != nil {
+		return 0, fmt.Errorf("start container %s: create task: %w", id, wrap(err))
+	}
+	if err := t.Start(ctx); err != nil {
+		_, _ = t.Delete(ctx, containerd.WithProcessKill)
+		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+	}
+	return t.Pid(), r.markStarted(ctx, c)
+}
+
+func (r *Runtime) markStarted(ctx context.Context, c containerd.Container) error {
+	_, err := c.SetLabels(ctx, map[string]string{labelStartedAt: time.Now().UTC().Format(time.RFC3339Nano)})
+	if err != nil {
+		return fmt.Errorf("container %s: record start time: %w", c.ID(), wrap(err))
+	}
+	return nil
+}
+
+// StopContainer signals the task, waits up to grace, then kills it. The wait
+// is subscribed before the first signal, so a fast exit is never missed.
+func (r *Runtime) StopContainer(ctx context.Context, id string, signal string, grace time.Duration) error {
+	ctx = r.ctx(ctx)
+	c, err := r.client.LoadContainer(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stop container %s: %w", id, wrap(err))
+	}
+	t, err := c.Task(ctx, nil)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stop container %s: %w", id, wrap(err))
+	}
+	st, err := t.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("stop container %s: %w", id, wrap(err))
+	}
+	if st.Status == containerd.Stopped {
+		return nil
+	}
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	exited, err := t.Wait(waitCtx)
+	if err != nil {
+		return fmt.Errorf("stop container %s: %w", id, wrap(err))
+	}
+	sig := syscall.SIGTERM
+	if signal != "" {
+		if sig, err = containerd.ParseSignal(signal); err != nil {
+			return fmt.Errorf("stop container %s: stop signal %q: %w", id, signal, err)
+		}
+	}
+	if grace > 0 {
+		if err := t.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("stop container %s: send %v: %w", id, sig, wrap(err))
+		}
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		select {
+		case <-exited:
+			return nil
+		case <-timer.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := t.Kill(ctx, syscall.SIGKILL, containerd.WithKillAll); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("stop container %s: kill: %w", id, wrap(err))
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// RemoveContainer deletes the task (killing it if still running), the
+// container and its snapshot. A container already gone is not an error.
+func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
+	ctx = r.ctx(ctx)
+	c, err := r.client.LoadContainer(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return r.removeSnapshot(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("remove container %s: %w", id, wrap(err))
+	}
+	if t, err := c.Task(ctx, nil); err == nil {
+		if _, err := t.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("remove container %s: delete task: %w", id, wrap(err))
+		}
+	} else if !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id, wrap(err))
+	}
+	if err := c.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id, wrap(err))
+	}
+	return nil
+}
+
+func (r *Runtime) removeSnapshot(ctx context.Context, key string) error {
+	err := r.client.SnapshotService(r.opts.Snapshotter).Remove(ctx, key)
+	if err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove snapshot %s: %w", key, wrap(err))
+	}
+	return nil
+}
+
+// ContainerStatus reports one container and its task.
+func (r *Runtime) ContainerStatus(ctx context.Context, id string) (runtime.Container, error) {
+	ctx = r.ctx(ctx)
+	c, err := r.client.LoadContainer(ctx, id)
+	if err != nil {
+		return runtime.Container{}, fmt.Errorf("container %s: %w", id, wrap(err))
+	}
+	info, err := c.Info(ctx, containerd.WithoutRefreshedMetadata)
+	if err != nil {
+		return runtime.Container{}, fmt.Errorf("container %s: %w", id, wrap(err))
+	}
+	return r.status(ctx, c, info.Labels, info.Image, info.CreatedAt)
+}
+
+// ListContainers lists containers whose labels include all of selector.
+func (r *Runtime) ListContainers(ctx context.Context, selector map[string]string) ([]runtime.Container, error) {
+	ctx = r.ctx(ctx)
+	var filters []string
+	for k, v := range selector {
+		filters = append(filters, fmt.Sprintf("labels.%q==%q", k, v))
+	}
+	var filter []string
+	if len(filters) > 0 {
+		filter = []string{strings.Join(filters, ",")}
+	}
+	cs, err := r.client.Containers(ctx, filter...)
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", wrap(err))
+	}
+	out := make([]runtime.Container, 0, len(cs))
+	for _, c := range cs {
+		info, err := c.Info(ctx, containerd.WithoutRefreshedMetadata)
+		if err != nil {
+			if errdefs.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("list containers: %w", wrap(err))
+		}
+		st, err := r.status(ctx, c, info.Labels, info.Image, info.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (r *Runtime) status(ctx context.Context, c containerd.Container, labels map[string]string, image string, created time.Time) (runtime.Container, error) {
+	out := runtime.Container{ID: c.ID(), Image: image, Labels: labels, CreatedAt: created, State: runtime.StateCreated}
+	if img, err := r.client.ImageService().Get(ctx, image); err == nil {
+		out.ImageID = img.Target.Digest.String()
+	}
+	if s := labels[labelStartedAt]; s != "" {
+		out.StartedAt, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	t, err := c.Task(ctx, nil)
+	if errdefs.IsNotFound(err) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("container %s: %w", c.ID(), wrap(err))
+	}
+	st, err := t.Status(ctx)
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return out, nil
+		}
+		return out, fmt.Errorf("container %s: %w", c.ID(), wrap(err))
+	}
+	out.PID = t.Pid()
+	switch st.Status {
+	case containerd.Running, containerd.Paused, containerd.Pausing:
+		out.State = runtime.StateRunning
+	case containerd.Created:
+		out.State = runtime.StateCreated
+	case containerd.Stopped:
+		out.State = runtime.StateExited
+		out.ExitCode = int32(st.ExitStatus)
+		out.FinishedAt = st.ExitTime
+	default:
+		out.State = runtime.StateUnknown
+	}
+	return out, nil
+}

@@ -1,0 +1,115 @@
+package containerd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/errdefs"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// maxExecOutput caps what Exec keeps of a command's output, as the kubelet
+// does for probes.
+const maxExecOutput = 10 << 10
+
+// Exec runs cmd in the running container id. On timeout the process is
+// killed and Exec returns at once with TimedOut set, without waiting for
+// children that may hold its output open.
+func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {
+	ctx = r.ctx(ctx)
+	c, err := r.client.LoadContainer(ctx, id)
+	if err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	t, err := c.Task(ctx, nil)
+	if err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	spec, err := c.Spec(ctx)
+	if err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	pspec := *spec.Process
+	pspec.Args = cmd
+	pspec.Terminal = false
+
+	out := &cappedBuffer{max: maxExecOutput}
+	execID := fmt.Sprintf("exec-%d", time.Now().UnixNano())
+	p, err := t.Exec(ctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, out, out)))
+	if err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = p.Delete(dctx, containerd.WithProcessKill)
+	}()
+	waitCtx, cancelWait := context.WithCancel(ctx)
+	defer cancelWait()
+	exited, err := p.Wait(waitCtx)
+	if err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	if err := p.Start(ctx); err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case st := <-exited:
+		code, _, err := st.Result()
+		if err != nil {
+			return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+		}
+		// Give the output a moment to drain, bounded: a child that keeps
+		// stdout open must not hold the caller.
+		drained := make(chan struct{})
+		go func() { p.IO().Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(100 * time.Millisecond):
+		}
+		return runtime.ExecResult{ExitCode: int32(code), Output: out.Bytes()}, nil
+	case <-timer.C:
+		if err := p.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
+			r.log.Sugar().Warnf("exec in %s: kill timed-out process: %v", id, err)
+		}
+		return runtime.ExecResult{TimedOut: true, ExitCode: -1, Output: out.Bytes()}, nil
+	case <-ctx.Done():
+		_ = p.Kill(context.WithoutCancel(ctx), syscall.SIGKILL)
+		return runtime.ExecResult{}, ctx.Err()
+	}
+}
+
+// cappedBuffer keeps the first max bytes written to it.
+type cappedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room > 0 {
+		if len(p) > room {
+			b.buf.Write(p[:room])
+		} else {
+			b.buf.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+func (b *cappedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
+}

@@ -1,0 +1,144 @@
+package containerd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/platforms"
+	"go.uber.org/zap"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// EnsureImage makes ref present and unpacked according to policy.
+func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error) {
+	ctx = r.ctx(ctx)
+	named, err := normalizeRef(ref)
+	if err != nil {
+		return runtime.Image{}, fmt.Errorf("image %q: %w", ref, err)
+	}
+	if policy != runtime.PullAlways {
+		img, err := r.client.GetImage(ctx, named)
+		if err == nil {
+			return r.prepare(ctx, img)
+		}
+		if !errdefs.IsNotFound(err) {
+			return runtime.Image{}, wrap(err)
+		}
+		if policy == runtime.PullNever {
+			return runtime.Image{}, fmt.Errorf("image %q is not present and imagePullPolicy is Never: %w", ref, runtime.ErrNotFound)
+		}
+	}
+	start := time.Now()
+	img, err := r.client.Pull(ctx, named,
+		containerd.WithPullUnpack,
+		containerd.WithPullSnapshotter(r.opts.Snapshotter),
+		containerd.WithResolver(r.resolver()))
+	if err != nil {
+		return runtime.Image{}, fmt.Errorf("pull image %q: %w", ref, wrap(err))
+	}
+	r.log.Info("pulled image", zap.String("image", named), zap.Duration("took", time.Since(start)))
+	return r.prepare(ctx, img)
+}
+
+// prepare unpacks img if needed and reads its config (cached by digest).
+func (r *Runtime) prepare(ctx context.Context, img containerd.Image) (runtime.Image, error) {
+	unpacked, err := img.IsUnpacked(ctx, r.opts.Snapshotter)
+	if err != nil {
+		return runtime.Image{}, fmt.Errorf("image %q: %w", img.Name(), wrap(err))
+	}
+	if !unpacked {
+		if err := img.Unpack(ctx, r.opts.Snapshotter); err != nil {
+			return runtime.Image{}, fmt.Errorf("unpack image %q: %w", img.Name(), wrap(err))
+		}
+	}
+	return r.describe(ctx, img)
+}
+
+func (r *Runtime) describe(ctx context.Context, img containerd.Image) (runtime.Image, error) {
+	cfgDesc, err := img.Config(ctx)
+	if err != nil {
+		return runtime.Image{}, fmt.Errorf("image %q config: %w", img.Name(), wrap(err))
+	}
+	out := runtime.Image{Ref: img.Name(), ID: cfgDesc.Digest.String(), Digest: img.Target().Digest.String()}
+	r.mu.Lock()
+	cfg, ok := r.imageConfig[out.ID]
+	r.mu.Unlock()
+	if !ok {
+		spec, err := img.Spec(ctx)
+		if err != nil {
+			return runtime.Image{}, fmt.Errorf("image %q config: %w", img.Name(), wrap(err))
+		}
+		c := spec.Config
+		cfg = runtime.ImageConfig{Entrypoint: c.Entrypoint, Cmd: c.Cmd, Env: c.Env,
+			WorkingDir: c.WorkingDir, User: c.User, StopSignal: c.StopSignal}
+		r.mu.Lock()
+		r.imageConfig[out.ID] = cfg
+		r.mu.Unlock()
+	}
+	out.Config = cfg
+	if size, err := img.Size(ctx); err == nil {
+		out.Size = size
+	}
+	return out, nil
+}
+
+// ListImages lists the images in minilet's namespace.
+func (r *Runtime) ListImages(ctx context.Context) ([]runtime.Image, error) {
+	ctx = r.ctx(ctx)
+	imgs, err := r.client.ListImages(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]runtime.Image, 0, len(imgs))
+	for _, img := range imgs {
+		d, err := r.describe(ctx, img)
+		if err != nil {
+			// An image whose content is gone still gets listed by name.
+			d = runtime.Image{Ref: img.Name(), Digest: img.Target().Digest.String()}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// ImportImages imports an OCI or docker archive and unpacks what it holds.
+// containerd checks every blob's digest while reading.
+func (r *Runtime) ImportImages(ctx context.Context, archive io.Reader) ([]runtime.Image, error) {
+	ctx = r.ctx(ctx)
+	imported, err := r.client.Import(ctx, archive,
+		containerd.WithImportPlatform(platforms.Default()))
+	if err != nil {
+		return nil, fmt.Errorf("import image archive: %w", wrap(err))
+	}
+	var out []runtime.Image
+	var errs []error
+	for _, im := range imported {
+		img := containerd.NewImageWithPlatform(r.client, im, platforms.Default())
+		d, err := r.prepare(ctx, img)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, errors.Join(errs...)
+}
+
+// HasImage reports whether ref is present.
+func (r *Runtime) HasImage(ctx context.Context, ref string) (bool, error) {
+	named, err := normalizeRef(ref)
+	if err != nil {
+		return false, err
+	}
+	_, err = r.client.ImageService().Get(r.ctx(ctx), named)
+	if errdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, wrap(err)
+}
