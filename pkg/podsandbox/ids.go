@@ -1,0 +1,67 @@
+package podsandbox
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Labels on every container minilet creates. The io.kubernetes.* ones are
+// the kubelet's, so tools that know them (crictl, nerdctl) read ours too.
+const (
+	LabelPodName       = "io.kubernetes.pod.name"
+	LabelPodNamespace  = "io.kubernetes.pod.namespace"
+	LabelPodUID        = "io.kubernetes.pod.uid"
+	LabelContainerName = "io.kubernetes.container.name"
+	LabelRestartCount  = "io.kubernetes.container.restartCount"
+	LabelManaged       = "minilet.io/managed"        // "true" on everything minilet owns
+	LabelPodID         = "minilet.io/pod-id"         // short pod ID, prefix of every container ID
+	LabelPodHash       = "minilet.io/pod-hash"       // manifest hash of the pod version that made it
+	LabelManifest      = "minilet.io/manifest"       // manifest file the pod came from
+	LabelContainerType = "minilet.io/container-type" // sandbox, init or app
+
+	// AnnotationShimGroup makes the runc v2 shim run all of a pod's
+	// containers in one shim process.
+	AnnotationShimGroup = "io.containerd.runc.v2.group"
+
+	// SandboxName is the container name of the pause sandbox, as the kubelet
+	// labels it.
+	SandboxName = "POD"
+)
+
+// Container types, the value of LabelContainerType.
+const (
+	TypeSandbox = "sandbox"
+	TypeInit    = "init"
+	TypeApp     = "app"
+)
+
+// PodID is the short ID that prefixes all of a pod's container IDs: 12 hex
+// characters of the SHA-256 of its UID (a pinned metadata.uid may be any
+// string, so it cannot be used as is).
+func PodID(uid types.UID) string {
+	sum := sha256.Sum256([]byte(uid))
+	return hex.EncodeToString(sum[:6])
+}
+
+// SandboxID is the containerd ID of a pod's pause container.
+func SandboxID(podID string) string { return podID + "-pod" }
+
+// maxNameInID bounds the part of a container ID taken from its name, so the
+// ID stays within containerd's 76 characters.
+const maxNameInID = 48
+
+// ContainerID is the containerd ID of one attempt of a container. IDs are
+// deterministic, so a daemon killed between create and start finds its
+// container again instead of making a second one.
+func ContainerID(podID, name string, attempt int) string {
+	n := name
+	if len(n) > maxNameInID {
+		sum := sha256.Sum256([]byte(name))
+		n = n[:maxNameInID-9] + "-" + hex.EncodeToString(sum[:4])
+	}
+	return fmt.Sprintf("%s-%s-%s", podID, n, strconv.Itoa(attempt))
+}

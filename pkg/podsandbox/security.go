@@ -1,0 +1,104 @@
+package podsandbox
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// Security resolves a container's effective security context (container
+// fields over pod fields) into runtime settings. Seccomp is RuntimeDefault
+// unless Unconfined is asked for: safer than the kubelet, whose default is
+// Unconfined unless seccompDefault is on.
+func Security(pod *v1.Pod, c *v1.Container, imageUser string) (runtime.Security, error) {
+	var s runtime.Security
+	psc := pod.Spec.SecurityContext
+	if psc == nil {
+		psc = &v1.PodSecurityContext{}
+	}
+	csc := c.SecurityContext
+	if csc == nil {
+		csc = &v1.SecurityContext{}
+	}
+	s.RunAsUser = firstInt64(csc.RunAsUser, psc.RunAsUser)
+	s.RunAsGroup = firstInt64(csc.RunAsGroup, psc.RunAsGroup)
+	s.SupplementalGIDs = append(s.SupplementalGIDs, psc.SupplementalGroups...)
+	if psc.FSGroup != nil {
+		s.SupplementalGIDs = append(s.SupplementalGIDs, *psc.FSGroup)
+	}
+	s.Privileged = csc.Privileged != nil && *csc.Privileged
+	if caps := csc.Capabilities; caps != nil {
+		for _, c := range caps.Add {
+			s.CapAdd = append(s.CapAdd, capName(string(c)))
+		}
+		for _, c := range caps.Drop {
+			s.CapDrop = append(s.CapDrop, capName(string(c)))
+		}
+	}
+	s.ReadOnlyRootfs = csc.ReadOnlyRootFilesystem != nil && *csc.ReadOnlyRootFilesystem
+	s.NoNewPrivileges = !s.Privileged && csc.AllowPrivilegeEscalation != nil && !*csc.AllowPrivilegeEscalation
+	s.SeccompProfile = "RuntimeDefault"
+	if sp := firstSeccomp(csc.SeccompProfile, psc.SeccompProfile); sp != nil && sp.Type == v1.SeccompProfileTypeUnconfined {
+		s.SeccompProfile = "Unconfined"
+	}
+	s.MaskedPathsOff = csc.ProcMount != nil && *csc.ProcMount == v1.UnmaskedProcMount
+
+	nonRoot := csc.RunAsNonRoot
+	if nonRoot == nil {
+		nonRoot = psc.RunAsNonRoot
+	}
+	if nonRoot != nil && *nonRoot {
+		if err := verifyNonRoot(s.RunAsUser, imageUser); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// verifyNonRoot applies the kubelet's runAsNonRoot check.
+func verifyNonRoot(uid *int64, imageUser string) error {
+	if uid != nil {
+		if *uid == 0 {
+			return fmt.Errorf("%w: container's runAsUser is 0 (root) but runAsNonRoot is true", ErrRunAsNonRoot)
+		}
+		return nil
+	}
+	user := strings.SplitN(imageUser, ":", 2)[0]
+	if user == "" || user == "root" {
+		return fmt.Errorf("%w: the image runs as root and runAsNonRoot is true; set runAsUser", ErrRunAsNonRoot)
+	}
+	n, err := strconv.ParseInt(user, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: the image's user %q is not numeric, so it cannot be verified as non-root; set runAsUser", ErrRunAsNonRoot, user)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: the image runs as uid 0 and runAsNonRoot is true; set runAsUser", ErrRunAsNonRoot)
+	}
+	return nil
+}
+
+func capName(c string) string {
+	c = strings.ToUpper(c)
+	if c == "ALL" || strings.HasPrefix(c, "CAP_") {
+		return c
+	}
+	return "CAP_" + c
+}
+
+func firstInt64(a, b *int64) *int64 {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func firstSeccomp(a, b *v1.SeccompProfile) *v1.SeccompProfile {
+	if a != nil {
+		return a
+	}
+	return b
+}
