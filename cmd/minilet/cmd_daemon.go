@@ -1,7 +1,183 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/network"
+	"github.com/minilet/minilet/pkg/pod"
+	"github.com/minilet/minilet/pkg/podhost"
+	rtcontainerd "github.com/minilet/minilet/pkg/runtime/containerd"
+	"github.com/minilet/minilet/pkg/server"
+)
+
+// daemonFlags are the flags of `minilet daemon`.
+type daemonFlags struct {
+	manifestDir         string
+	containerdAddress   string
+	containerdNamespace string
+	rootDir             string
+	podLogDir           string
+	metricsAddress      string
+	cniBinDirs          []string
+	cniConfDir          string
+	podCIDR             string
+	networkName         string
+	bridgeName          string
+	nodeName            string
+	nodeLabels          map[string]string
+	pauseImage          string
+	pauseBinary         string
+	imageCredentials    string
+	resolvConf          string
+	backoffMax          time.Duration
+	rescanInterval      time.Duration
+	logLevel            string
+	logFormat           string
+	followSymlinks      bool
+}
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
-	return &cobra.Command{Use: "daemon", Short: "not yet implemented"}
+	f := &daemonFlags{}
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "run the minilet node agent",
+		Long: `Run the minilet node agent: watch --manifest-dir for Pod manifests and run
+them in containerd. Pods keep running when the daemon stops; a new daemon adopts them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDaemon(cmd.Context(), g, f) },
+	}
+	fl := cmd.Flags()
+	host, _ := os.Hostname()
+	fl.StringVar(&f.manifestDir, "manifest-dir", "/etc/minilet", "directory of Pod manifests (*.yaml, *.yml, *.json)")
+	fl.StringVar(&f.containerdAddress, "containerd-address", "/run/containerd/containerd.sock", "containerd's socket")
+	fl.StringVar(&f.containerdNamespace, "containerd-namespace", "minilet", "containerd namespace of minilet's containers and images")
+	fl.StringVar(&f.rootDir, "root-dir", "/var/lib/minilet", "directory of minilet's persistent state")
+	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
+	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of the metrics and health endpoint (loopback unless you name another)")
+	fl.StringSliceVar(&f.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
+	fl.StringVar(&f.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configs; a default bridge network is written there if it holds none")
+	fl.StringVar(&f.podCIDR, "pod-cidr", "10.85.0.0/16", "subnet of the default bridge network")
+	fl.StringVar(&f.networkName, "network-name", "minilet", "CNI network name (of the default network, or the one to pick in --cni-conf-dir)")
+	fl.StringVar(&f.bridgeName, "bridge-name", "minilet0", "bridge of the default network")
+	fl.StringVar(&f.nodeName, "node-name", strings.ToLower(host), "name of this node (spec.nodeName)")
+	fl.StringToStringVar(&f.nodeLabels, "node-labels", nil, "labels of this node, key=value,...")
+	fl.StringVar(&f.pauseImage, "pause-image", "", "pause image (default: minilet's own, imported into containerd when missing)")
+	fl.StringVar(&f.pauseBinary, "pause-binary", "", "pause program to build the default pause image from (default: 'pause' beside the minilet binary, then /usr/local/lib/minilet/pause)")
+	fl.StringVar(&f.imageCredentials, "image-credentials", "", "docker-style config.json with registry credentials")
+	fl.StringVar(&f.resolvConf, "resolv-conf", "", "resolv.conf for pods with dnsPolicy Default/ClusterFirst (default: /etc/resolv.conf, or systemd-resolved's upstream file)")
+	fl.DurationVar(&f.backoffMax, "crash-loop-backoff-max", 300*time.Second, "cap of the crash-loop back-off")
+	fl.DurationVar(&f.rescanInterval, "rescan-interval", 20*time.Second, "full rescan of --manifest-dir, beside file watching")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.logFormat, "log-format", "auto", "json, console, or auto (json under systemd, console on a terminal)")
+	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symlinks in --manifest-dir that point outside it")
+	return cmd
+}
+
+func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
+	log, err := newLogger(f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{f.rootDir, 0o700}, {g.runDir, 0o700}, {f.podLogDir, 0o755}} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return fmt.Errorf("make %s: %w", d.path, err)
+		}
+	}
+	rt, err := rtcontainerd.New(rtcontainerd.Options{
+		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
+	}, log.Named("containerd"))
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := waitForRuntime(ctx, rt, log); err != nil {
+		return err
+	}
+	pauseImage, err := ensurePauseImage(ctx, rt, f, log)
+	if err != nil {
+		return err
+	}
+	netMgr, err := network.New(network.Config{
+		BinDirs: f.cniBinDirs, ConfDir: f.cniConfDir, CacheDir: filepath.Join(f.rootDir, "cni"),
+		NetnsDir: filepath.Join(g.runDir, "netns"), NetworkName: f.networkName,
+		BridgeName: f.bridgeName, PodCIDR: f.podCIDR,
+	}, log.Named("network"))
+	if err != nil {
+		return err
+	}
+	defer netMgr.Close()
+
+	mgr := pod.NewManager(pod.Config{
+		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
+		NodeName: f.nodeName, HostIP: hostIP(), CgroupRoot: "/minilet/" + f.containerdNamespace,
+		BackoffMax: f.backoffMax,
+	}, rt, netMgr, podhost.Host{HostResolv: f.resolvConf}, log.Named("pods"))
+
+	src := manifest.NewSource(f.manifestDir, manifest.Options{
+		NodeName: f.nodeName, FollowSymlinks: f.followSymlinks, StrictPerms: os.Geteuid() == 0,
+		RescanInterval: f.rescanInterval,
+	}, log.Named("manifests"))
+	states := make(chan manifest.State)
+	errc := make(chan error, 3)
+	go func() { errc <- src.Run(ctx, states) }()
+	srv := server.New(mgr, mgr, log.Named("api"))
+	go func() { errc <- srv.Serve(ctx, g.runDir) }()
+	go func() {
+		errc <- mgr.Run(ctx, states, func() {
+			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
+			_, _ = sddaemon.SdNotify(false, sddaemon.SdNotifyReady)
+		})
+	}()
+	select {
+	case <-ctx.Done():
+		log.Info("minilet stopping; pods keep running")
+		_, _ = sddaemon.SdNotify(false, sddaemon.SdNotifyStopping)
+	case err := <-errc:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			stop()
+			return err
+		}
+	}
+	stop()
+	return nil
+}
+
+// waitForRuntime waits until containerd answers, logging while it does not.
+func waitForRuntime(ctx context.Context, rt *rtcontainerd.Runtime, log *zap.Logger) error {
+	delay := 200 * time.Millisecond
+	for {
+		err := rt.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		log.Warn("waiting for containerd", zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		if delay < 5*time.Second {
+			delay *= 2
+		}
+	}
 }

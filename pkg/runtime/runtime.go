@@ -33,6 +33,7 @@ type Image struct {
 	Digest string // manifest (target) digest, "sha256:..."
 	Size   int64  // bytes of content
 	Config ImageConfig
+	Pulled bool // set by EnsureImage when this call pulled the image
 }
 
 // ImageConfig is the part of an OCI image config that decides how a

@@ -43,7 +43,9 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.Pu
 		return runtime.Image{}, fmt.Errorf("pull image %q: %w", ref, wrap(err))
 	}
 	r.log.Info("pulled image", zap.String("image", named), zap.Duration("took", time.Since(start)))
-	return r.prepare(ctx, img)
+	out, err := r.prepare(ctx, img)
+	out.Pulled = true
+	return out, err
 }
 
 // prepare unpacks img if needed and reads its config (cached by digest).

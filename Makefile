@@ -1,0 +1,67 @@
+# minilet: build, test and install.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+PREFIX  ?= /usr/local
+GO      ?= go
+LDFLAGS := -s -w -X main.version=$(VERSION)
+DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make
+
+.PHONY: all build test unit-test integration-test fuzz install uninstall clean deps
+
+all: build
+
+build: bin/minilet bin/pause
+
+bin/minilet: FORCE
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/minilet ./cmd/minilet
+
+# The pause program: static C, well under 1 MiB resident.
+bin/pause: pause/pause.c
+	@mkdir -p bin
+	gcc -Os -static -o bin/pause pause/pause.c
+	strip bin/pause
+
+# deps installs what building and testing need on Debian 12.
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+
+# test runs every test: unit tests, then integration tests against a
+# containerd that the tests start themselves (needs root and `make deps`).
+test: build
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+unit-test:
+	$(GO) test -count=1 -short ./...
+
+integration-test: build
+	$(GO) test -count=1 -v ./test/integration/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./pkg/manifest/
+
+install: build
+	install -D -m 0755 bin/minilet $(DESTDIR)$(PREFIX)/bin/minilet
+	install -D -m 0755 bin/pause $(DESTDIR)$(PREFIX)/lib/minilet/pause
+	install -D -m 0644 systemd/minilet.service $(DESTDIR)/etc/systemd/system/minilet.service
+	install -d -m 0755 $(DESTDIR)/etc/minilet
+	install -m 0644 systemd/manifest-dir-README $(DESTDIR)/etc/minilet/README
+	@if [ -d /run/systemd/system ] && [ -z "$(DESTDIR)" ]; then \
+		systemctl daemon-reload && systemctl enable --now containerd minilet && \
+		echo "minilet is running: systemctl status minilet"; \
+	else \
+		echo "systemd is not running here, so the unit was installed but not started."; \
+		echo "Start containerd and minilet by hand:"; \
+		echo "  containerd &"; \
+		echo "  $(PREFIX)/bin/minilet daemon &"; \
+	fi
+
+uninstall:
+	-systemctl disable --now minilet 2>/dev/null
+	rm -f $(DESTDIR)$(PREFIX)/bin/minilet $(DESTDIR)$(PREFIX)/lib/minilet/pause $(DESTDIR)/etc/systemd/system/minilet.service
+
+clean:
+	rm -rf bin
+
+FORCE:

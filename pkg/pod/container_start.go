@@ -1,0 +1,168 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/restart"
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// labelStopSignal keeps the image's STOPSIGNAL on the container, so a
+// restarted daemon can stop it without reading the image again.
+const labelStopSignal = "minilet.io/stop-signal"
+
+// startOrRestart brings one container up: it starts a container made but
+// never started, restarts an exited one once its back-off has passed, or
+// makes the first one. It returns when to look again (0: on events).
+func (w *worker) startOrRestart(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, cur *runtime.Container, now time.Time) time.Duration {
+	attempt := 0
+	if cur != nil {
+		attempt = restartCountOf(cur)
+	}
+	if cur != nil && cur.State == runtime.StateExited {
+		attempt++
+		g := w.gateFor(c.Name, cur, now)
+		if now.Before(g.due) {
+			return g.due.Sub(now)
+		}
+	}
+	w.mu.Lock()
+	failed, hasFailed := w.lastErr[c.Name]
+	w.mu.Unlock()
+	if hasFailed && now.Before(failed.due) {
+		return failed.due.Sub(now)
+	}
+	if cur != nil && cur.State == runtime.StateCreated {
+		cur = nil // start it below under its own ID
+	}
+	err := w.startContainer(ctx, pod, c, typ, attempt)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		var ce containerError
+		if !errors.As(err, &ce) {
+			ce = containerError{reason: "RunContainerError", message: err.Error()}
+		}
+		var delay time.Duration
+		delay, ce.st = w.d.backoff.Next(failed.st, time.Time{}, time.Time{})
+		if delay == 0 {
+			delay, ce.st = w.d.backoff.Next(ce.st, time.Time{}, time.Time{})
+		}
+		ce.due = now.Add(delay)
+		w.lastErr[c.Name] = ce
+		w.log.Error("cannot start container; will retry", zap.String("container", c.Name),
+			zap.String("reason", ce.reason), zap.String("error", ce.message), zap.Duration("retryIn", delay))
+		return delay
+	}
+	delete(w.lastErr, c.Name)
+	return 0
+}
+
+// gateFor returns the crash-loop gate for the exit of cur, computing it the
+// first time this exit is seen.
+func (w *worker) gateFor(name string, cur *runtime.Container, now time.Time) gate {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	g, ok := w.gates[name]
+	if ok && g.forID == cur.ID {
+		return g
+	}
+	st := g.st
+	if !ok && restartCountOf(cur) > 0 {
+		// Adopted after a daemon restart: the back-off continues.
+		st = restart.State{Restarts: restartCountOf(cur)}
+	}
+	finished := cur.FinishedAt
+	if finished.IsZero() {
+		finished = now
+	}
+	delay, st := w.d.backoff.Next(st, cur.StartedAt, finished)
+	g = gate{forID: cur.ID, due: finished.Add(delay), st: st}
+	w.gates[name] = g
+	if now.Before(g.due) {
+		w.events.record(v1.EventTypeWarning, "BackOff", "Back-off restarting failed container "+name+" in pod "+w.rec.Pod.Name, name)
+		w.log.Info("container exited; restarting after back-off", zap.String("container", name),
+			zap.Int32("exitCode", cur.ExitCode), zap.Duration("backOff", g.due.Sub(now)))
+	}
+	return g
+}
+
+// startContainer pulls the image, creates the container (unless an earlier
+// run of the daemon already did) and starts it.
+func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int) error {
+	log := w.log.With(zap.String("container", c.Name))
+	img, err := w.d.rt.EnsureImage(ctx, c.Image, runtime.PullPolicy(c.ImagePullPolicy))
+	if err != nil {
+		reason := "ErrImagePull"
+		if c.ImagePullPolicy == v1.PullNever {
+			reason = "ErrImageNeverPull"
+		}
+		w.events.record(v1.EventTypeWarning, "Failed", fmt.Sprintf("Failed to pull image %q: %v", c.Image, err), c.Name)
+		return containerError{reason: reason, message: err.Error()}
+	}
+	if img.Pulled {
+		w.events.record(v1.EventTypeNormal, "Pulled", fmt.Sprintf("Successfully pulled image %q", c.Image), c.Name)
+	} else if attempt == 0 {
+		w.events.record(v1.EventTypeNormal, "Pulled", fmt.Sprintf("Container image %q already present on machine", c.Image), c.Name)
+	}
+	rec := w.record()
+	extra := w.extraLabels(rec)
+	if img.Config.StopSignal != "" {
+		extra[labelStopSignal] = img.Config.StopSignal
+	}
+	spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{
+		Pod: pod, PodID: w.podID, Container: c, Type: typ, RestartCount: attempt,
+		Image: img, SandboxPID: w.sandboxPID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
+		Paths: w.paths, CgroupParent: w.cgroupParent(), Extra: extra,
+	})
+	if err != nil {
+		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
+		return containerError{reason: "CreateContainerConfigError", message: err.Error()}
+	}
+	if err := w.d.rt.CreateContainer(ctx, spec); err != nil && !errors.Is(err, runtime.ErrAlreadyExists) {
+		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
+		return containerError{reason: "CreateContainerError", message: err.Error()}
+	}
+	w.events.record(v1.EventTypeNormal, "Created", "Created container "+c.Name, c.Name)
+	pid, err := w.d.rt.StartContainer(ctx, spec.ID)
+	if err != nil {
+		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
+		return containerError{reason: "RunContainerError", message: err.Error()}
+	}
+	w.events.record(v1.EventTypeNormal, "Started", "Started container "+c.Name, c.Name)
+	log.Info("started container", zap.String("id", spec.ID), zap.Uint32("pid", pid), zap.Int("restartCount", attempt))
+	w.collectOld(ctx, c.Name, attempt)
+	return nil
+}
+
+func (e containerError) Error() string { return e.reason + ": " + e.message }
+
+// collectOld removes attempts older than the previous one: the previous one
+// is kept for lastState and `logs --previous`, as the kubelet keeps it.
+func (w *worker) collectOld(ctx context.Context, name string, attempt int) {
+	for a := attempt - 2; a >= 0 && a >= attempt-4; a-- {
+		id := podsandbox.ContainerID(w.podID, name, a)
+		if err := w.d.rt.RemoveContainer(ctx, id); err != nil {
+			w.log.Warn("cannot remove an old container", zap.String("id", id), zap.Error(err))
+		}
+	}
+}
+
+func (w *worker) extraLabels(rec podRecord) map[string]string {
+	return map[string]string{
+		podsandbox.LabelPodHash:  rec.Hash,
+		podsandbox.LabelManifest: rec.File,
+	}
+}
+
+// cgroupParent is the pod's cgroup, under the daemon's cgroup root.
+func (w *worker) cgroupParent() string {
+	return w.d.cfg.CgroupRoot + "/pod" + w.podID
+}

@@ -1,0 +1,70 @@
+package pod
+
+import (
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// maxEvents bounds the events kept per pod.
+const maxEvents = 64
+
+// eventLog keeps a pod's recent events in memory, folding repeats of the
+// same type, reason and message into one event with a count, like the
+// kubelet's event recorder.
+type eventLog struct {
+	mu     sync.Mutex
+	events []v1.Event
+	now    func() time.Time
+	object v1.ObjectReference
+}
+
+func newEventLog(pod *v1.Pod, now func() time.Time) *eventLog {
+	return &eventLog{now: now, object: v1.ObjectReference{
+		Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+	}}
+}
+
+func (l *eventLog) record(typ, reason, message string, container string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := metav1.NewTime(l.now())
+	for i := range l.events {
+		e := &l.events[i]
+		if e.Type == typ && e.Reason == reason && e.Message == message {
+			e.Count++
+			e.LastTimestamp = now
+			// Move it to the end, so the list stays ordered by last time.
+			ev := *e
+			l.events = append(append(l.events[:i:i], l.events[i+1:]...), ev)
+			return
+		}
+	}
+	obj := l.object
+	if container != "" {
+		obj.FieldPath = "spec.containers{" + container + "}"
+	}
+	l.events = append(l.events, v1.Event{
+		TypeMeta:       metav1.TypeMeta{Kind: "Event", APIVersion: "v1"},
+		ObjectMeta:     metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Name + "." + reason},
+		InvolvedObject: obj,
+		Type:           typ,
+		Reason:         reason,
+		Message:        message,
+		Count:          1,
+		FirstTimestamp: now,
+		LastTimestamp:  now,
+		Source:         v1.EventSource{Component: "minilet"},
+	})
+	if len(l.events) > maxEvents {
+		l.events = append([]v1.Event(nil), l.events[len(l.events)-maxEvents:]...)
+	}
+}
+
+func (l *eventLog) list() []v1.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]v1.Event(nil), l.events...)
+}

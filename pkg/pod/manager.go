@@ -1,0 +1,295 @@
+package pod
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/restart"
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// Config is what the pod logic needs to know of the daemon's setup.
+type Config struct {
+	RootDir    string // state: <RootDir>/pods/<uid>
+	RunDir     string // volatile state: <RunDir>/pods/<uid>
+	PodLogDir  string
+	PauseImage string
+	NodeName   string
+	HostIP     string
+	CgroupRoot string        // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
+	BackoffMax time.Duration // cap of the crash-loop back-off (0: 300s)
+}
+
+// deps are shared by the manager and its workers.
+type deps struct {
+	cfg     Config
+	rt      runtime.Runtime
+	net     Network
+	host    Host
+	log     *zap.Logger
+	now     func() time.Time
+	backoff restart.Backoff
+}
+
+// Manager runs one worker per pod and reconciles them with the desired set.
+type Manager struct {
+	d        *deps
+	finished chan *worker
+
+	mu          sync.Mutex
+	active      map[string]*worker // by namespace/name
+	terminating map[*worker]struct{}
+	desired     *manifest.State
+	lastLoop    time.Time
+}
+
+// NewManager makes a Manager. Run starts it.
+func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, log *zap.Logger) *Manager {
+	return &Manager{
+		d: &deps{cfg: cfg, rt: rt, net: net, host: host, log: log, now: time.Now,
+			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
+		finished:    make(chan *worker),
+		active:      map[string]*worker{},
+		terminating: map[*worker]struct{}{},
+	}
+}
+
+// Run adopts the pods that are already running, then reconciles them with
+// every desired State it receives until ctx ends. ready is called once,
+// after the first State has been applied. When ctx ends, workers stop but
+// their pods keep running.
+func (m *Manager) Run(ctx context.Context, states <-chan manifest.State, ready func()) error {
+	workerCtx, stopWorkers := context.WithCancel(ctx)
+	defer stopWorkers()
+	adopted, err := m.adopt(ctx)
+	if err != nil {
+		return err
+	}
+	exits, err := m.d.rt.Exits(ctx)
+	if err != nil {
+		return fmt.Errorf("subscribe to container exits: %w", err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	start := func(w *worker) {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run(workerCtx, m.finished) }()
+	}
+	started := false
+	heartbeat := time.NewTicker(5 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		m.mu.Lock()
+		m.lastLoop = m.d.now()
+		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-heartbeat.C:
+		case st, ok := <-states:
+			if !ok {
+				states = nil
+				continue
+			}
+			m.mu.Lock()
+			m.desired = &st
+			m.mu.Unlock()
+			m.reconcile(start)
+			if !started {
+				started = true
+				// Adopted pods that reconcile kept need their loops too.
+				for _, w := range adopted {
+					if !m.isTracked(w) {
+						continue
+					}
+					start(w)
+				}
+				adopted = nil
+				if ready != nil {
+					ready()
+				}
+			}
+		case w := <-m.finished:
+			m.mu.Lock()
+			delete(m.terminating, w)
+			if m.active[w.key()] == w {
+				delete(m.active, w.key())
+			}
+			m.mu.Unlock()
+			m.reconcile(start)
+		case ex, ok := <-exits:
+			if !ok {
+				exits = nil
+				continue
+			}
+			m.routeExit(ex)
+		}
+	}
+}
+
+func (m *Manager) isTracked(w *worker) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.active[w.key()] == w {
+		return true
+	}
+	_, ok := m.terminating[w]
+	return ok
+}
+
+// reconcile diffs the desired set against the workers: pods no longer
+// wanted (and not from a held file) or changed are terminated; new pods get
+// a worker once no older pod of the same name is still terminating.
+func (m *Manager) reconcile(start func(*worker)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.desired == nil {
+		return
+	}
+	want := map[string]manifest.Pod{}
+	for _, p := range m.desired.Pods {
+		want[p.Pod.Namespace+"/"+p.Pod.Name] = p
+	}
+	held := map[string]bool{}
+	for _, f := range m.desired.HeldFiles {
+		held[f] = true
+	}
+	for key, w := range m.active {
+		rec := w.record()
+		d, ok := want[key]
+		switch {
+		case !ok && held[rec.File]:
+			continue // its file is broken: keep the pod as it is
+		case !ok:
+			w.log.Info("manifest removed; stopping pod")
+		case d.Hash != rec.Hash:
+			w.log.Info("manifest changed; replacing pod", zap.String("oldUID", string(rec.Pod.UID)), zap.String("newUID", string(d.Pod.UID)))
+		default:
+			continue
+		}
+		delete(m.active, key)
+		m.terminating[w] = struct{}{}
+		w.terminate()
+	}
+	for key, d := range want {
+		if _, ok := m.active[key]; ok {
+			continue
+		}
+		if m.terminatingKey(key) {
+			continue // started when the old pod is gone
+		}
+		pod := d.Pod.DeepCopy()
+		now := m.d.now()
+		pod.CreationTimestamp = metav1.NewTime(now)
+		w := newWorker(m.d, podRecord{Pod: pod, File: d.File, Hash: d.Hash}, now)
+		w.log.Info("pod added", zap.String("file", d.File), zap.String("uid", string(pod.UID)))
+		m.active[key] = w
+		start(w)
+	}
+}
+
+func (m *Manager) terminatingKey(key string) bool {
+	for w := range m.terminating {
+		if w.key() == key {
+			return true
+		}
+	}
+	return false
+}
+
+// routeExit wakes the worker of the container that exited. An empty exit
+// means the event stream was re-established: every worker re-checks.
+func (m *Manager) routeExit(ex runtime.Exit) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range m.allLocked() {
+		if ex.ContainerID == "" || strings.HasPrefix(ex.ContainerID, w.podID+"-") {
+			w.wake()
+		}
+	}
+}
+
+func (m *Manager) allLocked() []*worker {
+	out := make([]*worker, 0, len(m.active)+len(m.terminating))
+	for _, w := range m.active {
+		out = append(out, w)
+	}
+	for w := range m.terminating {
+		out = append(out, w)
+	}
+	return out
+}
+
+// Pods returns every pod the manager runs or is stopping, with its status,
+// sorted by namespace and name.
+func (m *Manager) Pods() []v1.Pod {
+	m.mu.Lock()
+	ws := m.allLocked()
+	m.mu.Unlock()
+	out := make([]v1.Pod, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, w.snapshot())
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].DeletionTimestamp == nil && out[j].DeletionTimestamp != nil
+	})
+	return out
+}
+
+// Events returns the events of the pod namespace/name, oldest first.
+func (m *Manager) Events(namespace, name string) []v1.Event {
+	m.mu.Lock()
+	ws := m.allLocked()
+	m.mu.Unlock()
+	var out []v1.Event
+	for _, w := range ws {
+		if w.key() == namespace+"/"+name {
+			out = append(out, w.events.list()...)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].LastTimestamp.Before(&out[j].LastTimestamp) })
+	return out
+}
+
+// ManifestErrors returns the current errors of the manifest source.
+func (m *Manager) ManifestErrors() []manifest.FileError {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.desired == nil {
+		return nil
+	}
+	return append([]manifest.FileError(nil), m.desired.Errors...)
+}
+
+// maxLoopIdle is how long the manager loop may go without turning before
+// it is reported stuck; it turns at least every 5 seconds.
+const maxLoopIdle = time.Minute
+
+// Healthy fails when the runtime does not answer or the loop is stuck.
+func (m *Manager) Healthy(ctx context.Context) error {
+	if err := m.d.rt.Ping(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	last := m.lastLoop
+	m.mu.Unlock()
+	if !last.IsZero() && m.d.now().Sub(last) > maxLoopIdle {
+		return fmt.Errorf("pod manager loop stuck for %s", m.d.now().Sub(last).Round(time.Second))
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package pod
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minilet/minilet/pkg/podhost"
+	"github.com/minilet/minilet/pkg/podsandbox"
+)
+
+// podRecord is what a pod's state directory remembers, so a restarted
+// daemon can adopt the pod, or stop it gracefully if its manifest is gone.
+type podRecord struct {
+	Pod       *v1.Pod  `json:"pod"`
+	File      string   `json:"file"`
+	Hash      string   `json:"hash"`
+	NetnsPath string   `json:"netnsPath,omitempty"`
+	PodIPs    []string `json:"podIPs,omitempty"`
+}
+
+func recordPath(p podsandbox.Paths) string { return p.PodFile() }
+
+func saveRecord(p podsandbox.Paths, r podRecord) error {
+	if err := os.MkdirAll(p.StateDir, 0o750); err != nil {
+		return fmt.Errorf("save pod state: %w", err)
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("save pod state: %w", err)
+	}
+	return podhost.WriteFileAtomic(recordPath(p), data, 0o600)
+}
+
+func loadRecord(path string) (podRecord, error) {
+	var r podRecord
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Pod == nil {
+		return r, fmt.Errorf("%s: no pod", path)
+	}
+	return r, nil
+}
+
+// listRecords loads every pod.json under <rootDir>/pods.
+func listRecords(rootDir string) (map[string]podRecord, []error) {
+	out := map[string]podRecord{}
+	var errs []error
+	dirs, _ := filepath.Glob(filepath.Join(rootDir, "pods", "*", "pod.json"))
+	for _, path := range dirs {
+		r, err := loadRecord(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out[string(r.Pod.UID)] = r
+	}
+	return out, errs
+}

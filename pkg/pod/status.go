@@ -1,0 +1,224 @@
+package pod
+
+import (
+	"fmt"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/restart"
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// buildStatus derives the pod's status from what the runtime holds and
+// what the worker remembers (back-off gates, start failures).
+func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) v1.PodStatus {
+	pod := rec.Pod
+	now := w.d.now()
+	w.mu.Lock()
+	old := w.status
+	w.mu.Unlock()
+
+	st := v1.PodStatus{Phase: v1.PodPending, HostIP: w.d.cfg.HostIP, QOSClass: qosClass(pod)}
+	if w.d.cfg.HostIP != "" {
+		st.HostIPs = []v1.HostIP{{IP: w.d.cfg.HostIP}}
+	}
+	if pc.sandbox != nil && pc.sandbox.State == runtime.StateRunning {
+		for i, ip := range rec.PodIPs {
+			if i == 0 {
+				st.PodIP = ip
+			}
+			st.PodIPs = append(st.PodIPs, v1.PodIP{IP: ip})
+		}
+	}
+	start := metav1.NewTime(w.firstSeen)
+	if old.StartTime != nil {
+		start = *old.StartTime
+	}
+	st.StartTime = &start
+
+	initDone := true
+	initFailed := false
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		cs := w.containerStatus(pod, c, pc, now, false)
+		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
+		if cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0 {
+			continue
+		}
+		initDone = false
+		if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited && pod.Spec.RestartPolicy == v1.RestartPolicyNever {
+			initFailed = true
+		}
+	}
+	running, succeeded, failed, waiting := 0, 0, 0, 0
+	allReady := true
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		cs := w.containerStatus(pod, c, pc, now, !initDone)
+		st.ContainerStatuses = append(st.ContainerStatuses, cs)
+		switch {
+		case cs.State.Running != nil:
+			running++
+		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:
+			succeeded++
+		case cs.State.Terminated != nil:
+			failed++
+		default:
+			waiting++
+		}
+		if !cs.Ready {
+			allReady = false
+		}
+	}
+	n := len(pod.Spec.Containers)
+	switch {
+	case initFailed:
+		st.Phase = v1.PodFailed
+	case !initDone || sandboxErr != nil:
+		st.Phase = v1.PodPending
+	case running > 0 || (waiting > 0 && running+succeeded+failed > 0 && pod.Spec.RestartPolicy != v1.RestartPolicyNever):
+		st.Phase = v1.PodRunning
+	case succeeded == n:
+		st.Phase = v1.PodSucceeded
+	case succeeded+failed == n && failed > 0:
+		st.Phase = v1.PodFailed
+	case waiting > 0 && running+succeeded+failed > 0:
+		st.Phase = v1.PodRunning
+	default:
+		st.Phase = v1.PodPending
+	}
+	ready := allReady && initDone && n > 0
+	st.Conditions = conditions(old.Conditions, now,
+		cond(v1.PodScheduled, true, ""),
+		cond(v1.PodInitialized, initDone, "ContainersNotInitialized"),
+		cond(v1.ContainersReady, ready, "ContainersNotReady"),
+		cond(v1.PodReady, ready, "ContainersNotReady"),
+	)
+	return st
+}
+
+type condSpec struct {
+	typ    v1.PodConditionType
+	ok     bool
+	reason string
+}
+
+func cond(t v1.PodConditionType, ok bool, reason string) condSpec { return condSpec{t, ok, reason} }
+
+// conditions keeps lastTransitionTime from the previous status unless the
+// condition changed.
+func conditions(old []v1.PodCondition, now time.Time, specs ...condSpec) []v1.PodCondition {
+	out := make([]v1.PodCondition, 0, len(specs))
+	for _, s := range specs {
+		c := v1.PodCondition{Type: s.typ, Status: v1.ConditionTrue, LastTransitionTime: metav1.NewTime(now)}
+		if !s.ok {
+			c.Status = v1.ConditionFalse
+			c.Reason = s.reason
+		}
+		for _, o := range old {
+			if o.Type == c.Type && o.Status == c.Status {
+				c.LastTransitionTime = o.LastTransitionTime
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc podContainers, now time.Time, initializing bool) v1.ContainerStatus {
+	cs := v1.ContainerStatus{Name: c.Name, Image: c.Image}
+	cur := pc.latest(c.Name)
+	w.mu.Lock()
+	g, hasGate := w.gates[c.Name]
+	failure, hasFailure := w.lastErr[c.Name]
+	w.mu.Unlock()
+
+	if prev := pc.previous(c.Name); prev != nil && prev.State == runtime.StateExited {
+		cs.LastTerminationState = v1.ContainerState{Terminated: terminated(prev)}
+	}
+	if cur == nil {
+		reason := "ContainerCreating"
+		if initializing {
+			reason = "PodInitializing"
+		}
+		cs.State.Waiting = &v1.ContainerStateWaiting{Reason: reason}
+		if hasFailure {
+			cs.State.Waiting = &v1.ContainerStateWaiting{Reason: failure.reason, Message: failure.message}
+		}
+		return cs
+	}
+	cs.RestartCount = int32(restartCountOf(cur))
+	cs.ContainerID = "containerd://" + cur.ID
+	cs.ImageID = cur.ImageID
+	f := false
+	cs.Started = &f
+	switch cur.State {
+	case runtime.StateRunning:
+		t := true
+		cs.Started = &t
+		cs.State.Running = &v1.ContainerStateRunning{StartedAt: metav1.NewTime(cur.StartedAt)}
+		// Readiness probes are not run yet: a container with one is not
+		// reported ready rather than falsely ready.
+		cs.Ready = c.ReadinessProbe == nil
+	case runtime.StateExited:
+		term := terminated(cur)
+		willRestart := restart.ShouldRestart(pod.Spec.RestartPolicy, cur.ExitCode)
+		if willRestart && hasGate && g.forID == cur.ID && now.Before(g.due) {
+			left := g.due.Sub(now).Round(time.Second)
+			cs.State.Waiting = &v1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
+				Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", left, c.Name, pod.Name, pod.Namespace, pod.UID)}
+			cs.LastTerminationState = v1.ContainerState{Terminated: term}
+		} else {
+			cs.State.Terminated = term
+		}
+	default:
+		cs.State.Waiting = &v1.ContainerStateWaiting{Reason: "ContainerCreating"}
+		if hasFailure {
+			cs.State.Waiting = &v1.ContainerStateWaiting{Reason: failure.reason, Message: failure.message}
+		}
+	}
+	return cs
+}
+
+func terminated(c *runtime.Container) *v1.ContainerStateTerminated {
+	reason := "Completed"
+	if c.ExitCode != 0 {
+		reason = "Error"
+	}
+	if c.OOMKilled {
+		reason = "OOMKilled"
+	}
+	return &v1.ContainerStateTerminated{
+		ExitCode:    c.ExitCode,
+		Reason:      reason,
+		StartedAt:   metav1.NewTime(c.StartedAt),
+		FinishedAt:  metav1.NewTime(c.FinishedAt),
+		ContainerID: "containerd://" + c.ID,
+	}
+}
+
+// qosClass is the pod's QoS class by the kubelet's rules.
+func qosClass(pod *v1.Pod) v1.PodQOSClass {
+	any, guaranteed := false, true
+	for _, c := range append(append([]v1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		for _, r := range []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory} {
+			req, hasReq := c.Resources.Requests[r]
+			lim, hasLim := c.Resources.Limits[r]
+			if hasReq || hasLim {
+				any = true
+			}
+			if !hasLim || (hasReq && req.Cmp(lim) != 0) {
+				guaranteed = false
+			}
+		}
+	}
+	switch {
+	case !any:
+		return v1.PodQOSBestEffort
+	case guaranteed:
+		return v1.PodQOSGuaranteed
+	}
+	return v1.PodQOSBurstable
+}

@@ -1,0 +1,186 @@
+package pod
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/restart"
+)
+
+// worker owns one pod: a goroutine that syncs it whenever it is kicked (a
+// spec change, a container exit, a back-off timer) until the pod is torn
+// down or the daemon stops.
+type worker struct {
+	d      *deps
+	podID  string
+	paths  podsandbox.Paths
+	log    *zap.Logger
+	events *eventLog
+	kick   chan struct{}
+	done   chan struct{} // closed when the loop returns
+
+	mu          sync.Mutex
+	rec         podRecord // pod, file, hash, network
+	terminating bool
+	deletedAt   time.Time
+	torndown    bool
+	status      v1.PodStatus
+
+	// Per container name, guarded by mu: the crash-loop gate and the last
+	// start failure (both read by buildStatus).
+	gates   map[string]gate
+	lastErr map[string]containerError
+
+	// Owned by the loop goroutine.
+	sandboxPID uint32
+	firstSeen  time.Time
+}
+
+// gate holds a container back between restarts. forID is the container
+// attempt whose exit started the wait, so each exit is counted once.
+type gate struct {
+	forID string
+	due   time.Time
+	st    restart.State
+}
+
+// containerError is why a container could not be started.
+type containerError struct {
+	reason  string // ErrImagePull, CreateContainerError, ...
+	message string
+	due     time.Time // no new attempt before this
+	st      restart.State
+}
+
+func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
+	pod := rec.Pod
+	w := &worker{
+		d:         d,
+		podID:     podsandbox.PodID(pod.UID),
+		paths:     podsandbox.NewPaths(d.cfg.RootDir, d.cfg.RunDir, d.cfg.PodLogDir, pod),
+		log:       d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
+		events:    newEventLog(pod, d.now),
+		kick:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		rec:       rec,
+		gates:     map[string]gate{},
+		lastErr:   map[string]containerError{},
+		firstSeen: firstSeen,
+	}
+	w.status = v1.PodStatus{Phase: v1.PodPending, HostIP: d.cfg.HostIP}
+	return w
+}
+
+// key is the pod's namespace/name.
+func (w *worker) key() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rec.Pod.Namespace + "/" + w.rec.Pod.Name
+}
+
+func (w *worker) record() podRecord {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rec
+}
+
+// wake asks the loop to sync soon; it never blocks.
+func (w *worker) wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// terminate asks the worker to stop the pod gracefully and remove it.
+func (w *worker) terminate() {
+	w.mu.Lock()
+	if !w.terminating {
+		w.terminating = true
+		w.deletedAt = w.d.now()
+	}
+	w.mu.Unlock()
+	w.wake()
+}
+
+func (w *worker) isTerminating() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.terminating
+}
+
+// run syncs the pod until it is torn down (it then reports on finished) or
+// ctx ends (the daemon stops; the pod keeps running).
+func (w *worker) run(ctx context.Context, finished chan<- *worker) {
+	defer close(w.done)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.kick:
+		case <-timer.C:
+		}
+		next := w.sync(ctx)
+		if w.isTorndown() {
+			select {
+			case finished <- w:
+			case <-ctx.Done():
+			}
+			return
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		if next > 0 {
+			timer.Reset(next)
+		}
+	}
+}
+
+func (w *worker) isTorndown() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.torndown
+}
+
+// snapshot returns the pod with its current status, as the API shows it.
+func (w *worker) snapshot() v1.Pod {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.rec.Pod.DeepCopy()
+	p.Status = *w.status.DeepCopy()
+	if p.CreationTimestamp.IsZero() {
+		p.CreationTimestamp = metav1.NewTime(w.firstSeen)
+	}
+	if w.terminating {
+		t := metav1.NewTime(w.deletedAt)
+		p.DeletionTimestamp = &t
+		g := gracePeriod(p)
+		p.DeletionGracePeriodSeconds = &g
+	}
+	return *p
+}
+
+func (w *worker) setStatus(s v1.PodStatus) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.status = s
+}
+
+func gracePeriod(p *v1.Pod) int64 {
+	if p.Spec.TerminationGracePeriodSeconds != nil {
+		return *p.Spec.TerminationGracePeriodSeconds
+	}
+	return 30
+}

@@ -1,0 +1,118 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/minilet/minilet/pkg/ociarchive"
+)
+
+// env is shared by every test of the package: one containerd, one build of
+// minilet, one busybox image archive.
+var env struct {
+	skip       string // why the tests cannot run here
+	dir        string
+	containerd *containerdProc
+	minilet    string // path of the binary
+	pause      string
+	busyboxTar string
+}
+
+// BusyboxImage is the test image, imported into each daemon's namespace.
+const BusyboxImage = "localhost/minilet-test/busybox:1"
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if err := setup(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration setup failed:", err)
+		teardown()
+		return 1
+	}
+	code := m.Run()
+	teardown()
+	return code
+}
+
+func setup() error {
+	if os.Geteuid() != 0 {
+		env.skip = "integration tests need root (they run containerd, runc and CNI)"
+		return nil
+	}
+	for _, tool := range []string{"containerd", "runc", "ctr", "gcc", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			env.skip = fmt.Sprintf("%s is not installed; run `make deps`", tool)
+			return nil
+		}
+	}
+	for _, f := range []string{"/bin/busybox", "/usr/lib/cni/bridge"} {
+		if _, err := os.Stat(f); err != nil {
+			env.skip = fmt.Sprintf("%s is missing; run `make deps`", f)
+			return nil
+		}
+	}
+	if testing.Short() {
+		env.skip = "integration tests do not run with -short"
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "minilet-it-")
+	if err != nil {
+		return err
+	}
+	env.dir = dir
+	root := repoRoot()
+	env.minilet = filepath.Join(dir, "bin", "minilet")
+	env.pause = filepath.Join(dir, "bin", "pause")
+	build := exec.Command("go", "build", "-o", env.minilet, "./cmd/minilet")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build minilet: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("gcc", "-Os", "-static", "-o", env.pause, filepath.Join(root, "pause", "pause.c")).CombinedOutput(); err != nil {
+		return fmt.Errorf("build pause: %v\n%s", err, out)
+	}
+	files, err := ociarchive.BusyboxFiles("/bin/busybox", nil)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := ociarchive.Write(&buf, BusyboxImage, files, ociarchive.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}); err != nil {
+		return err
+	}
+	env.busyboxTar = filepath.Join(dir, "busybox.tar")
+	if err := os.WriteFile(env.busyboxTar, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	env.containerd, err = startContainerd(filepath.Join(dir, "containerd"))
+	return err
+}
+
+func teardown() {
+	if env.containerd != nil {
+		env.containerd.stop()
+	}
+	if env.dir != "" && os.Getenv("MINILET_TEST_KEEP") == "" {
+		_ = os.RemoveAll(env.dir)
+	}
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// needEnv skips a test when the machine cannot run integration tests.
+func needEnv(t *testing.T) {
+	t.Helper()
+	if env.skip != "" {
+		t.Skip(env.skip)
+	}
+}
