@@ -129,4 +129,3 @@ func (w *worker) attachment(pod *v1.Pod) network.Attachment {
 	}
 	return a
 }
-
