@@ -1,0 +1,295 @@
+package pod
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/network"
+	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/restart"
+	"github.com/minilet/minilet/pkg/runtime"
+	"github.com/minilet/minilet/pkg/runtime/runtimetest"
+)
+
+// fakeNet records network calls.
+type fakeNet struct {
+	mu       sync.Mutex
+	attached map[string]bool
+	netns    map[string]bool
+}
+
+func (n *fakeNet) CreateNetns(id string) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.netns[id] = true
+	return "/run/netns/" + id, nil
+}
+func (n *fakeNet) Attach(_ context.Context, _ string, a network.Attachment) ([]net.IP, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.attached[a.PodID] = true
+	return []net.IP{net.ParseIP("10.0.0.7")}, nil
+}
+func (n *fakeNet) Detach(_ context.Context, _ string, a network.Attachment) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.attached, a.PodID)
+	return nil
+}
+func (n *fakeNet) RemoveNetns(id string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.netns, id)
+	return nil
+}
+func (n *fakeNet) ListNetns() ([]string, error) { return nil, nil }
+
+// fakeHost records what was prepared.
+type fakeHost struct {
+	mu       sync.Mutex
+	prepared map[string]bool
+}
+
+func (h *fakeHost) Prepare(pod *v1.Pod, _ podsandbox.Paths) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.prepared[string(pod.UID)] = true
+	return nil
+}
+func (h *fakeHost) WriteFiles(*v1.Pod, podsandbox.Paths, []string) error { return nil }
+func (h *fakeHost) Teardown(p podsandbox.Paths) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for uid := range h.prepared {
+		if strings.HasSuffix(p.StateDir, uid) {
+			delete(h.prepared, uid)
+		}
+	}
+	return nil
+}
+func (h *fakeHost) RemoveLogs(podsandbox.Paths) error { return nil }
+func (h *fakeHost) RemoveCgroup(string) error         { return nil }
+
+type harness struct {
+	t    *testing.T
+	now  time.Time
+	rt   *runtimetest.Fake
+	net  *fakeNet
+	host *fakeHost
+	w    *worker
+}
+
+func newHarness(t *testing.T, pod *v1.Pod) *harness {
+	h := &harness{t: t, now: time.Unix(1_700_000_000, 0)}
+	h.rt = runtimetest.New(func() time.Time { return h.now })
+	h.rt.AddImage("pause:1", runtime.ImageConfig{Entrypoint: []string{"/pause"}})
+	h.rt.AddImage("busybox:1", runtime.ImageConfig{Cmd: []string{"sh"}})
+	h.net = &fakeNet{attached: map[string]bool{}, netns: map[string]bool{}}
+	h.host = &fakeHost{prepared: map[string]bool{}}
+	d := &deps{
+		cfg: Config{RootDir: t.TempDir(), RunDir: t.TempDir(), PodLogDir: t.TempDir(), PauseImage: "pause:1", HostIP: "192.168.0.2", CgroupRoot: "/minilet/test"},
+		rt:  h.rt, net: h.net, host: h.host, log: zap.NewNop(),
+		now: func() time.Time { return h.now }, backoff: restart.DefaultBackoff(0),
+	}
+	h.w = newWorker(d, podRecord{Pod: pod, File: "/etc/minilet/p.yaml", Hash: "h1"}, h.now)
+	return h
+}
+
+func (h *harness) sync() time.Duration { return h.w.sync(context.Background()) }
+
+func (h *harness) status() v1.PodStatus { return h.w.snapshot().Status }
+
+func (h *harness) id(name string, attempt int) string {
+	return podsandbox.ContainerID(h.w.podID, name, attempt)
+}
+
+func (h *harness) state(id string) runtime.ContainerState {
+	c, err := h.rt.ContainerStatus(context.Background(), id)
+	if err != nil {
+		return "absent"
+	}
+	return c.State
+}
+
+func newPod(policy v1.RestartPolicy, inits []string, apps ...string) *v1.Pod {
+	p := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default", UID: "uid-p"},
+		Spec: v1.PodSpec{RestartPolicy: policy}}
+	for _, n := range inits {
+		p.Spec.InitContainers = append(p.Spec.InitContainers, v1.Container{Name: n, Image: "busybox:1"})
+	}
+	for _, n := range apps {
+		p.Spec.Containers = append(p.Spec.Containers, v1.Container{Name: n, Image: "busybox:1"})
+	}
+	return p
+}
+
+func TestInitContainersRunInOrderBeforeApps(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, []string{"i1", "i2"}, "app"))
+	h.sync()
+	if h.state(h.id("i1", 0)) != runtime.StateRunning || h.state(h.id("i2", 0)) != "absent" || h.state(h.id("app", 0)) != "absent" {
+		t.Fatalf("after the first sync only i1 may run: i1=%s i2=%s app=%s", h.state(h.id("i1", 0)), h.state(h.id("i2", 0)), h.state(h.id("app", 0)))
+	}
+	if st := h.status(); st.Phase != v1.PodPending || st.ContainerStatuses[0].State.Waiting.Reason != "PodInitializing" {
+		t.Fatalf("status while initializing: %s %+v", st.Phase, st.ContainerStatuses[0].State)
+	}
+	h.rt.Exit(h.id("i1", 0), 0)
+	h.sync()
+	if h.state(h.id("i2", 0)) != runtime.StateRunning || h.state(h.id("app", 0)) != "absent" {
+		t.Fatalf("after i1 completed: i2=%s app=%s", h.state(h.id("i2", 0)), h.state(h.id("app", 0)))
+	}
+	h.rt.Exit(h.id("i2", 0), 0)
+	h.sync()
+	if h.state(h.id("app", 0)) != runtime.StateRunning {
+		t.Fatalf("app not started after init containers")
+	}
+	st := h.status()
+	if st.Phase != v1.PodRunning || st.PodIP != "10.0.0.7" {
+		t.Fatalf("phase %s ip %s", st.Phase, st.PodIP)
+	}
+	for _, c := range st.Conditions {
+		if c.Status != v1.ConditionTrue {
+			t.Errorf("condition %s = %s", c.Type, c.Status)
+		}
+	}
+}
+
+func TestFailedInitContainerIsRetriedWithBackoff(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, []string{"i1"}, "app"))
+	h.sync()
+	h.rt.Exit(h.id("i1", 0), 1)
+	h.sync()
+	if h.state(h.id("i1", 1)) != runtime.StateRunning {
+		t.Fatal("first restart of a failed init container must be immediate")
+	}
+	h.rt.Exit(h.id("i1", 1), 1)
+	if next := h.sync(); next != 10*time.Second {
+		t.Fatalf("second restart wakes in %v, want 10s", next)
+	}
+	if h.state(h.id("i1", 2)) != "absent" || h.state(h.id("app", 0)) != "absent" {
+		t.Fatal("restarted during back-off, or app started after a failed init")
+	}
+}
+
+func TestRestartPolicies(t *testing.T) {
+	cases := []struct {
+		policy      v1.RestartPolicy
+		code        int32
+		restarted   bool
+		phase       v1.PodPhase
+		termination string
+	}{
+		{v1.RestartPolicyAlways, 0, true, v1.PodRunning, ""},
+		{v1.RestartPolicyAlways, 2, true, v1.PodRunning, ""},
+		{v1.RestartPolicyOnFailure, 0, false, v1.PodSucceeded, "Completed"},
+		{v1.RestartPolicyOnFailure, 2, true, v1.PodRunning, ""},
+		{v1.RestartPolicyNever, 0, false, v1.PodSucceeded, "Completed"},
+		{v1.RestartPolicyNever, 2, false, v1.PodFailed, "Error"},
+	}
+	for _, c := range cases {
+		t.Run(string(c.policy)+"/"+string(rune('0'+c.code)), func(t *testing.T) {
+			h := newHarness(t, newPod(c.policy, nil, "app"))
+			h.sync()
+			h.rt.Exit(h.id("app", 0), c.code)
+			h.sync()
+			restarted := h.state(h.id("app", 1)) == runtime.StateRunning
+			if restarted != c.restarted {
+				t.Fatalf("restarted = %v, want %v", restarted, c.restarted)
+			}
+			st := h.status()
+			if st.Phase != c.phase {
+				t.Fatalf("phase = %s, want %s", st.Phase, c.phase)
+			}
+			cs := st.ContainerStatuses[0]
+			if c.restarted {
+				if cs.RestartCount != 1 || cs.LastTerminationState.Terminated == nil || cs.LastTerminationState.Terminated.ExitCode != c.code {
+					t.Fatalf("after a restart: %+v", cs)
+				}
+			} else if cs.State.Terminated == nil || cs.State.Terminated.Reason != c.termination {
+				t.Fatalf("terminated state: %+v", cs.State)
+			}
+		})
+	}
+}
+
+func TestCrashLoopBackOffStatusAndExpiry(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.sync()
+	h.now = h.now.Add(time.Second)
+	h.rt.Exit(h.id("app", 0), 1)
+	h.sync() // immediate restart
+	h.now = h.now.Add(time.Second)
+	h.rt.Exit(h.id("app", 1), 1)
+	if next := h.sync(); next != 10*time.Second {
+		t.Fatalf("wake in %v, want 10s", next)
+	}
+	cs := h.status().ContainerStatuses[0]
+	if cs.State.Waiting == nil || cs.State.Waiting.Reason != "CrashLoopBackOff" || !strings.Contains(cs.State.Waiting.Message, "back-off 10s") {
+		t.Fatalf("state during back-off: %+v", cs.State)
+	}
+	if cs.LastTerminationState.Terminated == nil || cs.LastTerminationState.Terminated.ExitCode != 1 {
+		t.Fatalf("lastState during back-off: %+v", cs.LastTerminationState)
+	}
+	h.now = h.now.Add(4 * time.Second)
+	if next := h.sync(); next != 6*time.Second {
+		t.Fatalf("wake in %v after 4s, want 6s", next)
+	}
+	h.now = h.now.Add(6 * time.Second)
+	h.sync()
+	if h.state(h.id("app", 2)) != runtime.StateRunning {
+		t.Fatal("not restarted when the back-off expired")
+	}
+	if h.state(h.id("app", 0)) != "absent" {
+		t.Fatal("attempts older than the previous one must be removed")
+	}
+}
+
+func TestTeardownRemovesEverything(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, []string{"init"}, "a", "b"))
+	h.sync()
+	h.rt.Exit(h.id("init", 0), 0)
+	h.sync()
+	if !h.net.attached[h.w.podID] {
+		t.Fatal("network not attached")
+	}
+	h.w.terminate()
+	h.sync()
+	if !h.w.isTorndown() {
+		t.Fatal("teardown did not finish")
+	}
+	if cs, _ := h.rt.ListContainers(context.Background(), nil); len(cs) != 0 {
+		t.Fatalf("containers left: %v", cs)
+	}
+	if len(h.net.attached) != 0 || len(h.net.netns) != 0 || len(h.host.prepared) != 0 {
+		t.Fatalf("left: attached %v netns %v host %v", h.net.attached, h.net.netns, h.host.prepared)
+	}
+	stops := 0
+	for _, c := range h.rt.Calls() {
+		if strings.HasPrefix(c, "StopContainer "+h.id("a", 0)) && strings.HasSuffix(c, " 30s") {
+			stops++
+		}
+	}
+	if stops != 1 {
+		t.Fatalf("container a not stopped with the pod's 30s grace: %v", h.rt.Calls())
+	}
+}
+
+func TestDeadSandboxIsRecreated(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.sync()
+	h.rt.Exit(podsandbox.SandboxID(h.w.podID), 0)
+	h.sync()
+	if h.state(podsandbox.SandboxID(h.w.podID)) != runtime.StateRunning {
+		t.Fatal("sandbox not recreated")
+	}
+	if h.state(h.id("app", 1)) != runtime.StateRunning {
+		t.Fatalf("app not restarted in the new sandbox: %v", h.rt.Calls())
+	}
+}

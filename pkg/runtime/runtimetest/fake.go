@@ -1,0 +1,207 @@
+// Package runtimetest is an in-memory runtime.Runtime for unit tests of the
+// pod logic: containers move between states when the test says so, and
+// every call is recorded.
+package runtimetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// Fake is an in-memory runtime. The zero value is not usable; use New.
+type Fake struct {
+	mu         sync.Mutex
+	containers map[string]*entry
+	images     map[string]runtime.Image
+	nextPID    uint32
+	calls      []string
+	exits      chan runtime.Exit
+	now        func() time.Time
+	// FailStart makes StartContainer fail for these container IDs.
+	FailStart map[string]error
+}
+
+type entry struct {
+	spec runtime.ContainerSpec
+	c    runtime.Container
+}
+
+var _ runtime.Runtime = (*Fake)(nil)
+
+// New makes a Fake whose clock is now.
+func New(now func() time.Time) *Fake {
+	return &Fake{containers: map[string]*entry{}, images: map[string]runtime.Image{}, nextPID: 100,
+		exits: make(chan runtime.Exit, 100), now: now, FailStart: map[string]error{}}
+}
+
+// AddImage makes ref present.
+func (f *Fake) AddImage(ref string, cfg runtime.ImageConfig) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.images[ref] = runtime.Image{Ref: ref, ID: "sha256:cfg-" + ref, Digest: "sha256:" + ref, Config: cfg}
+}
+
+func (f *Fake) record(s string) { f.calls = append(f.calls, s) }
+
+// Calls returns the calls made so far, as "Op id".
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// Exit makes the running container id exit with code, as if its process
+// ended, and emits the exit event.
+func (f *Fake) Exit(id string, code int32) {
+	f.mu.Lock()
+	e, ok := f.containers[id]
+	if !ok || e.c.State != runtime.StateRunning {
+		f.mu.Unlock()
+		panic(fmt.Sprintf("runtimetest: Exit of %s, which is not running", id))
+	}
+	e.c.State = runtime.StateExited
+	e.c.ExitCode = code
+	e.c.FinishedAt = f.now()
+	ex := runtime.Exit{ContainerID: id, PID: e.c.PID, ExitCode: code, ExitedAt: e.c.FinishedAt}
+	f.mu.Unlock()
+	f.exits <- ex
+}
+
+// Spec returns the spec a container was created with.
+func (f *Fake) Spec(id string) (runtime.ContainerSpec, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.containers[id]
+	if !ok {
+		return runtime.ContainerSpec{}, false
+	}
+	return e.spec, true
+}
+
+func (f *Fake) EnsureImage(_ context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("EnsureImage " + ref)
+	img, ok := f.images[ref]
+	if !ok {
+		return runtime.Image{}, fmt.Errorf("image %q: %w", ref, runtime.ErrNotFound)
+	}
+	return img, nil
+}
+
+func (f *Fake) ListImages(context.Context) ([]runtime.Image, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []runtime.Image
+	for _, img := range f.images {
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+func (f *Fake) CreateContainer(_ context.Context, spec runtime.ContainerSpec) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("CreateContainer " + spec.ID)
+	if _, ok := f.containers[spec.ID]; ok {
+		return fmt.Errorf("container %s: %w", spec.ID, runtime.ErrAlreadyExists)
+	}
+	if _, ok := f.images[spec.Image]; !ok {
+		return fmt.Errorf("image %q: %w", spec.Image, runtime.ErrNotFound)
+	}
+	f.containers[spec.ID] = &entry{spec: spec, c: runtime.Container{
+		ID: spec.ID, Image: spec.Image, ImageID: f.images[spec.Image].Digest, Labels: spec.Labels,
+		CreatedAt: f.now(), State: runtime.StateCreated,
+	}}
+	return nil
+}
+
+func (f *Fake) StartContainer(_ context.Context, id string) (uint32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("StartContainer " + id)
+	if err := f.FailStart[id]; err != nil {
+		return 0, err
+	}
+	e, ok := f.containers[id]
+	if !ok {
+		return 0, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	if e.c.State == runtime.StateRunning {
+		return e.c.PID, nil
+	}
+	f.nextPID++
+	e.c.PID = f.nextPID
+	e.c.State = runtime.StateRunning
+	e.c.StartedAt = f.now()
+	e.c.ExitCode, e.c.FinishedAt = 0, time.Time{}
+	return e.c.PID, nil
+}
+
+func (f *Fake) StopContainer(_ context.Context, id, signal string, grace time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(fmt.Sprintf("StopContainer %s %s %v", id, signal, grace))
+	e, ok := f.containers[id]
+	if !ok || e.c.State != runtime.StateRunning {
+		return nil
+	}
+	e.c.State = runtime.StateExited
+	e.c.ExitCode = 137
+	e.c.FinishedAt = f.now()
+	return nil
+}
+
+func (f *Fake) RemoveContainer(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("RemoveContainer " + id)
+	delete(f.containers, id)
+	return nil
+}
+
+func (f *Fake) ContainerStatus(_ context.Context, id string) (runtime.Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.containers[id]
+	if !ok {
+		return runtime.Container{}, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	return e.c, nil
+}
+
+func (f *Fake) ListContainers(_ context.Context, selector map[string]string) ([]runtime.Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []runtime.Container
+	for _, e := range f.containers {
+		match := true
+		for k, v := range selector {
+			if e.c.Labels[k] != v {
+				match = false
+				break
+			}
+		}
+		if match {
+			out = append(out, e.c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (f *Fake) Exec(_ context.Context, id string, cmd []string, _ time.Duration) (runtime.ExecResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(fmt.Sprintf("Exec %s %q", id, cmd))
+	return runtime.ExecResult{}, nil
+}
+
+func (f *Fake) Exits(ctx context.Context) (<-chan runtime.Exit, error) { return f.exits, nil }
+func (f *Fake) Ping(context.Context) error                             { return nil }
+func (f *Fake) Version(context.Context) (string, error)                { return "fake 1", nil }
