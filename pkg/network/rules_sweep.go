@@ -1,0 +1,155 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// sharedChainPrefix marks portmap's chains that all pods share; the sweep
+// deletes rules in them but never the chains.
+const sharedChainPrefix = "CNI-HOSTPORT-"
+
+// sweepRules deletes the iptables rules (IPv4 and IPv6) whose comment names
+// this network and pod, and the per-pod chains only those rules jump to.
+//
+// The bridge plugin finds the masquerade rules to delete from the addresses
+// on the pod's interface, so a DEL without the namespace leaves them; and
+// portmap deletes nothing when DEL is not given the port mappings. Both
+// plugins comment their rules `name: "<network>" id: "<pod>"` (portmap
+// prefixes "dnat "), which is what the sweep matches. A missing iptables
+// binary is not an error: there is then nothing the plugins could have
+// added either.
+func sweepRules(ctx context.Context, network, podID string, log *zap.Logger) error {
+	var errs []error
+	for _, bin := range []string{"iptables", "ip6tables"} {
+		if _, err := exec.LookPath(bin + "-save"); err != nil {
+			continue
+		}
+		if err := sweepFamily(ctx, bin, network, podID, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rule is one "-A CHAIN ..." line of iptables-save.
+type rule struct {
+	table string
+	chain string
+	args  []string // after "-A", chain included
+	jump  string
+}
+
+func sweepFamily(ctx context.Context, bin, network, podID string, log *zap.Logger) error {
+	out, err := exec.CommandContext(ctx, bin+"-save").Output()
+	if err != nil {
+		return fmt.Errorf("%s-save: %w", bin, err)
+	}
+	marker := `name: \"` + network + `\" id: \"` + podID + `\"`
+	var ours []rule
+	jumpers := map[string]map[string]int{} // table -> chain -> rules jumping to it that are not ours
+	table := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "*") {
+			table = line[1:]
+			continue
+		}
+		if !strings.HasPrefix(line, "-A ") {
+			continue
+		}
+		args := splitRuleArgs(line[len("-A "):])
+		if len(args) == 0 {
+			continue
+		}
+		r := rule{table: table, chain: args[0], args: args}
+		for i := 1; i+1 < len(args); i++ {
+			if args[i] == "-j" || args[i] == "-g" {
+				r.jump = args[i+1]
+			}
+		}
+		if strings.Contains(line, marker) {
+			ours = append(ours, r)
+			continue
+		}
+		if r.jump != "" {
+			if jumpers[table] == nil {
+				jumpers[table] = map[string]int{}
+			}
+			jumpers[table][r.jump]++
+		}
+	}
+	if len(ours) == 0 {
+		return nil
+	}
+	var errs []error
+	type chainKey struct{ table, chain string }
+	chains := map[chainKey]bool{}
+	for _, r := range ours {
+		if strings.HasPrefix(r.jump, "CNI-") && !strings.HasPrefix(r.jump, sharedChainPrefix) && jumpers[r.table][r.jump] == 0 {
+			chains[chainKey{r.table, r.jump}] = true
+		}
+	}
+	for _, r := range ours {
+		if chains[chainKey{r.table, r.chain}] {
+			continue // flushed with its chain below
+		}
+		log.Info("deleting leftover iptables rule", zap.String("table", r.table), zap.String("rule", strings.Join(r.args, " ")))
+		if err := runIPTables(ctx, bin, append([]string{"-t", r.table, "-D"}, r.args...)...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for c := range chains {
+		log.Info("deleting leftover iptables chain", zap.String("table", c.table), zap.String("chain", c.chain))
+		for _, op := range []string{"-F", "-X"} {
+			if err := runIPTables(ctx, bin, "-t", c.table, op, c.chain); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func runIPTables(ctx context.Context, bin string, args ...string) error {
+	args = append([]string{"-w"}, args...)
+	if out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %w: %s", bin, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// splitRuleArgs splits an iptables-save rule into arguments, undoing the
+// double quotes (and the backslash escapes inside them) around comments.
+func splitRuleArgs(s string) []string {
+	var args []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inQuote && c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+		case c == '"':
+			inQuote = !inQuote
+			have = true
+		case c == ' ' && !inQuote:
+			if have {
+				args = append(args, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteByte(c)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	return args
+}
