@@ -5,7 +5,7 @@ GO      ?= go
 LDFLAGS := -s -w -X main.version=$(VERSION)
 DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make
 
-.PHONY: all build test unit-test integration-test fuzz install uninstall clean deps
+.PHONY: all build test unit-test integration-test fuzz install uninstall clean deps quickstart
 
 all: build
 
@@ -56,6 +56,11 @@ install: build
 		echo "  containerd &"; \
 		echo "  $(PREFIX)/bin/minilet daemon &"; \
 	fi
+
+# quickstart: on a fresh Debian 12 host, as root: install everything, start
+# containerd and minilet, and run the example pod.
+quickstart: deps install
+	./hack/quickstart.sh
 
 uninstall:
 	-systemctl disable --now minilet 2>/dev/null
