@@ -65,7 +65,27 @@ type env struct {
 	attached map[string]network.Attachment // for the cleanup's safety net
 }
 
+// newEnv prepares a test network and starts its Manager.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := prepareEnv(t)
+	e.start()
+	return e
+}
+
+// start creates the env's Manager.
+func (e *env) start() {
+	e.t.Helper()
+	m, err := network.New(e.cfg, zaptest.NewLogger(e.t))
+	if err != nil {
+		e.t.Fatalf("network.New: %v", err)
+	}
+	e.m = m
+}
+
+// prepareEnv picks the names and directories of a test network and
+// registers the cleanup, without creating the Manager.
+func prepareEnv(t *testing.T) *env {
 	t.Helper()
 	requireCNI(t)
 	suffix := fmt.Sprintf("%05x", rand.Uint32()&0xfffff)
@@ -130,11 +150,6 @@ func newEnv(t *testing.T) *env {
 		}
 	})
 
-	m, err := network.New(e.cfg, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatalf("network.New: %v", err)
-	}
-	e.m = m
 	return e
 }
 
@@ -845,4 +860,93 @@ func nextIP(ip net.IP) net.IP {
 		}
 	}
 	return out
+}
+
+func TestDetachWithoutPortsSweepsPortmapRules(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := network.Attachment{PodID: "pod-lostports",
+		Ports: []network.PortMapping{{HostPort: int32(20000 + rand.IntN(20000)), ContainerPort: 80}}}
+	path, _ := e.attach(ctx, a)
+	rules := iptablesMentioning(t, `dnat name: \"`+e.cfg.NetworkName+`\" id: \"`+a.PodID+`\"`)
+	if len(rules) == 0 {
+		t.Fatalf("no portmap rule for the pod after ADD")
+	}
+	var dnatChains []string
+	for _, r := range rules {
+		f := strings.Fields(r)
+		if i := slices.Index(f, "-j"); i >= 0 && i+1 < len(f) {
+			dnatChains = append(dnatChains, f[i+1])
+		}
+	}
+	// A caller that lost the pod's ports still gets every rule removed.
+	if err := e.m.Detach(ctx, path, network.Attachment{PodID: a.PodID}); err != nil {
+		t.Fatalf("Detach without ports: %v", err)
+	}
+	if err := e.m.RemoveNetns(a.PodID); err != nil {
+		t.Fatalf("RemoveNetns: %v", err)
+	}
+	e.assertReleased(a.PodID)
+	for _, c := range dnatChains {
+		if exec.Command("iptables", "-t", "nat", "-S", c).Run() == nil {
+			t.Errorf("per-pod DNAT chain %s still exists", c)
+		}
+	}
+}
+
+func TestNewUsesExistingConfig(t *testing.T) {
+	e := prepareEnv(t)
+	if err := os.MkdirAll(e.cfg.ConfDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A config for another network sorts first; the one named like ours
+	// must win. Neither is the default file name.
+	other := fmt.Sprintf(`{"cniVersion":"0.4.0","name":"zz-other","type":"bridge","bridge":"%sx","ipam":{"type":"host-local","subnet":"10.254.254.0/24"}}`, e.cfg.BridgeName[:len(e.cfg.BridgeName)-1])
+	writeTestFile(t, filepath.Join(e.cfg.ConfDir, "01-other.conf"), other)
+	ours := fmt.Sprintf(`{"cniVersion":"0.4.0","name":%q,"plugins":[
+		{"type":"bridge","bridge":%q,"isGateway":true,"ipMasq":true,
+		 "ipam":{"type":"host-local","subnet":%q,"dataDir":%q}},
+		{"type":"portmap","capabilities":{"portMappings":true}}]}`,
+		e.cfg.NetworkName, e.cfg.BridgeName, e.cfg.PodCIDR, filepath.Join(e.cfg.CacheDir, "networks"))
+	writeTestFile(t, filepath.Join(e.cfg.ConfDir, "50-mine.conflist"), ours)
+	e.start()
+
+	if got := e.m.Network(); got != e.cfg.NetworkName {
+		t.Fatalf("Network() = %q, want %q", got, e.cfg.NetworkName)
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg.ConfDir, "10-"+e.cfg.NetworkName+".conflist")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("New wrote a default conflist into a dir that had configs (err=%v)", err)
+	}
+	ctx := context.Background()
+	a := network.Attachment{PodID: "pod-userconf"}
+	path, ips := e.attach(ctx, a)
+	t.Logf("IPs from the user's 0.4.0 config: %v", ips)
+	if err := e.m.Detach(ctx, path, a); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	if err := e.m.RemoveNetns(a.PodID); err != nil {
+		t.Fatalf("RemoveNetns: %v", err)
+	}
+	e.assertReleased(a.PodID)
+}
+
+func TestNewReportsMissingPlugin(t *testing.T) {
+	e := prepareEnv(t)
+	if err := os.MkdirAll(e.cfg.ConfDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(e.cfg.ConfDir, "10-x.conflist"),
+		fmt.Sprintf(`{"cniVersion":"1.0.0","name":%q,"plugins":[{"type":"minilet-no-such-plugin"}]}`, e.cfg.NetworkName))
+	_, err := network.New(e.cfg, zaptest.NewLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "minilet-no-such-plugin") {
+		t.Fatalf("New with a missing plugin: err = %v, want one naming the plugin", err)
+	}
+	t.Logf("error: %v", err)
+}
+
+func writeTestFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
