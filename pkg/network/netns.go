@@ -155,9 +155,10 @@ func isNetns(path string) (bool, error) {
 }
 
 // ensureSharedDir creates dir and makes it a mount point with shared
-// propagation, as `ip netns add` does for /run/netns: a namespace mounted or
-// unmounted here then propagates to mount namespaces that copied the
-// directory, so their copies neither miss new pods nor pin deleted ones.
+// propagation, as `ip netns add` does for /run/netns: netns mounts and
+// unmounts here then propagate to mount namespaces copied from ours (a
+// service's, a container runtime's), so those see pods created after the
+// copy and see them go.
 func ensureSharedDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create: %w", err)

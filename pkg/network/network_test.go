@@ -114,6 +114,7 @@ func prepareEnv(t *testing.T) *env {
 	}
 	netnsBefore := ipNetnsList(t)
 	home := threadNetns(t)
+	tablesBefore := nftTables(t)
 
 	t.Cleanup(func() {
 		e.teardown()
@@ -144,6 +145,7 @@ func prepareEnv(t *testing.T) *env {
 				t.Errorf("restore ip_forward: %v", err)
 			}
 		}
+		removeNewEmptyNATTables(t, tablesBefore)
 		assertThreadsIn(t, home)
 		if after := ipNetnsList(t); after != netnsBefore {
 			t.Errorf("`ip netns list` changed:\nbefore:\n%s\nafter:\n%s", netnsBefore, after)
@@ -330,6 +332,53 @@ func TestCreateNetnsIsIdempotentAndSeparate(t *testing.T) {
 	}
 	if host := nsInode(t, "/proc/thread-self/ns/net"); host == ino1 {
 		t.Errorf("pod netns is the host's")
+	}
+	if opt := mountOptionalFields(t, "/proc/self/mountinfo", e.cfg.NetnsDir); !strings.Contains(opt, "shared:") {
+		t.Errorf("netns dir %s is not a shared mount (optional fields %q)", e.cfg.NetnsDir, opt)
+	}
+
+	// A mount namespace copied from ours (as a service manager or a
+	// container runtime makes, with slave propagation) sees a netns created
+	// after the copy, and sees it go again.
+	if _, err := exec.LookPath("unshare"); err == nil {
+		child := exec.Command("unshare", "--mount", "--propagation", "slave", "sleep", "30")
+		if err := child.Start(); err != nil {
+			t.Fatalf("start unshare: %v", err)
+		}
+		defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+		childInfo := fmt.Sprintf("/proc/%d/mountinfo", child.Process.Pid)
+		ourMnt := nsInode(t, "/proc/self/ns/mnt")
+		if !waitFor(5*time.Second, func() bool {
+			var st unix.Stat_t
+			return unix.Stat(fmt.Sprintf("/proc/%d/ns/mnt", child.Process.Pid), &st) == nil && st.Ino != ourMnt
+		}) {
+			t.Fatalf("unshare never entered its own mount namespace")
+		}
+		if !waitFor(5*time.Second, func() bool { return mountOptionalFields(t, childInfo, p1) != "-" }) {
+			t.Fatalf("the child mount namespace does not see %s", p1)
+		}
+		later, err := e.m.CreateNetns("pod-later")
+		if err != nil {
+			t.Fatalf("CreateNetns: %v", err)
+		}
+		if !waitFor(5*time.Second, func() bool { return mountOptionalFields(t, childInfo, later) != "-" }) {
+			t.Errorf("a netns created after the copy (%s) did not reach the child mount namespace", later)
+		}
+		if err := e.m.RemoveNetns("pod-later"); err != nil {
+			t.Fatalf("RemoveNetns: %v", err)
+		}
+		if err := e.m.RemoveNetns(id); err != nil {
+			t.Fatalf("RemoveNetns: %v", err)
+		}
+		for _, p := range []string{p1, later} {
+			if !waitFor(5*time.Second, func() bool { return mountOptionalFields(t, childInfo, p) == "-" }) {
+				t.Errorf("the removal of %s did not reach the child mount namespace", p)
+			}
+		}
+		e.assertReleased("pod-later")
+		if _, err := e.m.CreateNetns(id); err != nil {
+			t.Fatalf("CreateNetns again: %v", err)
+		}
 	}
 	if _, err := e.m.CreateNetns("../escape"); err == nil {
 		t.Errorf("CreateNetns accepted a pod ID with a slash")
@@ -654,6 +703,42 @@ func readMounts(t *testing.T) []string {
 	return mps
 }
 
+// mountOptionalFields returns the optional fields ("shared:N master:M")
+// of the mount at path in a mountinfo file, or "-" if nothing is mounted
+// there.
+func mountOptionalFields(t *testing.T, mountinfo, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(mountinfo)
+	if err != nil {
+		t.Fatalf("read %s: %v", mountinfo, err)
+	}
+	found := "-"
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 7 || unescapeMount(f[4]) != path {
+			continue
+		}
+		sep := slices.Index(f, "-")
+		if sep < 6 {
+			continue
+		}
+		found = strings.Join(f[6:sep], " ") // the last mount stacked there wins
+	}
+	return found
+}
+
+// waitFor polls cond every 20ms until it holds or timeout passes.
+func waitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 func countMounts(t *testing.T, path string) int {
 	t.Helper()
 	n := 0
@@ -749,6 +834,62 @@ func removeIPTablesOf(t *testing.T, networkName string) {
 	for c := range chains {
 		if !slices.Contains(sharedPortmapChains(), c) {
 			removeChain(t, "nat", c)
+		}
+	}
+}
+
+// nftTables returns the nftables tables ("ip nat", ...), or nil when nft is
+// not installed.
+func nftTables(t *testing.T) map[string]bool {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		return nil
+	}
+	out, err := exec.Command("nft", "list", "tables").CombinedOutput()
+	if err != nil {
+		t.Logf("nft list tables: %v\n%s", err, out)
+		return nil
+	}
+	tables := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "table "); ok {
+			tables[name] = true
+		}
+	}
+	return tables
+}
+
+// removeNewEmptyNATTables deletes the nat tables that iptables-nft created
+// for the plugins during the test, if no rule is left in them: an empty
+// table with nat base chains still hooks every packet.
+func removeNewEmptyNATTables(t *testing.T, before map[string]bool) {
+	t.Helper()
+	if before == nil {
+		return
+	}
+	now := nftTables(t)
+	for _, table := range []string{"ip nat", "ip6 nat"} {
+		if before[table] || !now[table] {
+			continue
+		}
+		out, err := exec.Command("nft", append([]string{"list", "table"}, strings.Fields(table)...)...).CombinedOutput()
+		if err != nil {
+			continue
+		}
+		empty := true
+		for _, line := range strings.Split(string(out), "\n") {
+			l := strings.TrimSpace(line)
+			if l == "" || l == "}" || strings.HasPrefix(l, "table ") || strings.HasPrefix(l, "chain ") || strings.HasPrefix(l, "type ") {
+				continue
+			}
+			empty = false
+		}
+		if !empty {
+			t.Logf("leaving nftables table %s: it holds rules", table)
+			continue
+		}
+		if out, err := exec.Command("nft", append([]string{"delete", "table"}, strings.Fields(table)...)...).CombinedOutput(); err != nil {
+			t.Errorf("nft delete table %s: %v\n%s", table, err, out)
 		}
 	}
 }
