@@ -13,6 +13,8 @@ import (
 // Attach runs CNI ADD for the pod on the namespace at netnsPath: loopback,
 // the network as eth0, and the pod's host ports. It returns the pod's IPs,
 // IPv4 first. If ADD fails, Attach runs DEL to release what was allocated.
+// Attach once per namespace: a second ADD for the same pod fails (eth0
+// exists) and its rollback tears down the first.
 func (m *Manager) Attach(ctx context.Context, netnsPath string, a Attachment) ([]net.IP, error) {
 	opts, err := a.namespaceOpts()
 	if err != nil {

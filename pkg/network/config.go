@@ -20,6 +20,10 @@ type Config struct {
 	// host-local IP allocations live under CacheDir/networks, so two
 	// daemons with different CacheDirs never share an address pool.
 	// Default: /var/lib/minilet/cni.
+	//
+	// libcni's own result cache stays in /var/lib/cni: go-cni v1.1.14 has
+	// no option to move it. Its entries are keyed by network name and pod
+	// ID, so daemons with different NetworkNames do not collide there.
 	CacheDir string
 	// NetnsDir is where pod network namespaces are bind-mounted, one file
 	// per pod ID. Default: /run/minilet/netns.
