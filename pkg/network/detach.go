@@ -16,9 +16,10 @@ import (
 // pod that was never attached succeeds.
 //
 // Call Detach before RemoveNetns: the bridge plugin finds the masquerade
-// rules to delete from the pod's interface. When the namespace is gone
-// anyway, Detach sweeps away the iptables rules the plugins commented with
-// this network and pod ID (and so also portmap rules when a.Ports was lost).
+// rules to delete from the pod's interface. After DEL, Detach sweeps away
+// any iptables rule still commented with this network and pod ID: the
+// masquerade rules the bridge plugin could not find because the namespace
+// was gone, and portmap's rules when a.Ports was lost.
 func (m *Manager) Detach(ctx context.Context, netnsPath string, a Attachment) error {
 	opts, err := a.namespaceOpts()
 	if err != nil {

@@ -21,11 +21,10 @@ const validateTimeout = 30 * time.Second
 // Manager sets up and tears down pod networks on one CNI network.
 // Its methods are safe for concurrent use.
 type Manager struct {
-	cfg      Config
-	log      *zap.Logger
-	cni      gocni.CNI
-	network  string // name of the network in use
-	confFile string
+	cfg     Config
+	log     *zap.Logger
+	cni     gocni.CNI
+	network string // name of the network in use
 
 	// nsMu serialises netns file creation and removal.
 	nsMu sync.Mutex
@@ -89,12 +88,13 @@ func New(cfg Config, log *zap.Logger) (*Manager, error) {
 	}
 	log.Info("CNI network loaded", zap.String("network", conf.list.Name), zap.String("file", conf.path),
 		zap.String("cniVersion", conf.list.CNIVersion), zap.String("netnsDir", cfg.NetnsDir))
-	return &Manager{cfg: cfg, log: log, cni: c, network: conf.list.Name, confFile: conf.path}, nil
+	return &Manager{cfg: cfg, log: log, cni: c, network: conf.list.Name}, nil
 }
 
 // Network returns the name of the CNI network in use.
 func (m *Manager) Network() string { return m.network }
 
-// Close releases the manager. Pod networks and namespaces stay as they are,
-// so that pods keep running across a daemon restart.
+// Close releases the manager; it holds nothing that needs closing today.
+// Pod networks and namespaces stay as they are, so that pods keep running
+// across a daemon restart.
 func (m *Manager) Close() error { return nil }
