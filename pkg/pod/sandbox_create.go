@@ -50,7 +50,19 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 
 	netnsPath := ""
 	if !pod.Spec.HostNetwork {
+		if rec.NetnsPath != "" {
+			// An earlier sandbox (or a daemon killed mid-way) may have
+			// attached this pod: release that first, as a second CNI ADD
+			// for the same pod fails.
+			if err := w.d.net.Detach(ctx, rec.NetnsPath, w.attachment(pod)); err != nil {
+				return err
+			}
+		}
 		if netnsPath, err = w.d.net.CreateNetns(w.podID); err != nil {
+			return err
+		}
+		rec.NetnsPath = netnsPath
+		if err := saveRecord(w.paths, *rec); err != nil {
 			return err
 		}
 	}
