@@ -62,6 +62,9 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 			return err
 		}
 		rec.NetnsPath = netnsPath
+		w.mu.Lock()
+		w.rec.NetnsPath = netnsPath
+		w.mu.Unlock()
 		if err := saveRecord(w.paths, *rec); err != nil {
 			return err
 		}
