@@ -1,0 +1,101 @@
+package server
+
+import (
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// Server answers the local API from a PodSource.
+type Server struct {
+	src    PodSource
+	health HealthChecker
+	log    *zap.Logger
+	mux    *http.ServeMux
+}
+
+// New returns a server reading pods and events from src. health may be nil.
+func New(src PodSource, health HealthChecker, log *zap.Logger) *Server {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Server{src: src, health: health, log: log, mux: http.NewServeMux()}
+	for _, r := range s.routes() {
+		s.mux.Handle(r.pattern, onlyGET(r.handler))
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, pathNotFound()) })
+	return s
+}
+
+// route is one endpoint: a net/http ServeMux pattern without a method
+// (methods are checked by onlyGET, so that a wrong method is a 405 Status)
+// and its handler.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// routes lists the endpoints; add new ones (images, logs...) here.
+func (s *Server) routes() []route {
+	return []route{
+		{"/healthz", s.handleHealthz},
+		{"/api/v1/pods", s.handleListPods},
+		{"/api/v1/namespaces/{namespace}/pods", s.handleListPods},
+		{"/api/v1/namespaces/{namespace}/pods/{name}", s.handleGetPod},
+		{"/api/v1/namespaces/{namespace}/pods/{name}/events", s.handlePodEvents},
+	}
+}
+
+// Handler returns the API's handler, with panic recovery and path checks.
+func (s *Server) Handler() http.Handler {
+	return s.recoverPanics(cleanPaths(s.mux))
+}
+
+func onlyGET(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			writeStatus(w, methodNotAllowed())
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// cleanPaths answers 404 to paths that are not in canonical form (empty
+// segments, dot segments, a trailing slash), which ServeMux would
+// otherwise redirect: `/api/v1/namespaces//pods/` names nothing.
+func cleanPaths(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.EscapedPath()
+		if p == "" || p[0] != '/' || (p != "/" && strings.HasSuffix(p, "/")) || path.Clean(p) != p {
+			writeStatus(w, pathNotFound())
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a handler panic into a 500 Status, so that a bad
+// request never takes the daemon down.
+func (s *Server) recoverPanics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("API handler panicked",
+				zap.String("method", r.Method), zap.String("path", r.URL.Path),
+				zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+			writeStatus(w, internalError("internal error"))
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
