@@ -31,7 +31,7 @@ func Decode(path string, data []byte, opts Options) ([]Pod, error) {
 
 func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("file is %s, larger than the %s limit for a manifest", humanSize(int64(len(data))), humanSize(MaxFileSize))
+		return nil, tooBig(int64(len(data)))
 	}
 	var docs []document
 	if strings.EqualFold(extension(path), ".json") {
@@ -169,12 +169,10 @@ func extension(path string) string {
 	return path[i:]
 }
 
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+// tooBig is the error for a file over MaxFileSize (-1: size unknown).
+func tooBig(size int64) error {
+	if size < 0 {
+		return fmt.Errorf("file is larger than the limit for a manifest, 1 MiB (%d bytes)", MaxFileSize)
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return fmt.Errorf("file has %d bytes, more than the limit for a manifest, 1 MiB (%d bytes)", size, MaxFileSize)
 }

@@ -177,7 +177,14 @@ func (d document) toJSON() ([]byte, error) {
 	if err := checkSize(v); err != nil {
 		return nil, err
 	}
-	j, err := sigsyaml.YAMLToJSONStrict(d.data)
+	// go-yaml's strict mode refuses duplicate keys, but also a key that
+	// overrides one merged in with "<<: *anchor", which YAML allows; such
+	// documents are converted without the duplicate check.
+	convert := sigsyaml.YAMLToJSONStrict
+	if bytes.Contains(d.data, []byte("<<")) {
+		convert = sigsyaml.YAMLToJSON
+	}
+	j, err := convert(d.data)
 	if err != nil {
 		var ue *json.UnsupportedValueError
 		if errors.As(err, &ue) {
@@ -191,24 +198,16 @@ func (d document) toJSON() ([]byte, error) {
 var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
 // yamlError rewrites a go-yaml error so it names the line in the file
-// (documents start at line start) and reads as a sentence.
+// (the document starts at line start) and reads as a sentence.
 func yamlError(err error, start int) error {
-	fix := func(msg string) (int, string) {
-		m := yamlLine.FindStringSubmatch(msg)
-		if m == nil {
-			return 0, msg
-		}
-		n, _ := strconv.Atoi(m[1])
-		return n + start - 1, strings.TrimPrefix(msg, m[0])
-	}
 	var te *yaml2.TypeError
 	if errors.As(err, &te) {
 		var parts []string
 		for _, e := range te.Errors {
-			n, msg := fix(e)
-			msg = strings.Replace(msg, "already set in map", "appears twice", 1)
-			if n > 0 {
-				parts = append(parts, fmt.Sprintf("yaml error at line %d: %s", n, msg))
+			msg := strings.Replace(e, "already set in map", "appears twice", 1)
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				parts = append(parts, fmt.Sprintf("yaml error at line %d: %s", n+start-1, strings.TrimPrefix(msg, m[0])))
 			} else {
 				parts = append(parts, "yaml error: "+msg)
 			}
@@ -216,10 +215,30 @@ func yamlError(err error, start int) error {
 		return errors.New(strings.Join(parts, "; "))
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if n, rest := fix(msg); n > 0 {
-		return fmt.Errorf("yaml syntax error at line %d: %s", n, rest)
+	line := 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimPrefix(msg, m[0])
+	}
+	if isParserProblem(msg) {
+		// go-yaml reports parser (not scanner) errors with a 0-based line,
+		// and none at all on the first line.
+		line++
+	}
+	if line > 0 {
+		return fmt.Errorf("yaml syntax error at line %d: %s", line+start-1, msg)
 	}
 	return fmt.Errorf("yaml syntax error: %s", msg)
+}
+
+// isParserProblem tells go-yaml's parser errors from its scanner errors.
+func isParserProblem(msg string) bool {
+	switch msg {
+	case "found duplicate %TAG directive", "found duplicate %YAML directive",
+		"found incompatible YAML document", "found undefined tag handle":
+		return true
+	}
+	return strings.HasPrefix(msg, "did not find expected ")
 }
 
 // checkSize walks a decoded document and refuses one that nests deeper than
