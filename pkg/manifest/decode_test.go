@@ -419,7 +419,7 @@ func TestDecodeErrors(t *testing.T) {
 func TestDecodeTooBig(t *testing.T) {
 	big := podYAML("", "") + strings.Repeat("# padding\n", MaxFileSize/10+1)
 	_, err := Decode(testFile, []byte(big), Options{})
-	wantErr(t, err, testFile+": file has 1048586 bytes, more than the limit for a manifest, 1 MiB")
+	wantErr(t, err, testFile+": file has 1048683 bytes, more than the limit for a manifest, 1 MiB")
 }
 
 func TestDecodeAccepts(t *testing.T) {
