@@ -167,8 +167,14 @@ func (m *Manager) reconcile(start func(*worker)) {
 		rec := w.record()
 		d, ok := want[key]
 		switch {
-		case !ok && held[rec.File]:
-			continue // its file is broken: keep the pod as it is
+		case held[rec.File]:
+			// Its file is broken: keep the pod as it is, and say why on it.
+			w.events.record(v1.EventTypeWarning, "FailedManifest",
+				"manifest has an error; the pod keeps running its last valid version: "+fileError(m.desired.Errors, rec.File), "")
+			if !ok || d.Hash == rec.Hash {
+				continue
+			}
+			w.log.Info("manifest changed; replacing pod", zap.String("oldUID", string(rec.Pod.UID)), zap.String("newUID", string(d.Pod.UID)))
 		case !ok:
 			w.log.Info("manifest removed; stopping pod")
 		case d.Hash != rec.Hash:
@@ -195,6 +201,15 @@ func (m *Manager) reconcile(start func(*worker)) {
 		m.active[key] = w
 		start(w)
 	}
+}
+
+func fileError(errs []manifest.FileError, file string) string {
+	for _, e := range errs {
+		if e.File == file {
+			return e.Err.Error()
+		}
+	}
+	return file
 }
 
 func (m *Manager) terminatingKey(key string) bool {
