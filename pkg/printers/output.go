@@ -1,0 +1,134 @@
+package printers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// Format is an output format of `get`, as given to -o.
+type Format string
+
+// The output formats.
+const (
+	FormatTable Format = ""
+	FormatWide  Format = "wide"
+	FormatJSON  Format = "json"
+	FormatYAML  Format = "yaml"
+	FormatName  Format = "name"
+)
+
+// ParseFormat checks an -o value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case FormatTable, FormatWide, FormatJSON, FormatYAML, FormatName:
+		return f, nil
+	}
+	return "", fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,name,wide,yaml", s)
+}
+
+// Options say how to print pods.
+type Options struct {
+	Format        Format
+	AllNamespaces bool // a NAMESPACE column
+	ShowLabels    bool // a LABELS column
+	NoHeaders     bool // no header line
+	// Single is set when the user named exactly one pod: json and yaml
+	// then print a Pod rather than a List.
+	Single bool
+}
+
+// PrintPods writes pods in opts.Format.
+func PrintPods(w io.Writer, pods []v1.Pod, opts Options, now time.Time) error {
+	switch opts.Format {
+	case FormatJSON, FormatYAML:
+		var obj any
+		if opts.Single && len(pods) == 1 {
+			obj = typedPod(pods[0])
+		} else {
+			obj = podsAsList(pods)
+		}
+		if opts.Format == FormatJSON {
+			return PrintJSON(w, obj)
+		}
+		return PrintYAML(w, obj)
+	case FormatName:
+		for i := range pods {
+			if _, err := fmt.Fprintf(w, "pod/%s\n", pods[i].Name); err != nil {
+				return fmt.Errorf("write pod names: %w", err)
+			}
+		}
+		return nil
+	default:
+		return PrintPodTable(w, pods, opts, now)
+	}
+}
+
+// list is kubectl's `kind: List` wrapper of several objects.
+type list struct {
+	APIVersion string   `json:"apiVersion"`
+	Items      []v1.Pod `json:"items"`
+	Kind       string   `json:"kind"`
+	Metadata   listMeta `json:"metadata"`
+}
+
+type listMeta struct {
+	ResourceVersion string `json:"resourceVersion"`
+}
+
+func podsAsList(pods []v1.Pod) list {
+	l := list{APIVersion: "v1", Kind: "List", Items: make([]v1.Pod, 0, len(pods))}
+	for _, p := range pods {
+		l.Items = append(l.Items, typedPod(p))
+	}
+	return l
+}
+
+func typedPod(p v1.Pod) v1.Pod {
+	p.TypeMeta = metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}
+	return p
+}
+
+// PrintJSON writes obj as kubectl's -o json does: keys sorted, 4-space
+// indents, a final newline.
+func PrintJSON(w io.Writer, obj any) error {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	// Decode into maps, which encoding/json writes with sorted keys, as
+	// kubectl (which prints unstructured objects) does. Numbers stay
+	// exact.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	out, err := json.MarshalIndent(generic, "", "    ")
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	if _, err := w.Write(append(out, '\n')); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// PrintYAML writes obj as YAML with sorted keys, like kubectl's -o yaml.
+func PrintYAML(w io.Writer, obj any) error {
+	out, err := yaml.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encode YAML: %w", err)
+	}
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("write YAML: %w", err)
+	}
+	return nil
+}
