@@ -34,12 +34,22 @@ func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 		return nil, tooBig(int64(len(data)))
 	}
 	var docs []document
-	if strings.EqualFold(extension(path), ".json") {
+	switch {
+	case strings.EqualFold(extension(path), ".json"):
 		var err error
 		if docs, err = splitJSON(data); err != nil {
 			return nil, err
 		}
-	} else {
+	case looksLikeJSON(data):
+		// JSON in a YAML file is read as JSON, like the Kubernetes
+		// YAML-or-JSON decoder does, so that a pod written out as JSON
+		// reads back the same whatever the file is called. A YAML flow
+		// mapping that is not JSON falls back to YAML.
+		var err error
+		if docs, err = splitJSON(data); err != nil {
+			docs = splitYAML(data)
+		}
+	default:
 		docs = splitYAML(data)
 	}
 	var (
@@ -113,6 +123,12 @@ func decodeDocument(path string, d document, opts Options) (*Pod, error) {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// looksLikeJSON reports whether data starts like a JSON object.
+func looksLikeJSON(data []byte) bool {
+	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(data) > 0 && data[0] == '{'
 }
 
 // checkKind accepts only apiVersion v1, kind Pod.

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -203,6 +204,31 @@ func TestDecodeJSON(t *testing.T) {
 	// JSON is YAML too: JSON in a .yaml file works.
 	if _, err := Decode(testFile, []byte(doc), Options{}); err != nil {
 		t.Errorf("JSON in a .yaml file: %v", err)
+	}
+}
+
+func TestDecodeRoundTrip(t *testing.T) {
+	// Go's JSON encoder writes DEL and U+FEFF raw, which YAML does not
+	// allow unescaped: JSON in a .yaml file is read as JSON.
+	doc := podYAML("", "    args: [\"\\x7f\", \"\\ufeff\", \"\\u2028\"]\n")
+	pods, err := Decode(testFile, []byte(doc), Options{NodeName: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(pods[0].Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Decode(testFile, out, Options{NodeName: "n"})
+	if err != nil {
+		t.Fatalf("its own JSON: %v\n%s", err, out)
+	}
+	if again[0].Hash != pods[0].Hash || again[0].Pod.UID != pods[0].Pod.UID {
+		t.Errorf("hash %s uid %s, again %s %s", pods[0].Hash, pods[0].Pod.UID, again[0].Hash, again[0].Pod.UID)
+	}
+	// A YAML flow mapping is not JSON, and still reads.
+	if _, err := Decode(testFile, []byte("{apiVersion: v1, kind: Pod, metadata: {name: f}, spec: {containers: [{name: c, image: x}]}}"), Options{}); err != nil {
+		t.Errorf("flow mapping: %v", err)
 	}
 }
 

@@ -51,7 +51,9 @@ func validateMeta(m *metav1.ObjectMeta, p *field.Path) field.ErrorList {
 	size := 0
 	for _, k := range sortedMapKeys(m.Annotations) {
 		v := m.Annotations[k]
-		size += len(k) + len(v)
+		if k != ConfigHashAnnotation { // ours, set after validation
+			size += len(k) + len(v)
+		}
 		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
 			errs = append(errs, field.Invalid(p.Child("annotations").Key(k), k, msg))
 		}
