@@ -181,6 +181,10 @@ func (e apiError) Error() string {
 
 func (e apiError) Unwrap() error { return e.err }
 
+// kubectlStyle marks errors whose text is complete as kubectl prints it,
+// so main can print them without its "error: " prefix.
+func (apiError) kubectlStyle() {}
+
 // cliError words an API error answer like kubectl; other errors pass.
 func cliError(err error) error {
 	var se *server.StatusError
