@@ -69,6 +69,10 @@ func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 		}
 		if err != nil {
 			errs = append(errs, docError(d.num, err).Error())
+			if len(errs) == maxDocErrors && d.num < len(docs) {
+				errs = append(errs, fmt.Sprintf("stopped reading after %d broken documents", maxDocErrors))
+				break
+			}
 			continue
 		}
 		if pod != nil {
@@ -76,9 +80,6 @@ func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 		}
 	}
 	if len(errs) > 0 {
-		if len(errs) > maxDocErrors {
-			errs = append(errs[:maxDocErrors], fmt.Sprintf("and %d more broken documents", len(errs)-maxDocErrors))
-		}
 		return nil, errors.New(strings.Join(errs, "; "))
 	}
 	return pods, nil

@@ -280,6 +280,8 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`document 1: kind: "Deployment" is not supported`}},
 		{"no kind", "apiVersion: v1\nmetadata: {name: x}\n", []string{"kind: missing"}},
 		{"apiVersion", "apiVersion: v2\nkind: Pod\n", []string{`apiVersion: "v2" is not supported`}},
+		{"many broken documents", strings.Repeat("a: b\n---\n", 100_000),
+			[]string{"document 5: kind: missing", "; stopped reading after 5 broken documents"}},
 		{"not an object", "- a\n- b\n", []string{"expected a Pod", "got a list"}},
 		{"infinity", podYAML("", "    x: .inf\n"), []string{"unsupported value +Inf"}},
 		{"duplicate pod in file", podYAML("", "") + "---\n" + podYAML("", ""),
