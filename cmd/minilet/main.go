@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -19,7 +20,14 @@ type globalFlags struct {
 
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		// Errors kubectl prints as they are ("Error from server
+		// (NotFound): ...") keep that shape.
+		var ks interface{ kubectlStyle() }
+		if errors.As(err, &ks) {
+			fmt.Fprintln(os.Stderr, err)
+		} else {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
 		os.Exit(1)
 	}
 }

@@ -23,6 +23,9 @@ type containerdProc struct {
 // startContainerd runs containerd with its own socket, root and state under
 // dir. The CRI plugin is disabled: minilet does not use it.
 func startContainerd(dir string) (*containerdProc, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	c := &containerdProc{dir: dir, address: filepath.Join(dir, "containerd.sock"), logPath: filepath.Join(dir, "containerd.log")}
 	cfg := fmt.Sprintf(`version = 2
 root = %q

@@ -72,7 +72,7 @@ func startDaemon(t *testing.T) *daemon {
 	dir := filepath.Join(env.dir, fmt.Sprintf("d%d", n))
 	d := &daemon{
 		t: t, n: n, dir: dir,
-		namespace: fmt.Sprintf("minilet-it-%d", n),
+		namespace: fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
 		manifests: filepath.Join(dir, "manifests"),
 		rootDir:   filepath.Join(dir, "root"),
 		runDir:    filepath.Join(dir, "run"),
@@ -172,6 +172,26 @@ func (d *daemon) signal(sig syscall.Signal) {
 // cleanup stops the daemon and removes what is left of its pods, so one
 // test's leftovers never reach the next.
 func (d *daemon) cleanup() {
+	// First let the daemon remove its pods, as an operator would.
+	d.mu.Lock()
+	running := d.cmd != nil
+	d.mu.Unlock()
+	if running {
+		files, _ := filepath.Glob(filepath.Join(d.manifests, "*"))
+		for _, f := range files {
+			_ = os.Remove(f)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			l, err := d.client.ListPods(ctx, "")
+			cancel()
+			if err == nil && len(l.Items) == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	d.signal(syscall.SIGTERM)
 	if d.t.Failed() {
 		d.t.Logf("minilet output:\n%s", d.output.String())
@@ -201,6 +221,11 @@ func (d *daemon) cleanup() {
 	}
 	for _, m := range mountsUnder(d.dir) {
 		_ = syscall.Unmount(m, syscall.MNT_DETACH)
+	}
+	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/*/*")
+	more, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/*")
+	for _, cg := range append(cgroups, more...) {
+		_ = syscall.Rmdir(cg)
 	}
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
 	_ = exec.Command("sh", "-c", fmt.Sprintf("iptables-save | grep -q %s && iptables -t nat -S | grep -- '%s' | sed 's/^-A/-D/' | xargs -r -L1 iptables -t nat || true", d.subnet, d.subnet)).Run()
