@@ -141,6 +141,9 @@ func checkKind(obj map[string]any) error {
 	case !hasKind || kind == nil || kind == "":
 		return fmt.Errorf("kind: missing; %s", want)
 	case kind != "Pod":
+		if s, ok := kind.(string); ok && strings.EqualFold(s, "Pod") {
+			return fmt.Errorf("kind: %q must be written \"Pod\"", s)
+		}
 		if s, ok := kind.(string); ok {
 			return fmt.Errorf("kind: %q is not supported: minilet runs only Pods; %s", s, want)
 		}

@@ -278,6 +278,7 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`document 1: yaml error at line 5: key "name" appears twice`}},
 		{"kind", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
 			[]string{`document 1: kind: "Deployment" is not supported`}},
+		{"lower-case kind", "apiVersion: v1\nkind: pod\n", []string{`kind: "pod" must be written "Pod"`}},
 		{"no kind", "apiVersion: v1\nmetadata: {name: x}\n", []string{"kind: missing"}},
 		{"apiVersion", "apiVersion: v2\nkind: Pod\n", []string{`apiVersion: "v2" is not supported`}},
 		{"many broken documents", strings.Repeat("a: b\n---\n", 100_000),

@@ -27,7 +27,7 @@ type document struct {
 // gigabytes of JSON (go-yaml's own alias limit counts nodes, not bytes).
 const (
 	maxExpandedBytes = 8 << 20
-	maxExpandedNodes = 500_000
+	maxExpandedNodes = 100_000
 	maxNesting       = 64
 )
 
@@ -252,7 +252,7 @@ func checkSize(v any) error {
 			return fmt.Errorf("document nests deeper than %d levels; no Pod does", maxNesting)
 		}
 		if nodes > maxExpandedNodes || bytes > maxExpandedBytes {
-			return fmt.Errorf("document is too large once YAML anchors and aliases are expanded (more than %d values or %d MiB); refusing it", maxExpandedNodes, maxExpandedBytes>>20)
+			return tooLarge()
 		}
 		switch t := v.(type) {
 		case string:
@@ -286,7 +286,11 @@ func checkSize(v any) error {
 		return err
 	}
 	if bytes > maxExpandedBytes {
-		return fmt.Errorf("document is too large once YAML anchors and aliases are expanded (more than %d MiB); refusing it", maxExpandedBytes>>20)
+		return tooLarge()
 	}
 	return nil
+}
+
+func tooLarge() error {
+	return fmt.Errorf("document holds more than %d values or %d MiB of text once YAML aliases are expanded; no Pod is that big", maxExpandedNodes, maxExpandedBytes>>20)
 }
