@@ -228,7 +228,7 @@ func yamlError(err error, start int) error {
 	if line > 0 {
 		return fmt.Errorf("yaml syntax error at line %d: %s", line+start-1, msg)
 	}
-	return fmt.Errorf("yaml syntax error: %s", msg)
+	return fmt.Errorf("yaml error: %s", msg)
 }
 
 // isParserProblem tells go-yaml's parser errors from its scanner errors.
