@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 	}
 	var docs []document
 	switch {
-	case strings.EqualFold(extension(path), ".json"):
+	case strings.EqualFold(filepath.Ext(path), ".json"):
 		var err error
 		if docs, err = splitJSON(data); err != nil {
 			return nil, err
@@ -179,15 +180,6 @@ func strictMessage(errs []error) string {
 }
 
 func podKey(p *v1.Pod) string { return p.Namespace + "/" + p.Name }
-
-// extension returns the file extension, dot included.
-func extension(path string) string {
-	i := strings.LastIndexByte(path, '.')
-	if i < 0 || strings.ContainsRune(path[i:], '/') {
-		return ""
-	}
-	return path[i:]
-}
 
 // tooBig is the error for a file over MaxFileSize (-1: size unknown).
 func tooBig(size int64) error {

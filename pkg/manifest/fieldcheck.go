@@ -25,13 +25,7 @@ const maxProblems = 10
 // any path; this is what a tired operator needs instead.
 type fieldChecker struct {
 	problems []string
-	fields   map[reflect.Type]map[string]jsonField
-}
-
-type jsonField struct {
-	name  string
-	index []int
-	typ   reflect.Type
+	fields   map[reflect.Type]map[string]reflect.Type // struct → JSON name → field type
 }
 
 var (
@@ -42,7 +36,7 @@ var (
 
 // checkFields returns the problems of v as a value of type t.
 func checkFields(v any, t reflect.Type) []string {
-	c := &fieldChecker{fields: map[reflect.Type]map[string]jsonField{}}
+	c := &fieldChecker{fields: map[reflect.Type]map[string]reflect.Type{}}
 	c.check("", v, t)
 	return c.problems
 }
@@ -79,12 +73,12 @@ func (c *fieldChecker) check(path string, v any, t reflect.Type) {
 		}
 		fields := c.structFields(t)
 		for _, k := range sortedKeys(obj) {
-			f, ok := fields[k]
+			ft, ok := fields[k]
 			if !ok {
 				c.add(join(path, k), "unknown field%s", suggest(k, fields))
 				continue
 			}
-			c.check(join(path, k), obj[k], f.typ)
+			c.check(join(path, k), obj[k], ft)
 		}
 	case reflect.Map:
 		obj, ok := v.(map[string]any)
@@ -211,13 +205,13 @@ func (c *fieldChecker) badNumber(path, want string, n json.Number, err error) {
 
 // structFields lists the JSON names a struct decodes, inline embedded
 // structs included, like encoding/json.
-func (c *fieldChecker) structFields(t reflect.Type) map[string]jsonField {
+func (c *fieldChecker) structFields(t reflect.Type) map[string]reflect.Type {
 	if f, ok := c.fields[t]; ok {
 		return f
 	}
-	out := map[string]jsonField{}
-	var collect func(t reflect.Type, index []int)
-	collect = func(t reflect.Type, index []int) {
+	out := map[string]reflect.Type{}
+	var collect func(t reflect.Type)
+	collect = func(t reflect.Type) {
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
 			tag := sf.Tag.Get("json")
@@ -225,14 +219,13 @@ func (c *fieldChecker) structFields(t reflect.Type) map[string]jsonField {
 				continue
 			}
 			name, _, _ := strings.Cut(tag, ",")
-			idx := append(append([]int(nil), index...), i)
 			if sf.Anonymous && name == "" {
 				ft := sf.Type
 				if ft.Kind() == reflect.Pointer {
 					ft = ft.Elem()
 				}
 				if ft.Kind() == reflect.Struct {
-					collect(ft, idx)
+					collect(ft)
 					continue
 				}
 			}
@@ -243,11 +236,11 @@ func (c *fieldChecker) structFields(t reflect.Type) map[string]jsonField {
 				name = sf.Name
 			}
 			if _, dup := out[name]; !dup {
-				out[name] = jsonField{name: name, index: idx, typ: sf.Type}
+				out[name] = sf.Type
 			}
 		}
 	}
-	collect(t, nil)
+	collect(t)
 	c.fields[t] = out
 	return out
 }
@@ -301,7 +294,7 @@ func describeScalar(v any) string {
 }
 
 // suggest proposes the known field closest to an unknown one.
-func suggest(name string, fields map[string]jsonField) string {
+func suggest(name string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	for k := range fields {
 		d := editDistance(strings.ToLower(name), strings.ToLower(k))
