@@ -73,6 +73,7 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 	ctx := cmd.Context()
 	client := server.NewClient(g.runDir)
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	warnManifestErrors(ctx, client, errOut)
 
 	if len(names) == 0 {
 		ns := f.namespace
@@ -100,6 +101,19 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 		}
 	}
 	return missing
+}
+
+// warnManifestErrors prints the daemon's manifest problems on stderr, as
+// kubectl prints server warnings, so a typo in /etc/minilet is seen where
+// the operator looks for their pod.
+func warnManifestErrors(ctx context.Context, client *server.Client, w io.Writer) {
+	errs, err := client.ManifestErrors(ctx)
+	if err != nil {
+		return // the pod request that follows reports an unreachable daemon
+	}
+	for _, e := range errs {
+		fmt.Fprintln(w, "Warning: manifest not applied:", e)
+	}
 }
 
 // getPods fetches the named pods. Pods that do not exist are reported

@@ -281,14 +281,19 @@ func (m *Manager) Events(namespace, name string) []v1.Event {
 	return out
 }
 
-// ManifestErrors returns the current errors of the manifest source.
-func (m *Manager) ManifestErrors() []manifest.FileError {
+// ManifestErrors returns the current problems of the manifest source, one
+// line per bad file.
+func (m *Manager) ManifestErrors() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.desired == nil {
 		return nil
 	}
-	return append([]manifest.FileError(nil), m.desired.Errors...)
+	out := make([]string, 0, len(m.desired.Errors))
+	for _, e := range m.desired.Errors {
+		out = append(out, e.Error())
+	}
+	return out
 }
 
 // maxLoopIdle is how long the manager loop may go without turning before

@@ -91,6 +91,16 @@ func (c *Client) PodEvents(ctx context.Context, namespace, name string) (*v1.Eve
 	return list, nil
 }
 
+// ManifestErrors returns the daemon's current manifest problems, one line
+// per bad file.
+func (c *Client) ManifestErrors(ctx context.Context) ([]string, error) {
+	var list ManifestErrorList
+	if err := c.getJSON(ctx, "/api/v1/manifesterrors", &list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
 func podPath(namespace, name string) string {
 	return "/api/v1/namespaces/" + url.PathEscape(namespace) + "/pods/" + url.PathEscape(name)
 }

@@ -74,3 +74,11 @@ func (s *Server) findPod(ns, name string) (v1.Pod, bool) {
 	}
 	return found, ok
 }
+
+func (s *Server) handleManifestErrors(w http.ResponseWriter, _ *http.Request) {
+	list := ManifestErrorList{Items: []string{}}
+	if src, ok := s.src.(ManifestErrorSource); ok {
+		list.Items = append(list.Items, src.ManifestErrors()...)
+	}
+	writeJSON(w, http.StatusOK, list)
+}

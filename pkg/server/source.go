@@ -19,3 +19,17 @@ type PodSource interface {
 type HealthChecker interface {
 	Healthy(ctx context.Context) error
 }
+
+// ManifestErrorSource is implemented by a PodSource that can also tell
+// which manifest files it could not use, and why. The API lists them, and
+// the CLI prints them as warnings, so an operator sees a typo without
+// reading the daemon's log.
+type ManifestErrorSource interface {
+	// ManifestErrors returns one line per bad file: "<file>: <problem>".
+	ManifestErrors() []string
+}
+
+// ManifestErrorList is the answer of /api/v1/manifesterrors.
+type ManifestErrorList struct {
+	Items []string `json:"items"`
+}
