@@ -47,8 +47,11 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 		if cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0 {
 			continue
 		}
+		if isSidecar(c) && cs.State.Running != nil {
+			continue
+		}
 		initDone = false
-		if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited && pod.Spec.RestartPolicy == v1.RestartPolicyNever {
+		if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited && restartPolicyOf(pod, c) == v1.RestartPolicyNever {
 			initFailed = true
 		}
 	}
@@ -164,7 +167,7 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc podContainers,
 		cs.Ready = c.ReadinessProbe == nil
 	case runtime.StateExited:
 		term := terminated(cur)
-		willRestart := restart.ShouldRestart(pod.Spec.RestartPolicy, cur.ExitCode)
+		willRestart := restart.ShouldRestart(restartPolicyOf(pod, c), cur.ExitCode)
 		if willRestart && hasGate && g.forID == cur.ID && now.Before(g.due) {
 			left := g.due.Sub(now).Round(time.Second)
 			cs.State.Waiting = &v1.ContainerStateWaiting{Reason: "CrashLoopBackOff",

@@ -91,6 +91,20 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		cur := pc.latest(c.Name)
+		if isSidecar(c) {
+			// A sidecar only has to be running for the next init
+			// container to start; it is restarted whenever it exits.
+			if cur != nil && cur.State == runtime.StateRunning {
+				continue
+			}
+			d := w.startOrRestart(ctx, pod, c, podsandbox.TypeInit, cur, now)
+			if d == 0 {
+				continue
+			}
+			initDone = false
+			next = minPositive(next, d)
+			break
+		}
 		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 {
 			continue
 		}
@@ -146,6 +160,21 @@ func (w *worker) syncApps(ctx context.Context, pod *v1.Pod, pc podContainers, no
 	}
 	wg.Wait()
 	return next
+}
+
+// isSidecar reports whether c is a restartable init container (a sidecar):
+// restartPolicy Always on an init container.
+func isSidecar(c *v1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == v1.ContainerRestartPolicyAlways
+}
+
+// restartPolicyOf is the policy that decides c's restarts: a sidecar's own
+// Always, else the pod's.
+func restartPolicyOf(pod *v1.Pod, c *v1.Container) v1.RestartPolicy {
+	if isSidecar(c) {
+		return v1.RestartPolicyAlways
+	}
+	return pod.Spec.RestartPolicy
 }
 
 func minPositive(a, b time.Duration) time.Duration {

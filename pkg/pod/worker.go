@@ -73,7 +73,8 @@ func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 		lastErr:   map[string]containerError{},
 		firstSeen: firstSeen,
 	}
-	w.status = v1.PodStatus{Phase: v1.PodPending, HostIP: d.cfg.HostIP}
+	// Until the first sync, every container is waiting to be created.
+	w.status = w.buildStatus(rec, podContainers{}, nil)
 	return w
 }
 

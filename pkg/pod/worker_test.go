@@ -293,3 +293,27 @@ func TestDeadSandboxIsRecreated(t *testing.T) {
 		t.Fatalf("app not restarted in the new sandbox: %v", h.rt.Calls())
 	}
 }
+
+func TestSidecarStartsBeforeAppsAndRestarts(t *testing.T) {
+	pod := newPod(v1.RestartPolicyNever, []string{"side", "init"}, "app")
+	always := v1.ContainerRestartPolicyAlways
+	pod.Spec.InitContainers[0].RestartPolicy = &always
+	h := newHarness(t, pod)
+	h.sync()
+	if h.state(h.id("side", 0)) != runtime.StateRunning || h.state(h.id("init", 0)) != runtime.StateRunning {
+		t.Fatalf("the sidecar must run and the next init container start: side=%s init=%s", h.state(h.id("side", 0)), h.state(h.id("init", 0)))
+	}
+	h.rt.Exit(h.id("init", 0), 0)
+	h.sync()
+	if h.state(h.id("app", 0)) != runtime.StateRunning {
+		t.Fatal("app not started with a running sidecar")
+	}
+	h.rt.Exit(h.id("side", 0), 1)
+	h.sync()
+	if h.state(h.id("side", 1)) != runtime.StateRunning {
+		t.Fatal("a sidecar is restarted even under restartPolicy Never")
+	}
+	if st := h.status(); st.Phase != v1.PodRunning || st.InitContainerStatuses[0].State.Running == nil {
+		t.Fatalf("status: %s %+v", st.Phase, st.InitContainerStatuses[0].State)
+	}
+}

@@ -1,0 +1,99 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// TestCrashedContainerRestarts: a container that exits is restarted under
+// restartPolicy Always, seen from containerd's exit event; restartCount and
+// lastState record it, each attempt logs to its own file, and a Never pod
+// ends Failed.
+func TestCrashedContainerRestarts(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("crash.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: crash}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: %[1]s
+    command: ["sh", "-c", "echo attempt; sleep 0.2; exit 3"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: %[1]s
+    command: ["sh", "-c", "exit 4"]
+`, BusyboxImage))
+	p := d.waitPod("crash", 60*time.Second, "restarted twice", func(p *v1.Pod) error {
+		if len(p.Status.ContainerStatuses) == 0 {
+			return fmt.Errorf("no container status yet")
+		}
+		cs := p.Status.ContainerStatuses[0]
+		if cs.RestartCount < 2 {
+			return fmt.Errorf("restartCount %d", cs.RestartCount)
+		}
+		if last := cs.LastTerminationState.Terminated; last == nil || last.ExitCode != 3 || last.Reason != "Error" {
+			return fmt.Errorf("lastState %+v", cs.LastTerminationState)
+		}
+		return nil
+	})
+	if p.Status.Phase != v1.PodRunning {
+		t.Errorf("a crash-looping pod under Always is %s, want Running", p.Status.Phase)
+	}
+	dir := filepath.Join(d.logDir, fmt.Sprintf("default_crash_%s", p.UID), "app")
+	for _, attempt := range []string{"0.log", "1.log"} {
+		b, err := os.ReadFile(filepath.Join(dir, attempt))
+		if err != nil || !strings.Contains(string(b), "attempt") {
+			t.Errorf("log of %s: %q %v", attempt, b, err)
+		}
+	}
+	once := d.waitPod("once", 30*time.Second, "fails", func(p *v1.Pod) error {
+		if p.Status.Phase != v1.PodFailed {
+			return fmt.Errorf("phase %s", p.Status.Phase)
+		}
+		return nil
+	})
+	cs := once.Status.ContainerStatuses[0]
+	if cs.RestartCount != 0 || cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 4 {
+		t.Errorf("restartPolicy Never: %+v", cs)
+	}
+}
+
+// TestTwoDaemonsSideBySide: two daemons on one containerd, with different
+// namespaces, networks and directories, run pods of the same name without
+// seeing or touching each other's.
+func TestTwoDaemonsSideBySide(t *testing.T) {
+	a := startDaemon(t)
+	b := startDaemon(t)
+	a.writeManifest("same.yaml", sleeperPod("same", ""))
+	b.writeManifest("same.yaml", sleeperPod("same", ""))
+	pa := a.waitPod("same", 60*time.Second, "runs", allRunning)
+	pb := b.waitPod("same", 60*time.Second, "runs", allRunning)
+	pauseA, _ := a.pids(pa)
+	pauseB, _ := b.pids(pb)
+	if pauseA == pauseB || pa.Status.PodIP == pb.Status.PodIP {
+		t.Fatalf("the daemons share a pod: pause %d/%d, IP %s/%s", pauseA, pauseB, pa.Status.PodIP, pb.Status.PodIP)
+	}
+	a.removeManifest("same.yaml")
+	a.waitGone("same", 30*time.Second)
+	a.assertClean()
+	if !processAlive(pauseB) {
+		t.Fatal("removing daemon A's pod stopped daemon B's")
+	}
+	if p, err := b.pod("default", "same"); err != nil || allRunning(p) != nil {
+		t.Fatalf("daemon B's pod: %v", err)
+	}
+}
