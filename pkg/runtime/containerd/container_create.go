@@ -181,8 +181,12 @@ func securityOpts(sec runtime.Security) []oci.SpecOpts {
 	if sec.ReadOnlyRootfs {
 		opts = append(opts, oci.WithRootFSReadonly())
 	}
+	// containerd's default spec sets no_new_privs; Kubernetes sets it only
+	// for allowPrivilegeEscalation: false.
 	if sec.NoNewPrivileges && !sec.Privileged {
 		opts = append(opts, oci.WithNoNewPrivileges)
+	} else {
+		opts = append(opts, oci.WithNewPrivileges)
 	}
 	return opts
 }
