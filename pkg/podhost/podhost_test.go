@@ -1,0 +1,135 @@
+package podhost
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/podsandbox"
+)
+
+func TestCheckHostPath(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	typ := func(t v1.HostPathType) *v1.HostPathType { return &t }
+	cases := []struct {
+		path    string
+		typ     *v1.HostPathType
+		wantErr string
+	}{
+		{filepath.Join(dir, "missing"), nil, ""},
+		{dir, typ(v1.HostPathDirectory), ""},
+		{file, typ(v1.HostPathDirectory), "is not a directory"},
+		{filepath.Join(dir, "missing"), typ(v1.HostPathDirectory), "does not exist"},
+		{filepath.Join(dir, "new/sub"), typ(v1.HostPathDirectoryOrCreate), ""},
+		{filepath.Join(dir, "newfile"), typ(v1.HostPathFileOrCreate), ""},
+		{file, typ(v1.HostPathFile), ""},
+		{dir, typ(v1.HostPathFile), "is not a file"},
+		{file, typ(v1.HostPathSocket), "is not a socket"},
+		{"/dev/null", typ(v1.HostPathCharDev), ""},
+		{file, typ(v1.HostPathBlockDev), "is not a block device"},
+	}
+	for _, c := range cases {
+		err := checkHostPath(&v1.HostPathVolumeSource{Path: c.path, Type: c.typ})
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s %v: %v", c.path, c.typ, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s %v: error %v, want %q", c.path, c.typ, err, c.wantErr)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "new/sub")); err != nil || !fi.IsDir() {
+		t.Errorf("DirectoryOrCreate did not create the directory")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "newfile")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("FileOrCreate did not create the file")
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x")
+	for _, content := range []string{"one", "two"} {
+		if err := WriteFileAtomic(path, []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		if string(b) != content {
+			t.Fatalf("content %q, want %q", b, content)
+		}
+	}
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o640 {
+		t.Fatalf("mode %v", fi.Mode())
+	}
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	if len(ents) != 1 {
+		t.Fatalf("temporary files left: %v", ents)
+	}
+}
+
+// TestPrepareAndTeardown mounts real tmpfs: it needs root.
+func TestPrepareAndTeardown(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting tmpfs needs root")
+	}
+	root := t.TempDir()
+	size := resource.MustParse("4Mi")
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default", UID: "u1"},
+		Spec: v1.PodSpec{
+			Containers: []v1.Container{{Name: "c"}},
+			Volumes: []v1.Volume{
+				{Name: "disk", VolumeSource: v1.VolumeSource{EmptyDir: &v1.EmptyDirVolumeSource{}}},
+				{Name: "mem", VolumeSource: v1.VolumeSource{EmptyDir: &v1.EmptyDirVolumeSource{Medium: v1.StorageMediumMemory, SizeLimit: &size}}},
+			}}}
+	paths := podsandbox.NewPaths(filepath.Join(root, "state"), filepath.Join(root, "run"), filepath.Join(root, "logs"), pod)
+	h := Host{HostResolv: writeTemp(t, "nameserver 9.9.9.9\n"), HostHosts: writeTemp(t, "127.0.0.1 localhost\n")}
+	for i := 0; i < 2; i++ { // idempotent
+		if err := h.Prepare(pod, paths); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.WriteFiles(pod, paths, []string{"10.0.0.9"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{paths.ShmDir, paths.VolumeDir("mem")} {
+		if ok, _ := isMountPoint(dir); !ok {
+			t.Errorf("%s is not a mount point", dir)
+		}
+	}
+	if ok, _ := isMountPoint(paths.VolumeDir("disk")); ok {
+		t.Errorf("a disk emptyDir must not be a tmpfs")
+	}
+	if b, _ := os.ReadFile(paths.ResolvFile()); string(b) != "nameserver 9.9.9.9\n" {
+		t.Errorf("resolv.conf %q", b)
+	}
+	if b, _ := os.ReadFile(paths.HostsFile()); !strings.Contains(string(b), "10.0.0.9\tp") {
+		t.Errorf("hosts %q", b)
+	}
+	if err := h.Teardown(paths); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{paths.StateDir, filepath.Dir(paths.ShmDir)} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left after teardown", p)
+		}
+	}
+	if err := h.Teardown(paths); err != nil {
+		t.Fatalf("second teardown: %v", err)
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
