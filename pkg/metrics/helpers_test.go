@@ -55,3 +55,10 @@ func histogram(name, labels string, bounds []float64, obs ...float64) string {
 	}
 	return b.String()
 }
+
+// prometheusRegistry makes a registry with minilet's collectors.
+func prometheusRegistry(t *testing.T) *prometheus.Registry {
+	t.Helper()
+	_, reg := newTest(t, nil)
+	return reg
+}
