@@ -47,6 +47,7 @@ type daemonFlags struct {
 	logLevel            string
 	logFormat           string
 	followSymlinks      bool
+	testCrashAt         string
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -83,6 +84,8 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "auto", "json, console, or auto (json under systemd, console on a terminal)")
 	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symlinks in --manifest-dir that point outside it")
+	fl.StringVar(&f.testCrashAt, "test-crash-at", "", "for fault tests: die with SIGKILL at this step")
+	_ = fl.MarkHidden("test-crash-at")
 	return cmd
 }
 
@@ -130,7 +133,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	mgr := pod.NewManager(pod.Config{
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: hostIP(), CgroupRoot: "/minilet/" + f.containerdNamespace,
-		BackoffMax: f.backoffMax,
+		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
 	}, rt, netMgr, podhost.Host{HostResolv: f.resolvConf}, log.Named("pods"))
 
 	src := manifest.NewSource(f.manifestDir, manifest.Options{

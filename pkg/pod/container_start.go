@@ -131,6 +131,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		return containerError{reason: "CreateContainerError", message: err.Error()}
 	}
 	w.events.record(v1.EventTypeNormal, "Created", "Created container "+c.Name, c.Name)
+	w.d.crashAt(CrashContainerCreated)
 	pid, err := w.d.rt.StartContainer(ctx, spec.ID)
 	if err != nil {
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)

@@ -27,6 +27,9 @@ type Config struct {
 	HostIP     string
 	CgroupRoot string        // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
 	BackoffMax time.Duration // cap of the crash-loop back-off (0: 300s)
+	// CrashPoint, for fault tests only, names a step at which the daemon
+	// kills itself with SIGKILL (see crashpoint.go).
+	CrashPoint string
 }
 
 // deps are shared by the manager and its workers.

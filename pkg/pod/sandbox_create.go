@@ -19,13 +19,18 @@ import (
 // and files. A pause container that died takes the pod's containers with
 // it: they are stopped and restarted in a new sandbox, as the kubelet does.
 func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podContainers) error {
-	if sb := pc.sandbox; sb != nil && sb.State == runtime.StateRunning {
+	// The record gets the pod IPs only once the sandbox is complete
+	// (network attached, files written): a running pause without them was
+	// left half-made by a daemon that died, and is made again.
+	complete := len(rec.PodIPs) > 0
+	if sb := pc.sandbox; sb != nil && sb.State == runtime.StateRunning && complete {
 		w.sandboxPID = sb.PID
 		return nil
 	}
 	pod := rec.Pod
 	if pc.sandbox != nil {
-		w.log.Warn("pod sandbox is not running; recreating the pod's containers", zap.String("state", string(pc.sandbox.State)))
+		w.log.Warn("pod sandbox is not running or was left half-made; recreating the pod's containers",
+			zap.String("state", string(pc.sandbox.State)), zap.Bool("complete", complete))
 		w.events.record(v1.EventTypeNormal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", "")
 		if err := w.killContainers(ctx, pod, *pc, 0); err != nil {
 			return err
@@ -69,6 +74,7 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 			return err
 		}
 	}
+	w.d.crashAt(CrashNetnsCreated)
 	// CNI and the pause container are independent once the netns exists:
 	// do them side by side.
 	var (
@@ -81,6 +87,9 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 		go func() {
 			defer wg.Done()
 			ips, netErr = w.d.net.Attach(ctx, netnsPath, w.attachment(pod))
+			if netErr == nil {
+				w.d.crashAt(CrashNetworkAttached)
+			}
 		}()
 	}
 	spec := podsandbox.SandboxSpec(podsandbox.SandboxParams{
@@ -89,6 +98,9 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 	})
 	pid, runErr := w.runSandbox(ctx, spec)
 	wg.Wait()
+	if runErr == nil && netErr == nil {
+		w.d.crashAt(CrashSandboxStarted)
+	}
 	if err := errors.Join(netErr, runErr); err != nil {
 		return err
 	}
@@ -99,16 +111,16 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 	if pod.Spec.HostNetwork {
 		podIPs = []string{w.d.cfg.HostIP}
 	}
-	rec.NetnsPath, rec.PodIPs = netnsPath, podIPs
-	w.mu.Lock()
-	w.rec.NetnsPath, w.rec.PodIPs = netnsPath, podIPs
-	w.mu.Unlock()
-	if err := saveRecord(w.paths, *rec); err != nil {
-		return err
-	}
 	if err := w.d.host.WriteFiles(pod, w.paths, podIPs); err != nil {
 		return err
 	}
+	rec.NetnsPath, rec.PodIPs = netnsPath, podIPs
+	if err := saveRecord(w.paths, *rec); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.rec.NetnsPath, w.rec.PodIPs = netnsPath, podIPs
+	w.mu.Unlock()
 	w.sandboxPID = pid
 	w.log.Info("pod sandbox running", zap.Strings("podIPs", podIPs), zap.Uint32("pausePID", pid))
 	if pc2, err := w.listPod(ctx); err == nil {

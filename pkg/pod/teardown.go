@@ -32,6 +32,7 @@ func (w *worker) teardown(ctx context.Context) {
 		w.log.Warn("cannot stop the pod's containers; will retry", zap.Error(err))
 		return
 	}
+	w.d.crashAt(CrashContainersKilled)
 	var errs []error
 	if pc.sandbox != nil {
 		errs = append(errs, w.d.rt.StopContainer(ctx, pc.sandbox.ID, "", minGrace))

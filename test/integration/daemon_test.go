@@ -117,23 +117,9 @@ func startDaemon(t *testing.T) *daemon {
 }
 
 // start runs the daemon process and waits until its API answers.
-func (d *daemon) start() {
+func (d *daemon) start(extraArgs ...string) {
 	d.t.Helper()
-	d.mu.Lock()
-	if d.output == nil {
-		d.output = &lockedBuffer{}
-	}
-	cmd := exec.Command(env.minilet, d.args...)
-	cmd.Stdout, cmd.Stderr = d.output, d.output
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		d.mu.Unlock()
-		d.t.Fatalf("start minilet: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	d.cmd, d.exited = cmd, exited
-	d.mu.Unlock()
+	exited := d.startProcess(extraArgs...)
 	d.eventually(30*time.Second, "the daemon's API answers", func() error {
 		select {
 		case <-exited:
@@ -145,6 +131,27 @@ func (d *daemon) start() {
 		_, err := d.client.ListPods(ctx, "")
 		return err
 	})
+}
+
+// startProcess runs the daemon process; the channel closes when it exits.
+func (d *daemon) startProcess(extraArgs ...string) <-chan struct{} {
+	d.t.Helper()
+	d.mu.Lock()
+	if d.output == nil {
+		d.output = &lockedBuffer{}
+	}
+	cmd := exec.Command(env.minilet, append(append([]string{}, d.args...), extraArgs...)...)
+	cmd.Stdout, cmd.Stderr = d.output, d.output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		d.mu.Unlock()
+		d.t.Fatalf("start minilet: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	d.cmd, d.exited = cmd, exited
+	d.mu.Unlock()
+	return exited
 }
 
 // signal sends sig to the daemon and waits for it to exit.
