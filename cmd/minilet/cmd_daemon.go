@@ -11,11 +11,13 @@ import (
 	"syscall"
 	"time"
 
-	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/metrics"
 	"github.com/minilet/minilet/pkg/network"
 	"github.com/minilet/minilet/pkg/pod"
 	"github.com/minilet/minilet/pkg/podhost"
@@ -48,6 +50,8 @@ type daemonFlags struct {
 	logFormat           string
 	followSymlinks      bool
 	testCrashAt         string
+	pprof               bool
+	metricsAddressSet   bool // the operator named --metrics-address: a non-loopback one is allowed
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -58,7 +62,13 @@ func newDaemonCommand(g *globalFlags) *cobra.Command {
 		Long: `Run the minilet node agent: watch --manifest-dir for Pod manifests and run
 them in containerd. Pods keep running when the daemon stops; a new daemon adopts them.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDaemon(cmd.Context(), g, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.metricsAddressSet = cmd.Flags().Changed("metrics-address")
+			if err := metrics.CheckAddr(f.metricsAddress, f.metricsAddressSet); err != nil {
+				return fmt.Errorf("--metrics-address: %w", err)
+			}
+			return runDaemon(cmd.Context(), g, f)
+		},
 	}
 	fl := cmd.Flags()
 	host, _ := os.Hostname()
@@ -67,7 +77,8 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.containerdNamespace, "containerd-namespace", "minilet", "containerd namespace of minilet's containers and images")
 	fl.StringVar(&f.rootDir, "root-dir", "/var/lib/minilet", "directory of minilet's persistent state")
 	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
-	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of the metrics and health endpoint (loopback unless you name another)")
+	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
+	fl.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the metrics address")
 	fl.StringSliceVar(&f.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
 	fl.StringVar(&f.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configs; a default bridge network is written there if it holds none")
 	fl.StringVar(&f.podCIDR, "pod-cidr", "10.85.0.0/16", "subnet of the default bridge network")
@@ -130,31 +141,42 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	defer netMgr.Close()
 
-	mgr := pod.NewManager(pod.Config{
+	reg := prometheus.NewRegistry()
+	var mgr *pod.Manager
+	met, err := metrics.New(reg, version, podListerFunc(func() []v1.Pod { return mgr.Pods() }))
+	if err != nil {
+		return err
+	}
+	mgr = pod.NewManager(pod.Config{
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: hostIP(), CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
-	}, rt, netMgr, podhost.Host{HostResolv: f.resolvConf}, log.Named("pods"))
+	}, met.InstrumentRuntime(rt), netMgr, podhost.Host{HostResolv: f.resolvConf}, met, log.Named("pods"))
 
 	src := manifest.NewSource(f.manifestDir, manifest.Options{
 		NodeName: f.nodeName, FollowSymlinks: f.followSymlinks, StrictPerms: os.Geteuid() == 0,
 		RescanInterval: f.rescanInterval,
 	}, log.Named("manifests"))
 	states := make(chan manifest.State)
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
+	go func() {
+		errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
+	}()
 	go func() { errc <- src.Run(ctx, states) }()
 	srv := server.New(mgr, mgr, log.Named("api"))
 	go func() { errc <- srv.Serve(ctx, g.runDir) }()
+	notify := notifier{log: log}
 	go func() {
 		errc <- mgr.Run(ctx, states, func() {
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
-			_, _ = sddaemon.SdNotify(false, sddaemon.SdNotifyReady)
+			notify.ready()
+			go notify.run(ctx, mgr)
 		})
 	}()
 	select {
 	case <-ctx.Done():
 		log.Info("minilet stopping; pods keep running")
-		_, _ = sddaemon.SdNotify(false, sddaemon.SdNotifyStopping)
+		notify.stopping()
 	case err := <-errc:
 		if err != nil && !errors.Is(err, context.Canceled) {
 			stop()
@@ -164,6 +186,11 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	stop()
 	return nil
 }
+
+// podListerFunc adapts a function to metrics.PodLister.
+type podListerFunc func() []v1.Pod
+
+func (f podListerFunc) Pods() []v1.Pod { return f() }
 
 // waitForRuntime waits until containerd answers, logging while it does not.
 func waitForRuntime(ctx context.Context, rt *rtcontainerd.Runtime, log *zap.Logger) error {

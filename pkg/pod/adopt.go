@@ -48,6 +48,7 @@ func (m *Manager) adopt(ctx context.Context) ([]*worker, error) {
 			created = m.d.now()
 		}
 		w := newWorker(m.d, rec, created)
+		w.startCounted = true // started by an earlier run of the daemon
 		known[w.podID] = true
 		out = append(out, w)
 		key := w.key()

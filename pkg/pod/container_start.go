@@ -39,8 +39,9 @@ func (w *worker) startOrRestart(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	if hasFailed && now.Before(failed.due) {
 		return failed.due.Sub(now)
 	}
-	if cur != nil && cur.State == runtime.StateCreated {
-		cur = nil // start it below under its own ID
+	restartReason := ""
+	if cur != nil && cur.State == runtime.StateExited {
+		restartReason = terminated(cur).Reason
 	}
 	err := w.startContainer(ctx, pod, c, typ, attempt)
 	w.mu.Lock()
@@ -62,6 +63,9 @@ func (w *worker) startOrRestart(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		return delay
 	}
 	delete(w.lastErr, c.Name)
+	if restartReason != "" {
+		w.d.obs.ContainerRestarted(pod.Namespace, pod.Name, c.Name, restartReason)
+	}
 	return 0
 }
 

@@ -32,12 +32,30 @@ type Config struct {
 	CrashPoint string
 }
 
+// Observer is told what the pod logic does, for metrics (pkg/metrics'
+// *Metrics implements it).
+type Observer interface {
+	ContainerRestarted(namespace, pod, container, reason string)
+	ObservePodStart(took time.Duration)
+	ManifestError()
+	ForgetPod(namespace, pod string)
+}
+
+// nopObserver observes nothing.
+type nopObserver struct{}
+
+func (nopObserver) ContainerRestarted(string, string, string, string) {}
+func (nopObserver) ObservePodStart(time.Duration)                     {}
+func (nopObserver) ManifestError()                                    {}
+func (nopObserver) ForgetPod(string, string)                          {}
+
 // deps are shared by the manager and its workers.
 type deps struct {
 	cfg     Config
 	rt      runtime.Runtime
 	net     Network
 	host    Host
+	obs     Observer
 	log     *zap.Logger
 	now     func() time.Time
 	backoff restart.Backoff
@@ -55,10 +73,13 @@ type Manager struct {
 	lastLoop    time.Time
 }
 
-// NewManager makes a Manager. Run starts it.
-func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, log *zap.Logger) *Manager {
+// NewManager makes a Manager. Run starts it. obs may be nil.
+func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, obs Observer, log *zap.Logger) *Manager {
+	if obs == nil {
+		obs = nopObserver{}
+	}
 	return &Manager{
-		d: &deps{cfg: cfg, rt: rt, net: net, host: host, log: log, now: time.Now,
+		d: &deps{cfg: cfg, rt: rt, net: net, host: host, obs: obs, log: log, now: time.Now,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
 		finished:    make(chan *worker),
 		active:      map[string]*worker{},
@@ -104,6 +125,7 @@ func (m *Manager) Run(ctx context.Context, states <-chan manifest.State, ready f
 				continue
 			}
 			m.mu.Lock()
+			m.countNewErrors(st.Errors)
 			m.desired = &st
 			m.mu.Unlock()
 			m.reconcile(start)
@@ -122,6 +144,8 @@ func (m *Manager) Run(ctx context.Context, states <-chan manifest.State, ready f
 				}
 			}
 		case w := <-m.finished:
+			rec := w.record()
+			m.d.obs.ForgetPod(rec.Pod.Namespace, rec.Pod.Name)
 			m.mu.Lock()
 			delete(m.terminating, w)
 			if m.active[w.key()] == w {
@@ -203,6 +227,22 @@ func (m *Manager) reconcile(start func(*worker)) {
 		w.log.Info("pod added", zap.String("file", d.File), zap.String("uid", string(pod.UID)))
 		m.active[key] = w
 		start(w)
+	}
+}
+
+// countNewErrors tells the observer of every manifest error that was not
+// in the previous State. Call with m.mu held.
+func (m *Manager) countNewErrors(errs []manifest.FileError) {
+	seen := map[string]bool{}
+	if m.desired != nil {
+		for _, e := range m.desired.Errors {
+			seen[e.Error()] = true
+		}
+	}
+	for _, e := range errs {
+		if !seen[e.Error()] {
+			m.d.obs.ManifestError()
+		}
 	}
 }
 

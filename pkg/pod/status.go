@@ -55,7 +55,9 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 			initFailed = true
 		}
 	}
-	running, succeeded, failed, waiting := 0, 0, 0, 0
+	// The phase follows the kubelet's getPhase: a container waiting to be
+	// restarted counts as stopped, not as waiting.
+	running, stopped, succeeded, waiting := 0, 0, 0, 0
 	allReady := true
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
@@ -64,10 +66,13 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 		switch {
 		case cs.State.Running != nil:
 			running++
-		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:
-			succeeded++
 		case cs.State.Terminated != nil:
-			failed++
+			stopped++
+			if cs.State.Terminated.ExitCode == 0 {
+				succeeded++
+			}
+		case cs.LastTerminationState.Terminated != nil:
+			stopped++
 		default:
 			waiting++
 		}
@@ -79,16 +84,18 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 	switch {
 	case initFailed:
 		st.Phase = v1.PodFailed
-	case !initDone || sandboxErr != nil:
+	case !initDone || sandboxErr != nil || waiting > 0:
 		st.Phase = v1.PodPending
-	case running > 0 || (waiting > 0 && running+succeeded+failed > 0 && pod.Spec.RestartPolicy != v1.RestartPolicyNever):
+	case running > 0:
 		st.Phase = v1.PodRunning
-	case succeeded == n:
+	case stopped > 0 && pod.Spec.RestartPolicy == v1.RestartPolicyAlways:
+		st.Phase = v1.PodRunning
+	case stopped > 0 && stopped == succeeded:
 		st.Phase = v1.PodSucceeded
-	case succeeded+failed == n && failed > 0:
+	case stopped > 0 && pod.Spec.RestartPolicy == v1.RestartPolicyNever:
 		st.Phase = v1.PodFailed
-	case waiting > 0 && running+succeeded+failed > 0:
-		st.Phase = v1.PodRunning
+	case stopped > 0:
+		st.Phase = v1.PodRunning // OnFailure: the failed ones restart
 	default:
 		st.Phase = v1.PodPending
 	}

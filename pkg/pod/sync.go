@@ -126,8 +126,27 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 	if pc2, err := w.listPod(ctx); err == nil {
 		pc = pc2
 	}
-	w.setStatus(w.buildStatus(rec, pc, nil))
+	st := w.buildStatus(rec, pc, nil)
+	w.setStatus(st)
+	w.observeStart(pod, st)
 	return next
+}
+
+// observeStart reports, once, how long the pod took from its manifest
+// being seen to all its containers running.
+func (w *worker) observeStart(pod *v1.Pod, st v1.PodStatus) {
+	if w.startCounted || st.Phase != v1.PodRunning {
+		return
+	}
+	for _, cs := range st.ContainerStatuses {
+		if cs.State.Running == nil {
+			return
+		}
+	}
+	w.startCounted = true
+	took := w.d.now().Sub(w.firstSeen)
+	w.d.obs.ObservePodStart(took)
+	w.log.Info("pod running", zap.Duration("startedIn", took))
 }
 
 // syncApps starts or restarts the app containers that need it, in

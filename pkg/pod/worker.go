@@ -38,8 +38,9 @@ type worker struct {
 	lastErr map[string]containerError
 
 	// Owned by the loop goroutine.
-	sandboxPID uint32
-	firstSeen  time.Time
+	sandboxPID   uint32
+	firstSeen    time.Time
+	startCounted bool // the pod's start duration was observed (or it was adopted)
 }
 
 // gate holds a container back between restarts. forID is the container

@@ -96,7 +96,7 @@ func newHarness(t *testing.T, pod *v1.Pod) *harness {
 	h.host = &fakeHost{prepared: map[string]bool{}}
 	d := &deps{
 		cfg: Config{RootDir: t.TempDir(), RunDir: t.TempDir(), PodLogDir: t.TempDir(), PauseImage: "pause:1", HostIP: "192.168.0.2", CgroupRoot: "/minilet/test"},
-		rt:  h.rt, net: h.net, host: h.host, log: zap.NewNop(),
+		rt:  h.rt, net: h.net, host: h.host, obs: nopObserver{}, log: zap.NewNop(),
 		now: func() time.Time { return h.now }, backoff: restart.DefaultBackoff(0),
 	}
 	h.w = newWorker(d, podRecord{Pod: pod, File: "/etc/minilet/p.yaml", Hash: "h1"}, h.now)
@@ -229,6 +229,9 @@ func TestCrashLoopBackOffStatusAndExpiry(t *testing.T) {
 	h.rt.Exit(h.id("app", 1), 1)
 	if next := h.sync(); next != 10*time.Second {
 		t.Fatalf("wake in %v, want 10s", next)
+	}
+	if ph := h.status().Phase; ph != v1.PodRunning {
+		t.Fatalf("a crash-looping pod under Always is %s, want Running (the kubelet's getPhase)", ph)
 	}
 	cs := h.status().ContainerStatuses[0]
 	if cs.State.Waiting == nil || cs.State.Waiting.Reason != "CrashLoopBackOff" || !strings.Contains(cs.State.Waiting.Message, "back-off 10s") {

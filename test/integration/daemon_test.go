@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,18 +28,19 @@ var daemonSeq atomic.Int32
 // daemon is one minilet process under test, with its own directories,
 // containerd namespace and CNI network.
 type daemon struct {
-	t         *testing.T
-	n         int
-	dir       string
-	namespace string // containerd namespace
-	manifests string
-	rootDir   string
-	runDir    string
-	logDir    string
-	cniConf   string
-	bridge    string
-	subnet    string
-	args      []string
+	t           *testing.T
+	n           int
+	dir         string
+	namespace   string // containerd namespace
+	manifests   string
+	rootDir     string
+	runDir      string
+	logDir      string
+	cniConf     string
+	bridge      string
+	subnet      string
+	args        []string
+	metricsAddr string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -81,6 +85,7 @@ func startDaemon(t *testing.T) *daemon {
 		bridge:    fmt.Sprintf("mlt%d", n),
 		subnet:    fmt.Sprintf("10.231.%d.0/24", n),
 	}
+	d.metricsAddr = freeLoopbackAddr(t)
 	for _, p := range []string{d.manifests, d.cniConf} {
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			t.Fatal(err)
@@ -99,7 +104,7 @@ func startDaemon(t *testing.T) *daemon {
 		"--bridge-name", d.bridge,
 		"--pause-binary", env.pause,
 		"--node-name", "testnode",
-		"--metrics-address", "127.0.0.1:0",
+		"--metrics-address", d.metricsAddr,
 		"--rescan-interval", "2s",
 		"--crash-loop-backoff-max", "2s",
 		"--log-level", "debug",
@@ -237,6 +242,32 @@ func (d *daemon) cleanup() {
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
 	_ = exec.Command("sh", "-c", fmt.Sprintf("iptables-save | grep -q %s && iptables -t nat -S | grep -- '%s' | sed 's/^-A/-D/' | xargs -r -L1 iptables -t nat || true", d.subnet, d.subnet)).Run()
 	_ = os.RemoveAll(d.dir)
+}
+
+// freeLoopbackAddr finds a free port on 127.0.0.1 for the daemon's metrics.
+func freeLoopbackAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// metrics scrapes the daemon's /metrics.
+func (d *daemon) metrics() string {
+	d.t.Helper()
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + d.metricsAddr + "/metrics")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return string(b)
 }
 
 // eventually polls f until it returns nil or the deadline passes.

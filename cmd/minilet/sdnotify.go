@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+	v1 "k8s.io/api/core/v1"
+
+	"go.uber.org/zap"
+)
+
+// notifier speaks systemd's notify protocol: READY once the daemon has
+// adopted its pods and applied the manifests, a STATUS line with a summary,
+// WATCHDOG pings while the daemon is healthy, STOPPING on the way out.
+// Outside systemd (no NOTIFY_SOCKET) every call is a no-op.
+type notifier struct {
+	log *zap.Logger
+}
+
+func (n notifier) send(state string) {
+	if _, err := sddaemon.SdNotify(false, state); err != nil {
+		n.log.Debug("sd_notify failed", zap.Error(err))
+	}
+}
+
+func (n notifier) ready()    { n.send(sddaemon.SdNotifyReady) }
+func (n notifier) stopping() { n.send(sddaemon.SdNotifyStopping) }
+
+// statusSource is what the notifier reads for STATUS= and the watchdog.
+type statusSource interface {
+	Pods() []v1.Pod
+	Healthy(ctx context.Context) error
+}
+
+// run sends STATUS every few seconds and, when systemd set WatchdogSec=,
+// WATCHDOG=1 at half the interval as long as the daemon is healthy: a stuck
+// pod manager or an unreachable containerd stops the pings, and systemd
+// restarts minilet (its pods keep running).
+func (n notifier) run(ctx context.Context, src statusSource) {
+	interval, err := sddaemon.SdWatchdogEnabled(false)
+	if err != nil || interval <= 0 {
+		interval = 0
+	}
+	tick := 5 * time.Second
+	if interval > 0 && interval/2 < tick {
+		tick = interval / 2
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if s := summary(src.Pods()); s != last {
+			n.send("STATUS=" + s)
+			last = s
+		}
+		if interval > 0 {
+			hctx, cancel := context.WithTimeout(ctx, tick)
+			err := src.Healthy(hctx)
+			cancel()
+			if err != nil {
+				n.log.Warn("not pinging the systemd watchdog: minilet is unhealthy", zap.Error(err))
+				continue
+			}
+			n.send(sddaemon.SdNotifyWatchdog)
+		}
+	}
+}
+
+// summary is the one-line STATUS: pods by state.
+func summary(pods []v1.Pod) string {
+	running, pending, failing, done := 0, 0, 0, 0
+	for _, p := range pods {
+		switch {
+		case crashLooping(p):
+			failing++
+		case p.Status.Phase == v1.PodRunning:
+			running++
+		case p.Status.Phase == v1.PodPending:
+			pending++
+		case p.Status.Phase == v1.PodFailed:
+			failing++
+		default:
+			done++
+		}
+	}
+	return fmt.Sprintf("%d pods: %d running, %d pending, %d failing, %d completed", len(pods), running, pending, failing, done)
+}
+
+func crashLooping(p v1.Pod) bool {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
+			return true
+		}
+	}
+	return false
+}
