@@ -23,12 +23,13 @@ const execBackstop = 2 * time.Minute
 
 // newExecProbe returns a probe that runs cmd in the container: exit 0 is a
 // success, any other exit or a timeout a failure, with the output (capped)
-// as the reason. An error of the runtime is an error of the prober.
-func newExecProbe(exec Execer, containerID string, cmd []string, timeout time.Duration) probeFunc {
+// as the reason. An error of the runtime is an error of the prober. An
+// Exec still running backstop after the timeout counts as timed out.
+func newExecProbe(exec Execer, containerID string, cmd []string, timeout, backstop time.Duration) probeFunc {
 	// The kubelet's TimeoutError text (pkg/kubelet/cri/remote).
 	timedOut := fmt.Sprintf("command %q timed out", strings.Join(cmd, " "))
 	return func(ctx context.Context) (outcome, string, error) {
-		ectx, cancel := context.WithTimeout(ctx, timeout+execBackstop)
+		ectx, cancel := context.WithTimeout(ctx, timeout+backstop)
 		defer cancel()
 		res, err := exec.Exec(ectx, containerID, cmd, timeout)
 		if err != nil {

@@ -53,7 +53,7 @@ func newProber(exec Execer, userAgent string) *prober {
 func (p *prober) probeFor(t Target, c *v1.Container, spec *v1.Probe, timeout time.Duration) probeFunc {
 	switch {
 	case spec.Exec != nil:
-		return newExecProbe(p.exec, t.ContainerID, spec.Exec.Command, timeout)
+		return newExecProbe(p.exec, t.ContainerID, spec.Exec.Command, timeout, execBackstop)
 	case spec.HTTPGet != nil:
 		return newHTTPProbe(p.transport, p.userAgent, spec.HTTPGet, c, t.PodIP, timeout)
 	case spec.TCPSocket != nil:
