@@ -225,6 +225,9 @@ func (m *Manager) reconcile(start func(*worker)) {
 		pod.CreationTimestamp = metav1.NewTime(now)
 		w := newWorker(m.d, podRecord{Pod: pod, File: d.File, Hash: d.Hash}, now)
 		w.log.Info("pod added", zap.String("file", d.File), zap.String("uid", string(pod.UID)))
+		if access := hostAccess(pod); len(access) > 0 {
+			w.log.Warn("pod has access to the host", zap.Strings("access", access))
+		}
 		m.active[key] = w
 		start(w)
 	}
