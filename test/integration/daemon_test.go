@@ -38,6 +38,7 @@ type daemon struct {
 	logDir      string
 	cniConf     string
 	bridge      string
+	network     string // CNI network name, unique per run: rules carry it
 	subnet      string
 	args        []string
 	metricsAddr string
@@ -83,6 +84,7 @@ func startDaemon(t *testing.T) *daemon {
 		logDir:    filepath.Join(dir, "logs"),
 		cniConf:   filepath.Join(dir, "cni"),
 		bridge:    fmt.Sprintf("mlt%d", n),
+		network:   fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
 		subnet:    fmt.Sprintf("10.231.%d.0/24", n),
 	}
 	d.metricsAddr = freeLoopbackAddr(t)
@@ -100,7 +102,7 @@ func startDaemon(t *testing.T) *daemon {
 		"--pod-log-dir", d.logDir,
 		"--cni-conf-dir", d.cniConf,
 		"--pod-cidr", d.subnet,
-		"--network-name", d.bridge,
+		"--network-name", d.network,
 		"--bridge-name", d.bridge,
 		"--pause-binary", env.pause,
 		"--node-name", "testnode",
@@ -240,8 +242,57 @@ func (d *daemon) cleanup() {
 		_ = syscall.Rmdir(cg)
 	}
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
-	_ = exec.Command("sh", "-c", fmt.Sprintf("iptables-save | grep -q %s && iptables -t nat -S | grep -- '%s' | sed 's/^-A/-D/' | xargs -r -L1 iptables -t nat || true", d.subnet, d.subnet)).Run()
+	removeRulesOf(d.network)
 	_ = os.RemoveAll(d.dir)
+}
+
+// iptablesRulesOf lists the nat rules that CNI made for a network (their
+// comment names it).
+func iptablesRulesOf(network string) []string {
+	out, _ := exec.Command("iptables", "-t", "nat", "-S").Output()
+	var rules []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "-A ") && strings.Contains(line, `name: \"`+network+`\"`) {
+			rules = append(rules, line)
+		}
+	}
+	return rules
+}
+
+// removeRulesOf deletes what a failed test left of a network's rules.
+func removeRulesOf(network string) {
+	for _, r := range iptablesRulesOf(network) {
+		args := append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(r, "-A "))...)
+		_ = exec.Command("iptables", args...).Run()
+	}
+}
+
+// splitRule splits an iptables -S line, keeping quoted comments whole.
+func splitRule(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && quoted:
+			i++
+			cur.WriteByte(s[i])
+		case c == '"':
+			quoted = !quoted
+		case c == ' ' && !quoted:
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }
 
 // freeLoopbackAddr finds a free port on 127.0.0.1 for the daemon's metrics.

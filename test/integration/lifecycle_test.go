@@ -205,6 +205,9 @@ func (d *daemon) assertClean() {
 	if len(mounts) > 0 {
 		d.t.Errorf("mounts are left: %v", mounts)
 	}
+	if rules := iptablesRulesOf(d.network); len(rules) > 0 {
+		d.t.Errorf("iptables rules left:\n%s", strings.Join(rules, "\n"))
+	}
 	if ents, _ := os.ReadDir(filepath.Join(d.rootDir, "pods")); len(ents) > 0 {
 		d.t.Errorf("pod state directories are left: %v", ents)
 	}
