@@ -21,6 +21,7 @@ import (
 	"github.com/minilet/minilet/pkg/network"
 	"github.com/minilet/minilet/pkg/pod"
 	"github.com/minilet/minilet/pkg/podhost"
+	"github.com/minilet/minilet/pkg/probe"
 	rtcontainerd "github.com/minilet/minilet/pkg/runtime/containerd"
 	"github.com/minilet/minilet/pkg/server"
 )
@@ -147,11 +148,18 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err != nil {
 		return err
 	}
+	rti := met.InstrumentRuntime(rt)
+	prober := probe.NewManager(rti, probe.Options{
+		UserAgent: "minilet-probe/" + version,
+		Events:    probeEventsFunc(func(t probe.Target, typ, reason, msg string) { mgr.Event(t, typ, reason, msg) }),
+		Observer:  probeMetrics{met},
+		Log:       log.Named("probe"),
+	})
 	mgr = pod.NewManager(pod.Config{
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: hostIP(), CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
-	}, met.InstrumentRuntime(rt), netMgr, podhost.Host{HostResolv: f.resolvConf}, met, log.Named("pods"))
+	}, rti, netMgr, podhost.Host{HostResolv: f.resolvConf}, prober, met, log.Named("pods"))
 
 	src := manifest.NewSource(f.manifestDir, manifest.Options{
 		NodeName: f.nodeName, FollowSymlinks: f.followSymlinks, StrictPerms: os.Geteuid() == 0,
@@ -191,6 +199,29 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 type podListerFunc func() []v1.Pod
 
 func (f podListerFunc) Pods() []v1.Pod { return f() }
+
+// probeEventsFunc adapts a function to probe.EventRecorder.
+type probeEventsFunc func(t probe.Target, typ, reason, msg string)
+
+func (f probeEventsFunc) Event(t probe.Target, typ, reason, msg string) { f(t, typ, reason, msg) }
+
+// probeMetrics feeds probe runs to the metrics, with the kubelet's
+// probe_type values (Liveness, Readiness, Startup).
+type probeMetrics struct{ m *metrics.Metrics }
+
+func (p probeMetrics) ObserveProbe(t probe.Target, kind probe.Kind, r probe.Result, took time.Duration) {
+	p.m.ObserveProbe(t.Namespace, t.Pod, t.Container, probeTypeLabel(kind), r.String(), took)
+}
+
+func probeTypeLabel(k probe.Kind) string {
+	switch k {
+	case probe.Liveness:
+		return "Liveness"
+	case probe.Readiness:
+		return "Readiness"
+	}
+	return "Startup"
+}
 
 // waitForRuntime waits until containerd answers, logging while it does not.
 func waitForRuntime(ctx context.Context, rt *rtcontainerd.Runtime, log *zap.Logger) error {

@@ -42,6 +42,11 @@ func (w *worker) startOrRestart(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	restartReason := ""
 	if cur != nil && cur.State == runtime.StateExited {
 		restartReason = terminated(cur).Reason
+		w.mu.Lock()
+		if r := w.killReason[cur.ID]; r != "" {
+			restartReason = r
+		}
+		w.mu.Unlock()
 	}
 	err := w.startContainer(ctx, pod, c, typ, attempt)
 	w.mu.Lock()

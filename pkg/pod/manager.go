@@ -55,6 +55,7 @@ type deps struct {
 	rt      runtime.Runtime
 	net     Network
 	host    Host
+	prober  Prober // nil: no probes run
 	obs     Observer
 	log     *zap.Logger
 	now     func() time.Time
@@ -73,13 +74,13 @@ type Manager struct {
 	lastLoop    time.Time
 }
 
-// NewManager makes a Manager. Run starts it. obs may be nil.
-func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, obs Observer, log *zap.Logger) *Manager {
+// NewManager makes a Manager. Run starts it. prober and obs may be nil.
+func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, prober Prober, obs Observer, log *zap.Logger) *Manager {
 	if obs == nil {
 		obs = nopObserver{}
 	}
 	return &Manager{
-		d: &deps{cfg: cfg, rt: rt, net: net, host: host, obs: obs, log: log, now: time.Now,
+		d: &deps{cfg: cfg, rt: rt, net: net, host: host, prober: prober, obs: obs, log: log, now: time.Now,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
 		finished:    make(chan *worker),
 		active:      map[string]*worker{},

@@ -166,12 +166,10 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc podContainers,
 	cs.Started = &f
 	switch cur.State {
 	case runtime.StateRunning:
-		t := true
-		cs.Started = &t
+		started, ready := w.probeView(c, cur.ID)
+		cs.Started = &started
 		cs.State.Running = &v1.ContainerStateRunning{StartedAt: metav1.NewTime(cur.StartedAt)}
-		// Readiness probes are not run yet: a container with one is not
-		// reported ready rather than falsely ready.
-		cs.Ready = c.ReadinessProbe == nil
+		cs.Ready = ready
 	case runtime.StateExited:
 		term := terminated(cur)
 		willRestart := restart.ShouldRestart(restartPolicyOf(pod, c), cur.ExitCode)

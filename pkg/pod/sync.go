@@ -126,6 +126,7 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 	if pc2, err := w.listPod(ctx); err == nil {
 		pc = pc2
 	}
+	w.syncProbes(ctx, pod, pc)
 	st := w.buildStatus(rec, pc, nil)
 	w.setStatus(st)
 	w.observeStart(pod, st)

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -22,6 +23,10 @@ const minGrace = 2 * time.Second
 func (w *worker) teardown(ctx context.Context) {
 	rec := w.record()
 	pod := rec.Pod
+	if w.d.prober != nil {
+		w.d.prober.Terminating(string(pod.UID))
+	}
+	w.setStatus(w.terminatingStatus())
 	pc, err := w.listPod(ctx)
 	if err != nil {
 		w.log.Warn("cannot list the pod's containers to stop them; will retry", zap.Error(err))
@@ -57,10 +62,32 @@ func (w *worker) teardown(ctx context.Context) {
 		w.log.Warn("cannot remove all of the pod; will retry", zap.Error(err))
 		return
 	}
+	w.stopProbes()
 	w.log.Info("pod removed")
 	w.mu.Lock()
 	w.torndown = true
 	w.mu.Unlock()
+}
+
+// terminatingStatus is the status while the pod stops: no container is
+// ready any more, as the kubelet reports it.
+func (w *worker) terminatingStatus() v1.PodStatus {
+	w.mu.Lock()
+	st := *w.status.DeepCopy()
+	w.mu.Unlock()
+	for i := range st.ContainerStatuses {
+		st.ContainerStatuses[i].Ready = false
+	}
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == v1.PodReady || st.Conditions[i].Type == v1.ContainersReady {
+			if st.Conditions[i].Status == v1.ConditionTrue {
+				st.Conditions[i].Status = v1.ConditionFalse
+				st.Conditions[i].Reason = "PodTerminating"
+				st.Conditions[i].LastTransitionTime = metav1.NewTime(w.d.now())
+			}
+		}
+	}
+	return st
 }
 
 // killContainers stops the pod's running app and init containers in

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/probe"
 	"github.com/minilet/minilet/pkg/restart"
 )
 
@@ -36,6 +37,12 @@ type worker struct {
 	// start failure (both read by buildStatus).
 	gates   map[string]gate
 	lastErr map[string]containerError
+	// Per container instance (ID), guarded by mu: probe results, and why
+	// minilet is killing it (LivenessProbe, StartupProbe).
+	probes     map[string]*probeState
+	killReason map[string]string
+	probeCh    chan probe.Update
+	bg         sync.WaitGroup // background kills
 
 	// Owned by the loop goroutine.
 	sandboxPID   uint32
@@ -62,17 +69,20 @@ type containerError struct {
 func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 	pod := rec.Pod
 	w := &worker{
-		d:         d,
-		podID:     podsandbox.PodID(pod.UID),
-		paths:     podsandbox.NewPaths(d.cfg.RootDir, d.cfg.RunDir, d.cfg.PodLogDir, pod),
-		log:       d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
-		events:    newEventLog(pod, d.now),
-		kick:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
-		rec:       rec,
-		gates:     map[string]gate{},
-		lastErr:   map[string]containerError{},
-		firstSeen: firstSeen,
+		d:          d,
+		podID:      podsandbox.PodID(pod.UID),
+		paths:      podsandbox.NewPaths(d.cfg.RootDir, d.cfg.RunDir, d.cfg.PodLogDir, pod),
+		log:        d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
+		events:     newEventLog(pod, d.now),
+		kick:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		rec:        rec,
+		gates:      map[string]gate{},
+		lastErr:    map[string]containerError{},
+		probes:     map[string]*probeState{},
+		killReason: map[string]string{},
+		probeCh:    make(chan probe.Update, 16),
+		firstSeen:  firstSeen,
 	}
 	// Until the first sync, every container is waiting to be created.
 	w.status = w.buildStatus(rec, podContainers{}, nil)
@@ -121,6 +131,8 @@ func (w *worker) isTerminating() bool {
 // ctx ends (the daemon stops; the pod keeps running).
 func (w *worker) run(ctx context.Context, finished chan<- *worker) {
 	defer close(w.done)
+	defer w.bg.Wait()
+	defer w.stopProbes()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -129,6 +141,8 @@ func (w *worker) run(ctx context.Context, finished chan<- *worker) {
 			return
 		case <-w.kick:
 		case <-timer.C:
+		case u := <-w.probeCh:
+			w.onProbe(ctx, u)
 		}
 		next := w.sync(ctx)
 		if w.isTorndown() {
@@ -148,6 +162,15 @@ func (w *worker) run(ctx context.Context, finished chan<- *worker) {
 			timer.Reset(next)
 		}
 	}
+}
+
+// background runs f in a goroutine the worker waits for when it stops.
+func (w *worker) background(f func()) {
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		f()
+	}()
 }
 
 func (w *worker) isTorndown() bool {
