@@ -22,11 +22,12 @@ const maxRedirects = 10
 // the kubelet's (pkg/probe/http): no keep-alive, so every probe opens and
 // closes its own connection; no proxy from the environment; no compression
 // (no Accept-Encoding header); certificates not verified; the SO_LINGER
-// dialer. HTTP/2 is negotiated over TLS as the kubelet's transport does.
+// dialer, here bounded by the probe's deadline (see dialProbe). HTTP/2 is
+// negotiated over TLS as the kubelet's transport does.
 func newHTTPTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:               nil,
-		DialContext:         newDialer().DialContext,
+		DialContext:         dialProbe(newDialer()),
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // probes do not verify, as the kubelet's
 		TLSHandshakeTimeout: 10 * time.Second,
 		DisableKeepAlives:   true,
@@ -59,6 +60,7 @@ func newHTTPProbe(transport http.RoundTripper, userAgent string, a *v1.HTTPGetAc
 	client := &http.Client{Transport: transport, Timeout: timeout, CheckRedirect: sameHostRedirects}
 	host := header.Get("Host")
 	return func(ctx context.Context) (outcome, string, error) {
+		ctx = withProbeDeadline(ctx, time.Now().Add(timeout))
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 		if err != nil {
 			return outcomeUnknown, "", fmt.Errorf("http probe of %s: %w", target, err)
