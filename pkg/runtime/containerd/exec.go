@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -78,6 +81,9 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 		}
 		return runtime.ExecResult{ExitCode: int32(code), Output: out.Bytes()}, nil
 	case <-timer.C:
+		// Kill the process and everything it started: a child that holds
+		// stdout open must not outlive the probe (kubernetes#128408).
+		killTree(p.Pid())
 		if err := p.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
 			r.log.Sugar().Warnf("exec in %s: kill timed-out process: %v", id, err)
 		}
@@ -112,4 +118,41 @@ func (b *cappedBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+// killTree sends SIGKILL to pid's descendants, then to pid. Children are
+// found through /proc/<pid>/task/<tid>/children before anything is killed,
+// so none is re-parented out of reach first.
+func killTree(pid uint32) {
+	if pid == 0 {
+		return
+	}
+	var all []int
+	queue := []int{int(pid)}
+	for len(queue) > 0 && len(all) < 4096 {
+		p := queue[0]
+		queue = queue[1:]
+		all = append(all, p)
+		queue = append(queue, childrenOf(p)...)
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		_ = syscall.Kill(all[i], syscall.SIGKILL)
+	}
+}
+
+func childrenOf(pid int) []int {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
