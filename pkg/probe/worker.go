@@ -61,8 +61,8 @@ func (w *worker) run(ctx context.Context) {
 		if out.canceled {
 			continue // terminating: the next step stops the worker
 		}
-		if out.probed {
-			w.log.Debug("probed", zap.Bool("counted", out.observed), zap.Stringer("result", out.result))
+		if ce := w.log.Check(zap.DebugLevel, "probed"); ce != nil && out.probed {
+			ce.Write(zap.Bool("counted", out.observed), zap.Stringer("result", out.result))
 		}
 		if out.observed && w.observer != nil {
 			w.observer.ObserveProbe(w.target, w.kind, out.result, w.clock.Now().Sub(in.now))
