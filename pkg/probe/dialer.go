@@ -22,6 +22,10 @@ func newDialer() *net.Dialer {
 	}
 }
 
+// dialGrace is how long a connection of an HTTP probe may outlive the
+// probe's deadline.
+const dialGrace = 500 * time.Millisecond
+
 // probeDeadlineKey carries a probe's deadline in a request's context to
 // dialProbe.
 type probeDeadlineKey struct{}
@@ -38,15 +42,19 @@ func withProbeDeadline(ctx context.Context, deadline time.Time) context.Context 
 // and a target that drops SYNs or stalls the TLS handshake would then hold
 // a goroutine and a socket for the kernel's connect timeout (about two
 // minutes) or TLSHandshakeTimeout, per probe: the kubelet's transport does
-// exactly that. Here the dial ends at the probe's deadline, and the
-// connection gets that deadline too, which bounds the TLS handshake; the
-// connection serves one request that must end by then anyway.
+// exactly that. Here the dial ends shortly after the probe's deadline, and
+// the connection gets that deadline too, which bounds the TLS handshake;
+// the connection serves one request that must end by then anyway. The
+// grace lets the request's own timeout fire first, so a timed-out probe
+// reads as the kubelet's ("context deadline exceeded (Client.Timeout
+// exceeded while awaiting headers)") rather than "i/o timeout".
 func dialProbe(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		deadline, ok := ctx.Value(probeDeadlineKey{}).(time.Time)
 		if !ok {
 			return d.DialContext(ctx, network, addr)
 		}
+		deadline = deadline.Add(dialGrace)
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		conn, err := d.DialContext(ctx, network, addr)
