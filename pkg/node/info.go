@@ -1,0 +1,64 @@
+package node
+
+import "time"
+
+// Info is what the daemon knows about its node from flags and from the
+// host at start: everything in a v1.Node that is not a measurement.
+type Info struct {
+	// Name is the node's name (--node-name), also the
+	// kubernetes.io/hostname label.
+	Name string
+	// Labels are the operator's --node-labels. They never override the
+	// built-in labels (see BuiltinLabels).
+	Labels map[string]string
+	// MiniletVersion is minilet's version, shown as the kubelet version.
+	MiniletVersion string
+	// RuntimeVersion is the container runtime as the kubelet reports it:
+	// "<runtime>://<version>", e.g. "containerd://1.7.35".
+	RuntimeVersion string
+	// InternalIP is the node's primary address; "" leaves it out.
+	InternalIP string
+	// Hostname is the Hostname address; "" means Name.
+	Hostname string
+	// PodCIDR is the subnet pods get their addresses from; "" leaves
+	// spec.podCIDR empty.
+	PodCIDR string
+	// Created is the node's creationTimestamp: when minilet first ran on
+	// this host (see CordonStore.Created).
+	Created time.Time
+	// System is the host's identity, as ReadSystemInfo finds it.
+	System SystemInfo
+}
+
+// SystemInfo is the part of v1.NodeSystemInfo read from the host.
+type SystemInfo struct {
+	KernelVersion string // uname -r
+	OSImage       string // PRETTY_NAME of /etc/os-release
+	MachineID     string // /etc/machine-id
+	SystemUUID    string // /sys/class/dmi/id/product_uuid, readable by root only
+	BootID        string // /proc/sys/kernel/random/boot_id
+}
+
+// HostStats are the host's measurements that capacity and the node
+// conditions come from. A zero field means "not known": no capacity is
+// reported for it and it causes no pressure.
+type HostStats struct {
+	NumCPU int
+	// MemoryTotal and MemoryAvailable are MemTotal and MemAvailable of
+	// /proc/meminfo, in bytes.
+	MemoryTotal     int64
+	MemoryAvailable int64
+	// FsCapacity and FsAvailable are the size and the space available to
+	// unprivileged users of the filesystem holding minilet's state
+	// directory (the kubelet's nodefs), in bytes.
+	FsCapacity  int64
+	FsAvailable int64
+	// MaxPIDs is the system's limit on tasks: the smaller of
+	// kernel.pid_max and kernel.threads-max. Tasks is how many exist now
+	// (threads included), from /proc/loadavg.
+	MaxPIDs int64
+	Tasks   int64
+	// RuntimeErr is why the container runtime is unhealthy; nil when it
+	// answers. A non-nil RuntimeErr makes the node NotReady.
+	RuntimeErr error
+}

@@ -1,0 +1,99 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// Runtime is what the Reporter asks of the container runtime.
+type Runtime interface {
+	// Ping returns nil when the runtime answers.
+	Ping(ctx context.Context) error
+	// Version is the runtime's name and version, e.g.
+	// "containerd 1.7.35".
+	Version(ctx context.Context) (string, error)
+}
+
+// Reporter builds the node's current v1.Node: it measures the host, asks
+// the runtime whether it is up, reads the cordon state, and keeps
+// condition transition times between calls. The pod manager's Node
+// method can be one call to it. It is safe for concurrent use.
+type Reporter struct {
+	info     Info
+	stateDir string
+	cordon   *CordonStore
+	rt       Runtime
+	tracker  ConditionTracker
+
+	// readStats and now are the host and the clock; tests replace them.
+	readStats func(stateDir string) (HostStats, error)
+	now       func() time.Time
+
+	mu             sync.Mutex
+	runtimeVersion string // the last version the runtime told
+}
+
+// NewReporter returns a Reporter of the node described by info, whose
+// state directory (nodefs) is stateDir. info.Created, when zero, is the
+// cordon store's creation time, and info.System, when empty, is read
+// from the host.
+func NewReporter(info Info, stateDir string, cordon *CordonStore, rt Runtime) *Reporter {
+	if info.Created.IsZero() {
+		info.Created = cordon.Created()
+	}
+	if info.System == (SystemInfo{}) {
+		info.System = ReadSystemInfo()
+	}
+	return &Reporter{
+		info: info, stateDir: stateDir, cordon: cordon, rt: rt,
+		readStats: ReadHostStats, now: time.Now,
+		runtimeVersion: info.RuntimeVersion,
+	}
+}
+
+// Node returns the node as it is now.
+func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
+	host, err := r.readStats(r.stateDir)
+	if err != nil {
+		return v1.Node{}, fmt.Errorf("node status: %w", err)
+	}
+	host.RuntimeErr = r.rt.Ping(ctx)
+	info := r.info
+	info.RuntimeVersion = r.version(ctx, host.RuntimeErr == nil)
+	n := Build(info, host, r.cordon.Cordoned(), r.now())
+	r.tracker.Track(&n)
+	return n, nil
+}
+
+// version is the runtime's version in the kubelet's form,
+// "containerd://1.7.35": asked anew while the runtime is up (it may have
+// been upgraded), the last one known while it is down.
+func (r *Reporter) version(ctx context.Context, up bool) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if up {
+		if v, err := r.rt.Version(ctx); err == nil {
+			r.runtimeVersion = RuntimeVersion(v)
+		}
+	}
+	return r.runtimeVersion
+}
+
+// RuntimeVersion turns "containerd 1.7.35" into the kubelet's
+// "containerd://1.7.35". A string already in that form, or with no
+// space, is returned as it is.
+func RuntimeVersion(v string) string {
+	if strings.Contains(v, "://") {
+		return v
+	}
+	name, ver, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok {
+		return v
+	}
+	return name + "://" + strings.TrimPrefix(ver, "v")
+}
