@@ -164,9 +164,9 @@ func TestNoLeaksAgainstHostileTargets(t *testing.T) {
 	}
 }
 
-// TestRemoveDuringHostileProbe cancels probes stuck on hostile targets
-// through the worker's context: RemoveContainer must not wait for the
-// probe timeout.
+// TestCanceledProbesReturnAtOnce cancels probes stuck on a hostile target
+// through their context, as RemoveContainer does: they must not wait for
+// the probe timeout.
 func TestCanceledProbesReturnAtOnce(t *testing.T) {
 	hang := hangListener(t)
 	tr := newHTTPTransport()

@@ -33,13 +33,13 @@ type stepOutput struct {
 	result   Result // that result
 	canceled bool   // the probe was cut short by its context; nothing was decided
 	event    event
-	publish  bool   // send update: the result changed
-	update   Update //
-	started  bool   // the startup probe succeeded: let liveness and readiness run
-	stop     bool   // the worker has nothing more to do for this instance
-	wake     time.Time
+	publish  bool // send update: the result changed
+	update   Update
+	started  bool // the startup probe succeeded: let liveness and readiness run
+	stop     bool // the worker has nothing more to do for this instance
 	// wake is when to step again; zero means only on a signal (started,
 	// terminating).
+	wake time.Time
 }
 
 // step makes every decision of one tick, as the kubelet's doProbe, and
