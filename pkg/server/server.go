@@ -46,6 +46,7 @@ func (s *Server) routes() []route {
 		{"/api/v1/namespaces/{namespace}/pods", s.handleListPods},
 		{"/api/v1/namespaces/{namespace}/pods/{name}", s.handleGetPod},
 		{"/api/v1/namespaces/{namespace}/pods/{name}/events", s.handlePodEvents},
+		{"/api/v1/namespaces/{namespace}/pods/{name}/log", s.handlePodLog},
 		{"/api/v1/manifesterrors", s.handleManifestErrors},
 	}
 }
