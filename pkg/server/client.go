@@ -119,19 +119,25 @@ func (c *Client) getJSON(ctx context.Context, path string, into any) error {
 // get sends GET path and returns the body of a 200 answer. Other answers
 // become a *StatusError.
 func (c *Client) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://minilet"+path, nil)
+	return c.do(ctx, c.http, http.MethodGet, path)
+}
+
+// do sends method path with hc and returns the body of a 200 answer.
+// Other answers become a *StatusError.
+func (c *Client) do(ctx context.Context, hc *http.Client, method, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://minilet"+path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("build request GET %s: %w", path, err)
+		return nil, fmt.Errorf("build request %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, c.dialError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, fmt.Errorf("read the daemon's answer to GET %s: %w", path, err)
+		return nil, fmt.Errorf("read the daemon's answer to %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode == http.StatusOK {
 		return body, nil

@@ -24,15 +24,20 @@ func New(src PodSource, health HealthChecker, log *zap.Logger) *Server {
 	}
 	s := &Server{src: src, health: health, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
-		s.mux.Handle(r.pattern, onlyGET(r.handler))
+		method, pattern := http.MethodGet, r.pattern
+		if m, p, ok := strings.Cut(r.pattern, " "); ok {
+			method, pattern = m, p
+		}
+		s.mux.Handle(pattern, onlyMethod(method, r.handler))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, pathNotFound()) })
 	return s
 }
 
-// route is one endpoint: a net/http ServeMux pattern without a method
-// (methods are checked by onlyGET, so that a wrong method is a 405 Status)
-// and its handler.
+// route is one endpoint: a net/http ServeMux pattern, with its method
+// first ("POST /api/v1/node/cordon") for other methods than GET, and its
+// handler. The method is checked by onlyMethod, not by the ServeMux, so
+// that a wrong method is a 405 Status.
 type route struct {
 	pattern string
 	handler http.HandlerFunc
@@ -42,12 +47,16 @@ type route struct {
 func (s *Server) routes() []route {
 	return []route{
 		{"/healthz", s.handleHealthz},
-		{"/api/v1/pods", s.handleListPods},
-		{"/api/v1/namespaces/{namespace}/pods", s.handleListPods},
-		{"/api/v1/namespaces/{namespace}/pods/{name}", s.handleGetPod},
+		{"/api/v1/pods", s.watchable(s.handleListPods)},
+		{"/api/v1/namespaces/{namespace}/pods", s.watchable(s.handleListPods)},
+		{"/api/v1/namespaces/{namespace}/pods/{name}", s.watchable(s.handleGetPod)},
 		{"/api/v1/namespaces/{namespace}/pods/{name}/events", s.handlePodEvents},
 		{"/api/v1/namespaces/{namespace}/pods/{name}/log", s.handlePodLog},
 		{"/api/v1/manifesterrors", s.handleManifestErrors},
+		{"/api/v1/node", s.handleGetNode},
+		{"POST /api/v1/node/cordon", s.handleCordon},
+		{"POST /api/v1/node/uncordon", s.handleUncordon},
+		{"POST /api/v1/node/drain", s.handleDrain},
 	}
 }
 
@@ -56,10 +65,10 @@ func (s *Server) Handler() http.Handler {
 	return s.recoverPanics(cleanPaths(s.mux))
 }
 
-func onlyGET(h http.Handler) http.Handler {
+func onlyMethod(method string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", http.MethodGet)
+		if r.Method != method {
+			w.Header().Set("Allow", method)
 			writeStatus(w, methodNotAllowed())
 			return
 		}
