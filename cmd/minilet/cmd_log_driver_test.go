@@ -5,12 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/runtime/v2/logging"
 
 	"github.com/minilet/minilet/pkg/containerlog"
@@ -277,5 +282,93 @@ func TestLogDriverIsHidden(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "log-driver") || !strings.Contains(out.String(), "logs") {
 		t.Fatalf("help must show logs but not log-driver:\n%s", out.String())
+	}
+}
+
+// TestLogDriverProcess is not a test: TestLogDriverAsShimChild runs the
+// test binary as the logging binary, with the shim's arguments after "--".
+func TestLogDriverProcess(t *testing.T) {
+	if os.Getenv("MINILET_TEST_LOG_DRIVER") != "1" {
+		t.Skip("helper process for TestLogDriverAsShimChild")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	root := rootWithLogCommands("")
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+	os.Exit(0) // not reached: the driver exits by itself
+}
+
+// TestLogDriverAsShimChild starts the driver the way containerd's shim
+// does (pkg/process.NewBinaryIO): the argv from the binary:// URI that
+// cio.BinaryIO makes of containerlog.DriverArgs, the container's stdout and
+// stderr on fds 3 and 4, and a ready pipe on fd 5 it waits on before the
+// container starts; at the end it closes its pipes and sends SIGTERM.
+func TestLogDriverAsShimChild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	uri, err := cio.LogURIGenerator("binary", os.Args[0], containerlog.DriverArgs(path, 1<<20, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := url.Parse(uri.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := []string{"-test.run=^TestLogDriverProcess$", "--"}
+	for k, vs := range parsed.Query() {
+		argv = append(argv, k, vs[0])
+	}
+	cmd := exec.Command(parsed.Path, argv...)
+	cmd.Env = []string{"MINILET_TEST_LOG_DRIVER=1", "CONTAINER_ID=c1", "CONTAINER_NAMESPACE=minilet"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+
+	outR, outW, _ := os.Pipe()
+	errR, errW, _ := os.Pipe()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.ExtraFiles = []*os.File{outR, errR, readyW}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outR.Close()
+	errR.Close()
+	readyW.Close()
+	readyR.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := readyR.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("ready pipe: %d, %v; stderr: %s", n, err, stderr.String())
+	}
+	fmt.Fprintln(outW, "from the container")
+	fmt.Fprintln(errW, "an error")
+	waitForRecords(t, path, 2)
+	outW.Close()
+	errW.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("driver: %v; stderr: %s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the driver did not exit")
+	}
+	got := logRecords(t, path)
+	if len(got) != 2 || !slices.Contains(got, "stdout F from the container") || !slices.Contains(got, "stderr F an error") {
+		t.Fatalf("records %q", got)
 	}
 }
