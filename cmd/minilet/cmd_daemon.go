@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
@@ -28,31 +29,33 @@ import (
 
 // daemonFlags are the flags of `minilet daemon`.
 type daemonFlags struct {
-	manifestDir         string
-	containerdAddress   string
-	containerdNamespace string
-	rootDir             string
-	podLogDir           string
-	metricsAddress      string
-	cniBinDirs          []string
-	cniConfDir          string
-	podCIDR             string
-	networkName         string
-	bridgeName          string
-	nodeName            string
-	nodeLabels          map[string]string
-	pauseImage          string
-	pauseBinary         string
-	imageCredentials    string
-	resolvConf          string
-	backoffMax          time.Duration
-	rescanInterval      time.Duration
-	logLevel            string
-	logFormat           string
-	followSymlinks      bool
-	testCrashAt         string
-	pprof               bool
-	metricsAddressSet   bool // the operator named --metrics-address: a non-loopback one is allowed
+	manifestDir          string
+	containerdAddress    string
+	containerdNamespace  string
+	rootDir              string
+	podLogDir            string
+	metricsAddress       string
+	cniBinDirs           []string
+	cniConfDir           string
+	podCIDR              string
+	networkName          string
+	bridgeName           string
+	nodeName             string
+	nodeLabels           map[string]string
+	pauseImage           string
+	pauseBinary          string
+	imageCredentials     string
+	resolvConf           string
+	backoffMax           time.Duration
+	rescanInterval       time.Duration
+	logLevel             string
+	logFormat            string
+	followSymlinks       bool
+	testCrashAt          string
+	pprof                bool
+	containerLogMaxSize  string
+	containerLogMaxFiles int
+	metricsAddressSet    bool // the operator named --metrics-address: a non-loopback one is allowed
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -80,6 +83,8 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
 	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
 	fl.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the metrics address")
+	fl.StringVar(&f.containerLogMaxSize, "container-log-max-size", "10Mi", "rotate a container's log file at this size (the kubelet's containerLogMaxSize)")
+	fl.IntVar(&f.containerLogMaxFiles, "container-log-max-files", 5, "log files kept per container, the current one included (the kubelet's containerLogMaxFiles)")
 	fl.StringSliceVar(&f.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
 	fl.StringVar(&f.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configs; a default bridge network is written there if it holds none")
 	fl.StringVar(&f.podCIDR, "pod-cidr", "10.85.0.0/16", "subnet of the default bridge network")
@@ -118,8 +123,20 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 			return fmt.Errorf("make %s: %w", d.path, err)
 		}
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find minilet's own binary (it writes container logs): %w", err)
+	}
+	logMax, err := resource.ParseQuantity(f.containerLogMaxSize)
+	if err != nil || logMax.Value() < 1024 {
+		return fmt.Errorf("--container-log-max-size %q: want a size of at least 1Ki, like 10Mi", f.containerLogMaxSize)
+	}
+	if f.containerLogMaxFiles < 1 {
+		return fmt.Errorf("--container-log-max-files must be at least 1")
+	}
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
+		LogDriver: exe, LogMaxSize: logMax.Value(), LogMaxFiles: f.containerLogMaxFiles,
 	}, log.Named("containerd"))
 	if err != nil {
 		return err

@@ -22,19 +22,24 @@ type getFlags struct {
 	output        string
 	showLabels    bool
 	noHeaders     bool
+	watch         bool
+	watchOnly     bool
 }
 
 func newGetCommand(g *globalFlags) *cobra.Command {
 	f := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get pods [NAME...]",
+		Use:   "get pods|nodes [NAME...]",
 		Short: "list pods, or show some, like kubectl get",
 		Long: `Show pods from the running daemon, in kubectl's formats.
-The resource type is pods (or pod, po); pod/NAME also works.`,
+The resource type is pods (or pod, po) or nodes (node, no); pod/NAME also
+works. With -w, print the pods, then a row for every change.`,
 		Example: `  minilet get pods
   minilet get pods -A -o wide
   minilet get pod web -o yaml
-  minilet get po web db -n kube-system --show-labels`,
+  minilet get po web db -n kube-system --show-labels
+  minilet get pods -w
+  minilet get nodes -o wide`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runGet(cmd, g, f, args) },
 	}
 	fl := cmd.Flags()
@@ -42,6 +47,8 @@ The resource type is pods (or pod, po); pod/NAME also works.`,
 	fl.StringVarP(&f.output, "output", "o", "", "output format: wide, json, yaml or name")
 	fl.BoolVar(&f.showLabels, "show-labels", false, "show all labels as the last column")
 	fl.BoolVar(&f.noHeaders, "no-headers", false, "do not print the header line")
+	fl.BoolVarP(&f.watch, "watch", "w", false, "after listing the pods, watch for changes")
+	fl.BoolVar(&f.watchOnly, "watch-only", false, "watch for changes, without listing the pods first")
 	return cmd
 }
 
@@ -52,6 +59,15 @@ func addNamespaceFlags(cmd *cobra.Command, namespace *string, all *bool) {
 }
 
 func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) error {
+	if names, ok, err := nodeArgs(args); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		if f.watch || f.watchOnly {
+			return errors.New("minilet get nodes cannot watch")
+		}
+		return runGetNodes(cmd, g, &nodeFlags{output: f.output, showLabels: f.showLabels, noHeaders: f.noHeaders}, names, false)
+	}
 	names, err := podArgs("get", args)
 	if err != nil {
 		return err
@@ -74,6 +90,13 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 	client := server.NewClient(g.runDir)
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	warnManifestErrors(ctx, client, errOut)
+	if f.watch || f.watchOnly {
+		ns := f.namespace
+		if f.allNamespaces {
+			ns = ""
+		}
+		return watchPods(ctx, &podWatch{client: client, namespace: ns, opts: opts, watchOnly: f.watchOnly, out: out, errOut: errOut}, names)
+	}
 
 	if len(names) == 0 {
 		ns := f.namespace

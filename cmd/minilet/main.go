@@ -51,6 +51,8 @@ func newRootCommand() *cobra.Command {
 		newGetCommand(g),
 		newDescribeCommand(g),
 		newImagesCommand(g),
+		newLogsCommand(g),
+		newLogDriverCommand(g),
 	)
 	return root
 }

@@ -19,6 +19,7 @@ func TestChurn(t *testing.T) {
 		rounds = 10
 	}
 	shimsBefore := countProcesses("containerd-shim")
+	driversBefore := countProcesses("log-driver")
 	const pods = 5
 	for r := 0; r < rounds; r++ {
 		for i := 0; i < pods; i++ {
@@ -40,6 +41,9 @@ func TestChurn(t *testing.T) {
 	d.eventually(20*time.Second, "the shims are gone", func() error {
 		if n := countProcesses("containerd-shim"); n > shimsBefore {
 			return fmt.Errorf("%d shims, %d before", n, shimsBefore)
+		}
+		if n := countProcesses("log-driver"); n > driversBefore {
+			return fmt.Errorf("%d log drivers, %d before", n, driversBefore)
 		}
 		return nil
 	})

@@ -30,6 +30,13 @@ type Options struct {
 	// CredentialsFile is a docker-style config.json with registry
 	// credentials ("" → none).
 	CredentialsFile string
+	// LogDriver is the absolute path of the minilet binary, whose
+	// log-driver subcommand the shim runs to write a container's output in
+	// the CRI format, rotated at LogMaxSize bytes keeping LogMaxFiles
+	// files. "" writes raw output to the log file instead.
+	LogDriver   string
+	LogMaxSize  int64
+	LogMaxFiles int
 }
 
 // Runtime is a runtime.Runtime backed by containerd.

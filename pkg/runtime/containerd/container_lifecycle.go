@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 
+	"github.com/minilet/minilet/pkg/containerlog"
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
@@ -44,6 +45,11 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 	creator := cio.NullIO
 	if p := labels[labelLogPath]; p != "" {
 		creator = cio.LogFile(p)
+		if r.opts.LogDriver != "" {
+			// The shim runs the driver, so logs keep flowing while the
+			// daemon is stopped or restarted.
+			creator = cio.BinaryIO(r.opts.LogDriver, containerlog.DriverArgs(p, r.opts.LogMaxSize, r.opts.LogMaxFiles))
+		}
 	}
 	t, err := c.NewTask(ctx, creator)
 	if err != nil {

@@ -1,0 +1,106 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// criLine is the CRI log format: <RFC3339Nano> <stdout|stderr> <F|P> <text>.
+var criLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) (stdout|stderr) [FP] .*$`)
+
+// TestContainerLogs: output reaches the pod log dir in the CRI format,
+// through the shim's log driver, so lines written while minilet is stopped
+// are kept; `minilet logs` shows them, with --previous after a restart.
+func TestContainerLogs(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("talk.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: talk}
+spec:
+  terminationGracePeriodSeconds: 0
+  volumes: [{name: ctl, hostPath: {path: %[2]s, type: DirectoryOrCreate}}]
+  containers:
+  - name: app
+    image: %[1]s
+    command: ["sh", "-c", "echo out-$(cat /ctl/round 2>/dev/null); echo err >&2; while [ ! -f /ctl/next ]; do sleep 0.05; done; rm /ctl/next; echo after-$(cat /ctl/round); exit 1"]
+    volumeMounts: [{name: ctl, mountPath: /ctl}]
+`, BusyboxImage, filepath.Join(d.dir, "ctl")))
+	p := d.waitPod("talk", 60*time.Second, "runs", allRunning)
+	file := filepath.Join(d.logDir, fmt.Sprintf("default_talk_%s", p.UID), "app", "0.log")
+	d.eventually(10*time.Second, "both streams are logged", func() error {
+		b, _ := os.ReadFile(file)
+		if !strings.Contains(string(b), " stdout F out-") || !strings.Contains(string(b), " stderr F err") {
+			return fmt.Errorf("log: %q", b)
+		}
+		return nil
+	})
+
+	// The daemon is down while the container writes.
+	d.signal(syscall.SIGTERM)
+	if err := os.WriteFile(filepath.Join(d.dir, "ctl", "round"), []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d.dir, "ctl", "next"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.eventually(10*time.Second, "the line written while minilet was down is logged", func() error {
+		b, _ := os.ReadFile(file)
+		if !strings.Contains(string(b), "stdout F after-1") {
+			return fmt.Errorf("log: %q", b)
+		}
+		return nil
+	})
+	d.start()
+	b, _ := os.ReadFile(file)
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !criLine.MatchString(line) {
+			t.Errorf("not a CRI log line: %q", line)
+		}
+	}
+	d.waitPod("talk", 60*time.Second, "restarted", func(p *v1.Pod) error {
+		if p.Status.ContainerStatuses[0].RestartCount < 1 {
+			return fmt.Errorf("no restart yet")
+		}
+		return nil
+	})
+	cur := d.cli("logs", "talk")
+	prev := d.cli("logs", "talk", "--previous")
+	if !strings.Contains(cur, "out-1") || !strings.Contains(prev, "after-1") || !strings.Contains(prev, "out-\n") {
+		t.Errorf("minilet logs:\ncurrent: %q\nprevious: %q", cur, prev)
+	}
+	if ts := d.cli("logs", "talk", "--previous", "--timestamps", "--tail", "1"); !criTimestamped(ts, "after-1") {
+		t.Errorf("--timestamps --tail 1: %q", ts)
+	}
+}
+
+func criTimestamped(out, text string) bool {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 1 {
+		return false
+	}
+	ts, rest, ok := strings.Cut(lines[0], " ")
+	_, err := time.Parse(time.RFC3339Nano, ts)
+	return ok && err == nil && rest == text
+}
+
+// cli runs a minilet client command against the daemon and returns stdout.
+func (d *daemon) cli(args ...string) string {
+	d.t.Helper()
+	cmd := exec.Command(env.minilet, append(args, "--run-dir", d.runDir)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		d.t.Fatalf("minilet %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
