@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	v1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/server"
@@ -280,8 +279,5 @@ func TestNodeCommandsWithoutNodeController(t *testing.T) {
 		t.Errorf("node of a daemon without node support: %v", err)
 	}
 }
-
-// metaNow is a fixed time for pods made in watch tests.
-var metaNow = metav1.NewTime(time.Now().Add(-time.Hour))
 
 var _ server.NodeController = (*nodeTestSource)(nil)

@@ -132,9 +132,10 @@ func TestWatchPods(t *testing.T) {
 	deleting.DeletionTimestamp = &now
 	src.set(watchPod("default", "db", "u1", v1.PodRunning), deleting, watchPod("other", "dns", "u3", v1.PodRunning))
 	expect(t, all, "MODIFIED default/web u2 Running")
+	expect(t, def, "MODIFIED default/web u2 Running")
 	src.set(watchPod("default", "db", "u1", v1.PodRunning), watchPod("other", "dns", "u4", v1.PodPending))
 	expect(t, all, "ADDED other/dns u4 Pending", "DELETED default/web u2 Running", "DELETED other/dns u3 Running")
-	expect(t, def, "MODIFIED default/web u2 Running", "DELETED default/web u2 Running")
+	expect(t, def, "DELETED default/web u2 Running")
 
 	// The single-pod watch saw none of that.
 	expectNone(t, one, func() { src.set(watchPod("other", "dns", "u4", v1.PodPending)) }, "DELETED default/db u1 Running")
