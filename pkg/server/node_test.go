@@ -212,3 +212,29 @@ func TestDrainFollowsTheClient(t *testing.T) {
 		t.Error("a cancelled drain returned nil")
 	}
 }
+
+// slowDrain takes longer than the server's timeouts.
+type slowDrain struct {
+	*fakeNode
+	d time.Duration
+}
+
+func (s slowDrain) Drain(ctx context.Context, grace *int64) error {
+	time.Sleep(s.d) // a drain that takes its time is the point
+	return s.fakeNode.Drain(ctx, grace)
+}
+
+func TestDrainOutlivesServerTimeouts(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := Listen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 100 * time.Millisecond
+	srv := &http.Server{Handler: New(slowDrain{newFakeNode(), 3 * timeout}, nil, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	if err := NewClient(dir).Drain(context.Background(), nil); err != nil {
+		t.Fatalf("a drain longer than the server's timeouts: %v", err)
+	}
+}

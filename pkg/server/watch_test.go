@@ -267,3 +267,26 @@ func TestWatchEndsWithTheClient(t *testing.T) {
 		t.Fatal("the watch handler goes on after its client left")
 	}
 }
+
+// A watch outlives the server's read and write timeouts, which bound
+// ordinary requests.
+func TestWatchOutlivesServerTimeouts(t *testing.T) {
+	src := &watchSource{}
+	src.set(watchPod("default", "web", "u1", v1.PodRunning))
+	dir := t.TempDir()
+	ln, err := Listen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 100 * time.Millisecond
+	srv := &http.Server{Handler: New(src, nil, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+
+	evs := startWatch(t, NewClient(dir), "", "")
+	expect(t, evs, "ADDED default/web u1 Running", "BOOKMARK /  ")
+	// Waiting past the timeouts is the point of this test.
+	time.Sleep(3 * timeout)
+	src.set(watchPod("default", "web", "u1", v1.PodSucceeded))
+	expect(t, evs, "MODIFIED default/web u1 Succeeded")
+}
