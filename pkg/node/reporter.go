@@ -70,6 +70,14 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 	return n, nil
 }
 
+// AdmissionNode is the node as Admit and Schedulable need it: name,
+// labels and cordon state, without measuring the host or asking the
+// runtime, so that it is cheap to get for every pod.
+func (r *Reporter) AdmissionNode() *v1.Node {
+	n := Build(r.info, HostStats{}, r.cordon.Cordoned(), r.now())
+	return &n
+}
+
 // version is the runtime's version in the kubelet's form,
 // "containerd://1.7.35": asked anew while the runtime is up (it may have
 // been upgraded), the last one known while it is down.

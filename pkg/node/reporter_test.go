@@ -97,6 +97,14 @@ func TestReporter(t *testing.T) {
 		t.Errorf("after upgrade and cordon: %q unschedulable %v", n.Status.NodeInfo.ContainerRuntimeVersion, n.Spec.Unschedulable)
 	}
 
+	an := r.AdmissionNode()
+	if an.Name != "node1" || an.Labels["disk"] != "ssd" || !an.Spec.Unschedulable {
+		t.Errorf("admission node: %s %v unschedulable %v", an.Name, an.Labels, an.Spec.Unschedulable)
+	}
+	if ok, _, _ := Admit(&v1.Pod{Spec: v1.PodSpec{NodeSelector: map[string]string{"disk": "ssd"}}}, an); !ok {
+		t.Error("the admission node refuses a matching pod")
+	}
+
 	r.readStats = func(string) (HostStats, error) { return HostStats{}, errors.New("statfs: gone") }
 	if _, err := r.Node(ctx); err == nil {
 		t.Error("a failed host read is not reported")
