@@ -148,6 +148,19 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	}
 	w.events.record(v1.EventTypeNormal, "Started", "Started container "+c.Name, c.Name)
 	log.Info("started container", zap.String("id", spec.ID), zap.Uint32("pid", pid), zap.Int("restartCount", attempt))
+	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
+		// As the kubelet: a failing postStart hook kills the container,
+		// which is then restarted per restartPolicy.
+		if err := w.runHook(ctx, spec.ID, c, c.Lifecycle.PostStart, hookTimeout); err != nil {
+			msg := "PostStartHook failed: " + err.Error()
+			w.events.record(v1.EventTypeWarning, "FailedPostStartHook", msg, c.Name)
+			log.Warn("postStart hook failed; killing the container", zap.Error(err))
+			if err := w.d.rt.StopContainer(ctx, spec.ID, img.Config.StopSignal, time.Duration(gracePeriod(pod))*time.Second); err != nil {
+				log.Warn("cannot kill the container whose postStart hook failed", zap.Error(err))
+			}
+			return containerError{reason: "PostStartHookError", message: msg}
+		}
+	}
 	w.collectOld(ctx, c.Name, attempt)
 	return nil
 }

@@ -130,16 +130,12 @@ func (w *worker) killContainer(ctx context.Context, c runtime.Container, spec *v
 	log := w.log.With(zap.String("container", name))
 	start := w.d.now()
 	w.events.record(v1.EventTypeNormal, "Killing", "Stopping container "+name, name)
-	if grace > 0 && spec != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil && spec.Lifecycle.PreStop.Exec != nil {
-		res, err := w.d.rt.Exec(ctx, c.ID, spec.Lifecycle.PreStop.Exec.Command, grace)
-		switch {
-		case err != nil:
+	if grace > 0 && spec != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil {
+		// The hook uses up the grace period; what is left (at least
+		// minGrace) goes to the stop signal.
+		if err := w.runHook(ctx, c.ID, spec, spec.Lifecycle.PreStop, grace); err != nil {
+			w.events.record(v1.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed: "+err.Error(), name)
 			log.Warn("preStop hook failed", zap.Error(err))
-		case res.TimedOut:
-			log.Warn("preStop hook did not finish within the grace period")
-		case res.ExitCode != 0:
-			w.events.record(v1.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed", name)
-			log.Warn("preStop hook failed", zap.Int32("exitCode", res.ExitCode), zap.ByteString("output", res.Output))
 		}
 		grace -= w.d.now().Sub(start)
 		if grace < minGrace {
