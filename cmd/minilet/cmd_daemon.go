@@ -20,6 +20,7 @@ import (
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
 	"github.com/minilet/minilet/pkg/network"
+	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/pod"
 	"github.com/minilet/minilet/pkg/podhost"
 	"github.com/minilet/minilet/pkg/probe"
@@ -159,6 +160,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	defer netMgr.Close()
 
+	nodeIP := hostIP()
 	reg := prometheus.NewRegistry()
 	var mgr *pod.Manager
 	met, err := metrics.New(reg, version, podListerFunc(func() []v1.Pod { return mgr.Pods() }))
@@ -174,9 +176,22 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	})
 	mgr = pod.NewManager(pod.Config{
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
-		NodeName: f.nodeName, HostIP: hostIP(), CgroupRoot: "/minilet/" + f.containerdNamespace,
+		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
 	}, rti, netMgr, podhost.Host{HostResolv: f.resolvConf}, prober, met, log.Named("pods"))
+
+	if err := node.ValidateLabels(f.nodeLabels); err != nil {
+		return fmt.Errorf("--node-labels: %w", err)
+	}
+	cordon, err := node.OpenCordonStore(filepath.Join(f.rootDir, "node.json"))
+	if err != nil {
+		return err
+	}
+	reporter := node.NewReporter(node.Info{
+		Name: f.nodeName, Labels: f.nodeLabels, MiniletVersion: version,
+		InternalIP: nodeIP, PodCIDR: f.podCIDR,
+	}, f.rootDir, cordon, rt)
+	mgr.SetNode(reporter, cordon)
 
 	src := manifest.NewSource(f.manifestDir, manifest.Options{
 		NodeName: f.nodeName, FollowSymlinks: f.followSymlinks, StrictPerms: os.Geteuid() == 0,

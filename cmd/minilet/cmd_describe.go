@@ -36,6 +36,12 @@ the namespace; a name that matches no pod describes the pods it prefixes.`,
 }
 
 func runDescribe(cmd *cobra.Command, g *globalFlags, f *describeFlags, args []string) error {
+	if names, ok, err := nodeArgs(args); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return runDescribeNode(cmd, g, names)
+	}
 	names, err := podArgs("describe", args)
 	if err != nil {
 		return err

@@ -53,6 +53,10 @@ func newRootCommand() *cobra.Command {
 		newImagesCommand(g),
 		newLogsCommand(g),
 		newLogDriverCommand(g),
+		newNodeCommand(g),
+		newCordonCommand(g),
+		newUncordonCommand(g),
+		newDrainCommand(g),
 	)
 	return root
 }

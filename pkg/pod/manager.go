@@ -66,6 +66,9 @@ type deps struct {
 type Manager struct {
 	d        *deps
 	finished chan *worker
+	resync   chan struct{}
+	node     NodeView    // nil: no admission, no node view
+	cordon   CordonState // nil: cannot cordon
 
 	mu          sync.Mutex
 	active      map[string]*worker // by namespace/name
@@ -83,9 +86,17 @@ func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, prober P
 		d: &deps{cfg: cfg, rt: rt, net: net, host: host, prober: prober, obs: obs, log: log, now: time.Now,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
 		finished:    make(chan *worker),
+		resync:      make(chan struct{}, 1),
 		active:      map[string]*worker{},
 		terminating: map[*worker]struct{}{},
 	}
+}
+
+// SetNode gives the manager this node's view, for admission (nodeSelector,
+// node affinity, cordon) and the API, and its cordon flag. Call it before
+// Run.
+func (m *Manager) SetNode(n NodeView, c CordonState) {
+	m.node, m.cordon = n, c
 }
 
 // Run adopts the pods that are already running, then reconciles them with
@@ -144,6 +155,8 @@ func (m *Manager) Run(ctx context.Context, states <-chan manifest.State, ready f
 					ready()
 				}
 			}
+		case <-m.resync:
+			m.reconcile(start)
 		case w := <-m.finished:
 			rec := w.record()
 			m.d.obs.ForgetPod(rec.Pod.Namespace, rec.Pod.Name)
@@ -191,10 +204,21 @@ func (m *Manager) reconcile(start func(*worker)) {
 	for _, f := range m.desired.HeldFiles {
 		held[f] = true
 	}
+	cordoned := m.cordoned()
 	for key, w := range m.active {
 		rec := w.record()
 		d, ok := want[key]
+		blocked := w.blockedBy() != nil
 		switch {
+		case ok && d.Hash != rec.Hash && cordoned && !blocked:
+			// Running pods stay while the node is cordoned; the change
+			// waits for uncordon.
+			w.events.record(v1.EventTypeWarning, "FailedScheduling", "the manifest changed, but the node is cordoned: the pod is replaced once it is uncordoned", "")
+			continue
+		case ok && d.Hash == rec.Hash && blocked:
+			// Not started: admit it again (the node may be uncordoned).
+			w.setBlock(m.admit(rec.Pod))
+			continue
 		case held[rec.File]:
 			// Its file is broken: keep the pod as it is, and say why on it.
 			w.events.record(v1.EventTypeWarning, "FailedManifest",
@@ -226,6 +250,9 @@ func (m *Manager) reconcile(start func(*worker)) {
 		pod.CreationTimestamp = metav1.NewTime(now)
 		w := newWorker(m.d, podRecord{Pod: pod, File: d.File, Hash: d.Hash}, now)
 		w.log.Info("pod added", zap.String("file", d.File), zap.String("uid", string(pod.UID)))
+		if b := m.admit(pod); b != nil {
+			w.setBlock(b)
+		}
 		if access := hostAccess(pod); len(access) > 0 {
 			w.log.Warn("pod has access to the host", zap.Strings("access", access))
 		}

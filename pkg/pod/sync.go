@@ -71,6 +71,10 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		w.teardown(ctx)
 		return retryDelay
 	}
+	if b := w.blockedBy(); b != nil {
+		w.setStatus(w.blockedStatus(b))
+		return 0
+	}
 	rec := w.record()
 	pod := rec.Pod
 	pc, err := w.listPod(ctx)

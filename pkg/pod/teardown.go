@@ -33,6 +33,11 @@ func (w *worker) teardown(ctx context.Context) {
 		return
 	}
 	grace := time.Duration(gracePeriod(pod)) * time.Second
+	w.mu.Lock()
+	if w.graceOver != nil {
+		grace = time.Duration(*w.graceOver) * time.Second
+	}
+	w.mu.Unlock()
 	if err := w.killContainers(ctx, pod, pc, grace); err != nil {
 		w.log.Warn("cannot stop the pod's containers; will retry", zap.Error(err))
 		return

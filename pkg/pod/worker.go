@@ -28,6 +28,8 @@ type worker struct {
 
 	mu          sync.Mutex
 	rec         podRecord // pod, file, hash, network
+	blocked     *block    // not started: why (admission)
+	graceOver   *int64    // drain's grace period, replacing the pod's
 	terminating bool
 	deletedAt   time.Time
 	torndown    bool
@@ -111,8 +113,16 @@ func (w *worker) wake() {
 }
 
 // terminate asks the worker to stop the pod gracefully and remove it.
-func (w *worker) terminate() {
+func (w *worker) terminate() { w.terminateWithGrace(nil) }
+
+// terminateWithGrace is terminate with a grace period that replaces the
+// pod's (nil: the pod's own).
+func (w *worker) terminateWithGrace(grace *int64) {
 	w.mu.Lock()
+	if grace != nil && *grace >= 0 {
+		g := *grace
+		w.graceOver = &g
+	}
 	if !w.terminating {
 		w.terminating = true
 		w.deletedAt = w.d.now()

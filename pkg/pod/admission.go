@@ -1,0 +1,163 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/node"
+)
+
+// NodeView is this node as admission and the API see it (node.Reporter).
+type NodeView interface {
+	Node(ctx context.Context) (v1.Node, error)
+	AdmissionNode() *v1.Node
+}
+
+// CordonState is the node's persistent cordon flag (node.CordonStore).
+type CordonState interface {
+	Cordoned() bool
+	Set(cordoned bool) error
+}
+
+// block is why a pod's worker does not start it: the pod does not match
+// the node (NodeAffinity, for good: Failed), or the node is cordoned
+// (Unschedulable, until it is uncordoned: Pending).
+type block struct {
+	phase   v1.PodPhase
+	reason  string
+	message string
+}
+
+// admit decides whether a new pod may start on this node.
+func (m *Manager) admit(pod *v1.Pod) *block {
+	if m.node == nil {
+		return nil
+	}
+	n := m.node.AdmissionNode()
+	if ok, reason, msg := node.Admit(pod, n); !ok {
+		return &block{phase: v1.PodFailed, reason: reason, message: msg}
+	}
+	if ok, reason, msg := node.Schedulable(pod, n); !ok {
+		return &block{phase: v1.PodPending, reason: reason, message: msg}
+	}
+	return nil
+}
+
+func (m *Manager) cordoned() bool { return m.cordon != nil && m.cordon.Cordoned() }
+
+// blockedStatus is the status of a pod that is not started.
+func (w *worker) blockedStatus(b *block) v1.PodStatus {
+	now := metav1.NewTime(w.d.now())
+	st := v1.PodStatus{Phase: b.phase, HostIP: w.d.cfg.HostIP, QOSClass: qosClass(w.record().Pod)}
+	if b.phase == v1.PodFailed {
+		st.Reason, st.Message = b.reason, b.message
+		return st
+	}
+	st.Conditions = []v1.PodCondition{{Type: v1.PodScheduled, Status: v1.ConditionFalse,
+		Reason: b.reason, Message: b.message, LastTransitionTime: now}}
+	return st
+}
+
+// setBlock blocks or (nil) unblocks the worker; a worker being unblocked
+// is woken to start its pod.
+func (w *worker) setBlock(b *block) {
+	w.mu.Lock()
+	was := w.blocked
+	w.blocked = b
+	w.mu.Unlock()
+	if b != nil && (was == nil || *was != *b) {
+		typ := v1.EventTypeWarning
+		reason := b.reason
+		msg := b.message
+		if b.reason == node.ReasonNodeAffinity {
+			msg = node.EventMessageNodeAffinity
+		} else {
+			reason = "FailedScheduling"
+		}
+		w.events.record(typ, reason, msg, "")
+		w.log.Warn("pod not started", zap.String("reason", b.reason), zap.String("message", b.message))
+	}
+	w.wake()
+}
+
+func (w *worker) blockedBy() *block {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.blocked
+}
+
+// Node returns this node as a v1.Node (server.NodeController).
+func (m *Manager) Node(ctx context.Context) (v1.Node, error) {
+	if m.node == nil {
+		return v1.Node{}, errors.New("this daemon has no node view")
+	}
+	return m.node.Node(ctx)
+}
+
+// SetCordoned cordons or uncordons the node. While cordoned, new or changed
+// manifests are not started; running pods stay. Uncordoning starts what
+// waited, drained pods included.
+func (m *Manager) SetCordoned(ctx context.Context, cordoned bool) error {
+	if m.cordon == nil {
+		return errors.New("this daemon cannot cordon")
+	}
+	if err := m.cordon.Set(cordoned); err != nil {
+		return fmt.Errorf("save the cordon state: %w", err)
+	}
+	m.log().Info("node cordon changed", zap.Bool("cordoned", cordoned))
+	m.requestResync()
+	return nil
+}
+
+// Drain cordons the node and stops every pod gracefully (gracePeriod, when
+// set, replaces each pod's terminationGracePeriodSeconds). It returns when
+// they are all gone. Uncordon brings them back.
+func (m *Manager) Drain(ctx context.Context, gracePeriod *int64) error {
+	if err := m.SetCordoned(ctx, true); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	for key, w := range m.active {
+		if w.blockedBy() != nil {
+			continue
+		}
+		delete(m.active, key)
+		m.terminating[w] = struct{}{}
+		w.terminateWithGrace(gracePeriod)
+	}
+	m.mu.Unlock()
+	m.log().Info("draining the node")
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		m.mu.Lock()
+		left := len(m.terminating)
+		m.mu.Unlock()
+		if left == 0 {
+			m.log().Info("node drained")
+			m.requestResync()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Manager) log() *zap.Logger { return m.d.log }
+
+// requestResync makes the manager loop reconcile again soon.
+func (m *Manager) requestResync() {
+	select {
+	case m.resync <- struct{}{}:
+	default:
+	}
+}
