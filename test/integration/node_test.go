@@ -43,20 +43,11 @@ func TestNodeCordonDrainAndAdmission(t *testing.T) {
 		t.Errorf("cordon: %q", out)
 	}
 	d.writeManifest("late.yaml", sleeperPod("late", ""))
-	d.waitPod("late", 20*time.Second, "waits, unschedulable", func(p *v1.Pod) error {
-		for _, c := range p.Status.Conditions {
-			if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse && c.Reason == "Unschedulable" {
-				return nil
-			}
-		}
-		return fmt.Errorf("phase %s conditions %+v", p.Status.Phase, p.Status.Conditions)
-	})
+	d.waitPod("late", 20*time.Second, "waits, unschedulable", unschedulable)
 	// The cordon outlives a daemon restart; the running pod is untouched.
 	d.signal(syscall.SIGKILL)
 	d.start()
-	if p, _ := d.pod("default", "late"); p == nil || p.Status.Phase != v1.PodPending {
-		t.Fatalf("after a restart of a cordoned daemon, late is %+v", p)
-	}
+	d.waitPod("late", 20*time.Second, "still waits after a restart of the cordoned daemon", unschedulable)
 	if pause, _ := d.pids(fits); pause != fitsPause {
 		t.Fatal("cordon restarted a running pod")
 	}
@@ -79,4 +70,14 @@ func TestNodeCordonDrainAndAdmission(t *testing.T) {
 	d.cli("uncordon")
 	d.waitPod("fits", 60*time.Second, "runs again after uncordon", allRunning)
 	d.waitPod("late", 60*time.Second, "runs again after uncordon", allRunning)
+}
+
+// unschedulable is a waitPod condition: the pod waits for an uncordon.
+func unschedulable(p *v1.Pod) error {
+	for _, c := range p.Status.Conditions {
+		if c.Type == v1.PodScheduled && c.Status == v1.ConditionFalse && c.Reason == "Unschedulable" && p.Status.Phase == v1.PodPending {
+			return nil
+		}
+	}
+	return fmt.Errorf("phase %s conditions %+v", p.Status.Phase, p.Status.Conditions)
 }
