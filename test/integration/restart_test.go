@@ -97,3 +97,31 @@ func TestTwoDaemonsSideBySide(t *testing.T) {
 		t.Fatalf("daemon B's pod: %v", err)
 	}
 }
+
+// TestOOMKilled: a container killed by the OOM killer reports reason
+// OOMKilled in its state.
+func TestOOMKilled(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("oom.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: oom}
+spec:
+  terminationGracePeriodSeconds: 0
+  restartPolicy: Never
+  containers:
+  - name: hog
+    image: %s
+    command: ["sh", "-c", "x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x=$x$x; done"]
+    resources: {limits: {memory: 16Mi}}
+`, BusyboxImage))
+	p := d.waitPod("oom", 60*time.Second, "is OOM-killed", func(p *v1.Pod) error {
+		if len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].State.Terminated == nil {
+			return fmt.Errorf("not terminated yet")
+		}
+		return nil
+	})
+	term := p.Status.ContainerStatuses[0].State.Terminated
+	if term.Reason != "OOMKilled" || term.ExitCode != 137 {
+		t.Fatalf("terminated %+v, want reason OOMKilled exit 137", term)
+	}
+}

@@ -243,6 +243,9 @@ func (r *Runtime) status(ctx context.Context, c containerd.Container, labels map
 		out.State = runtime.StateExited
 		out.ExitCode = int32(st.ExitStatus)
 		out.FinishedAt = st.ExitTime
+		if out.ExitCode == 137 {
+			out.OOMKilled = r.oomKilled(ctx, c)
+		}
 	default:
 		out.State = runtime.StateUnknown
 	}
