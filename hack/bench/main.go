@@ -1,0 +1,246 @@
+// Command bench measures minilet on a real containerd, beside a floor it
+// measures in the same run: the same pods made directly through the
+// containerd Go client (pkg/runtime/containerd), CNI (pkg/network) and
+// minilet's own specs (pkg/podsandbox), pause plus app containers joining
+// its namespaces, one shim per pod. It prints each figure as median, min
+// and max over several runs, with the ratio minilet/floor, and writes them
+// as JSON so runs can be compared. It asserts nothing about speed.
+//
+//	sudo make bench                       # go run ./hack/bench
+//	sudo go run ./hack/bench -runs 3 -probes=false -json /tmp/b.json
+//
+// Like the integration tests it starts its own containerd (own socket,
+// root and state in a temporary directory), builds minilet and the pause
+// program, imports a busybox image built from /bin/busybox, and runs the
+// daemon with its own directories, containerd namespace and CNI network
+// (bridge mlbench0, network minilet-bench, 10.232.0.0/17). The floor uses
+// another namespace and network (mlbench1, minilet-bench-floor,
+// 10.232.128.0/17). Everything is removed at the end, also after a failure
+// or Ctrl-C. See docs/bench.md for what each figure means.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// bench holds the run's processes and results.
+type bench struct {
+	runs        int
+	pods        int
+	probeWindow time.Duration
+	keep        bool
+
+	dir        string
+	minilet    string // binary
+	containerd *containerdProc
+	d          *daemon
+	f          *floor
+	report     *Report
+}
+
+// figureSets are the groups of figures -only can pick.
+var figureSets = []string{"pod1", "pod3", "many", "liveness", "probes"}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		runs        = flag.Int("runs", 5, "runs per figure")
+		pods        = flag.Int("pods", 30, "pods of the \"many pods\" figures")
+		jsonPath    = flag.String("json", "bench-results.json", "write the results here as JSON (\"\": do not)")
+		probes      = flag.Bool("probes", true, "measure the probe cost (two 20s windows, about a minute more)")
+		probeWindow = flag.Duration("probe-window", 20*time.Second, "CPU measuring window of the probe figure")
+		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet runs it)")
+		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
+		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
+	)
+	flag.Parse()
+	if *runs < 1 || *pods < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -runs and -pods must be at least 1")
+		return 2
+	}
+	if *floorLogs != "file" && *floorLogs != "driver" {
+		fmt.Fprintln(os.Stderr, "bench: -floor-logs is file or driver")
+		return 2
+	}
+	sets := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		known := false
+		for _, k := range figureSets {
+			known = known || k == s
+		}
+		if !known {
+			fmt.Fprintf(os.Stderr, "bench: unknown figure group %q (want %s)\n", s, strings.Join(figureSets, ","))
+			return 2
+		}
+		sets[s] = true
+	}
+	want := func(s string) bool {
+		if s == "probes" && !*probes {
+			return false
+		}
+		return len(sets) == 0 || sets[s]
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	b := &bench{runs: *runs, pods: *pods, probeWindow: *probeWindow, keep: *keep,
+		report: &Report{Started: time.Now(), Config: Config{Runs: *runs, Pods: *pods, Probes: want("probes"),
+			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs}}}
+	defer b.cleanup()
+
+	if err := b.setup(ctx, *floorLogs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: setup:", err)
+		return 1
+	}
+	steps := []struct {
+		set string
+		fn  func(context.Context) error
+	}{
+		{"pod1", b.figOnePod},
+		{"pod3", b.figThreeContainers},
+		{"many", b.figManyPods},
+		{"liveness", b.figLiveness},
+		{"probes", b.figProbes},
+	}
+	failed := false
+	for _, s := range steps {
+		if !want(s.set) {
+			continue
+		}
+		if err := s.fn(ctx); err != nil {
+			failed = true
+			msg := fmt.Sprintf("%s: %v", s.set, err)
+			b.report.Errors = append(b.report.Errors, msg)
+			b.logf("FAILED %s", msg)
+			if ctx.Err() != nil || !b.d.alive() {
+				break
+			}
+			if err := b.reset(ctx); err != nil {
+				b.logf("cannot clean up after %s: %v", s.set, err)
+				break
+			}
+		}
+	}
+	b.report.Seconds = time.Since(b.report.Started).Seconds()
+	b.report.printTable(os.Stdout)
+	if *jsonPath != "" {
+		if err := b.report.writeJSON(*jsonPath); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			failed = true
+		} else {
+			fmt.Printf("\nresults written to %s (%.0f s)\n", *jsonPath, b.report.Seconds)
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// setup builds the binaries and images, starts containerd, the floor and
+// the daemon.
+func (b *bench) setup(ctx context.Context, floorLogs string) error {
+	if err := checkTools(); err != nil {
+		return err
+	}
+	repo, err := findRepo()
+	if err != nil {
+		return err
+	}
+	if l := leftovers(); len(l) > 0 {
+		b.warnf("a previous bench left %s; removing", strings.Join(l, ", "))
+		sweepHost(nil, b)
+	}
+	b.dir, err = os.MkdirTemp("", "minilet-bench-")
+	if err != nil {
+		return err
+	}
+	version := gitVersion(repo)
+	b.report.Config.MiniletVersion = version
+	b.logf("building minilet %s and pause in %s", version, b.dir)
+	var pauseBin string
+	b.minilet, pauseBin, err = buildBinaries(repo, filepath.Join(b.dir, "bin"), version)
+	if err != nil {
+		return err
+	}
+	busyboxTar, pauseTar, err := writeImages(b.dir, pauseBin)
+	if err != nil {
+		return err
+	}
+	b.containerd, err = startContainerd(filepath.Join(b.dir, "containerd"))
+	if err != nil {
+		return err
+	}
+	b.report.Machine = describeMachine(b.containerd.cmd.Process.Pid)
+	if b.report.Machine.OtherLoad != "" {
+		b.logf("other load: %s", b.report.Machine.OtherLoad)
+	}
+	ns := fmt.Sprintf("minilet-bench-%d", os.Getpid())
+	logDriver := ""
+	if floorLogs == "driver" {
+		logDriver = b.minilet
+	}
+	b.f, err = newFloor(ctx, filepath.Join(b.dir, "floor"), b.containerd.address, ns+"-floor", logDriver, busyboxTar, pauseTar)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	b.d, err = newDaemon(b.minilet, pauseBin, filepath.Join(b.dir, "daemon"), b.containerd.address, ns)
+	if err != nil {
+		return err
+	}
+	if err := b.d.importImage(b.containerd.address, busyboxTar); err != nil {
+		return err
+	}
+	b.logf("starting minilet (log: %s)", b.d.logPath)
+	if err := b.d.start(ctx); err != nil {
+		return err
+	}
+	return b.figIdleRSS(ctx)
+}
+
+// namespaces are the bench's containerd namespaces (for cgroup cleanup).
+func (b *bench) namespaces() []string {
+	var out []string
+	if b.d != nil {
+		out = append(out, b.d.namespace)
+	}
+	if b.f != nil {
+		out = append(out, b.f.namespace)
+	}
+	return out
+}
+
+// reset removes every pod of the daemon and of the floor, after a figure
+// failed, so the next one starts from nothing.
+func (b *bench) reset(ctx context.Context) error {
+	b.d.removeAllManifests()
+	err := b.d.waitNoPods(ctx, 90*time.Second)
+	if ferr := b.f.removeAll(ctx); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+func (b *bench) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	b.report.Warnings = append(b.report.Warnings, msg)
+	b.logf("warning: %s", msg)
+}
