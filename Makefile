@@ -5,7 +5,7 @@ GO      ?= go
 LDFLAGS := -s -w -X main.version=$(VERSION)
 DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make
 
-.PHONY: all build test unit-test integration-test fuzz install uninstall clean deps quickstart
+.PHONY: all build test unit-test integration-test fuzz install uninstall clean deps quickstart bench
 
 all: build
 
@@ -37,6 +37,13 @@ unit-test:
 
 integration-test: build
 	$(GO) test -count=1 -v ./test/integration/
+
+# bench measures minilet beside a containerd-client floor on its own
+# containerd (needs root and `make deps`; about 5 minutes). BENCH_FLAGS
+# passes flags, e.g. BENCH_FLAGS="-runs 3 -probes=false". See docs/bench.md.
+BENCH_FLAGS ?=
+bench:
+	$(GO) run ./hack/bench $(BENCH_FLAGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./pkg/manifest/
