@@ -42,6 +42,7 @@ type daemon struct {
 	subnet      string
 	args        []string
 	metricsAddr string
+	env         []string // extra environment of the daemon process
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -149,6 +150,7 @@ func (d *daemon) startProcess(extraArgs ...string) <-chan struct{} {
 	}
 	cmd := exec.Command(env.minilet, append(append([]string{}, d.args...), extraArgs...)...)
 	cmd.Stdout, cmd.Stderr = d.output, d.output
+	cmd.Env = append(os.Environ(), d.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		d.mu.Unlock()
