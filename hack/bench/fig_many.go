@@ -19,8 +19,7 @@ import (
 // run's pods stay for the daemon restart figure.
 func (b *bench) figManyPods(ctx context.Context) error {
 	var mStart, fStart, rss []float64
-	var mShim, mPause, mDriver, fShim, fPause, fDriver []float64
-	mShims, fShims := 0, 0
+	var mMem, fMem podMemory
 	for i := 0; i < b.runs; i++ {
 		last := i == b.runs-1
 		sides := []func() error{
@@ -38,11 +37,11 @@ func (b *bench) figManyPods(ctx context.Context) error {
 					return err
 				}
 				rss = append(rss, r)
-				s, p, d, n, err := b.perPodRSS(pauses)
+				mem, err := b.perPodMemory(pauses)
 				if err != nil {
 					return err
 				}
-				mShim, mPause, mDriver, mShims = append(mShim, s...), append(mPause, p...), append(mDriver, d...), n
+				mMem.add(mem)
 				if last {
 					return nil // kept for the restart figure
 				}
@@ -58,11 +57,11 @@ func (b *bench) figManyPods(ctx context.Context) error {
 				if err := sleep(ctx, time.Second); err != nil {
 					return err
 				}
-				s, p, d, n, err := b.perPodRSS(pauses)
+				mem, err := b.perPodMemory(pauses)
 				if err != nil {
 					return err
 				}
-				fShim, fPause, fDriver, fShims = append(fShim, s...), append(fPause, p...), append(fDriver, d...), n
+				fMem.add(mem)
 				return b.f.removeAll(ctx)
 			},
 		}
@@ -83,14 +82,22 @@ func (b *bench) figManyPods(ctx context.Context) error {
 	f.Note = "floor makes the pods in parallel goroutines, each pod's steps in sequence"
 	b.report.add(f)
 	b.report.add(newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil))
-	shim := newFigure("shim_rss", "per pod: shim RSS", "MiB", mShim, fShim)
-	shim.Extra = map[string]any{"shimsMinilet": mShims, "shimsFloor": fShims}
-	shim.Suffix = fmt.Sprintf("%d shims for %d pods", mShims, b.pods)
+	shim := newFigure("shim_rss", "per pod: shim RSS", "MiB", mMem.shim, fMem.shim)
+	shim.Extra = map[string]any{"shimsMinilet": mMem.shims, "shimsFloor": fMem.shims,
+		"pssMinilet": summarize(mMem.shimPss), "pssFloor": summarize(fMem.shimPss)}
+	shim.Suffix = fmt.Sprintf("%d shims for %d pods", mMem.shims, b.pods)
+	if s := summarize(mMem.shimPss); s != nil {
+		shim.Note = fmt.Sprintf("PSS (shared pages split among the shims) %s MiB", fmtNum(s.Median))
+	}
 	b.report.add(shim)
-	b.report.add(newFigure("pause_rss", "per pod: pause RSS", "MiB", mPause, fPause))
-	if len(mDriver) > 0 || len(fDriver) > 0 {
-		d := newFigure("logdriver_rss", "per container: log driver process RSS", "MiB", mDriver, fDriver)
-		d.Note = "minilet's shim runs `minilet log-driver` per container to write CRI logs; the floor's shim writes the file itself unless -floor-logs driver"
+	b.report.add(newFigure("pause_rss", "per pod: pause RSS", "MiB", mMem.pause, fMem.pause))
+	if len(mMem.driver) > 0 || len(fMem.driver) > 0 {
+		d := newFigure("logdriver_rss", "per container: log driver process RSS", "MiB", mMem.driver, fMem.driver)
+		d.Extra = map[string]any{"pssMinilet": summarize(mMem.driverPss), "pssFloor": summarize(fMem.driverPss)}
+		d.Note = "the shim runs `minilet log-driver` for each container to write CRI logs; the floor's shim writes the file itself (unless -floor-logs driver)"
+		if s := summarize(mMem.driverPss); s != nil {
+			d.Note += fmt.Sprintf("; PSS %s MiB", fmtNum(s.Median))
+		}
 		b.report.add(d)
 	}
 	return b.figRestart(ctx)
@@ -200,21 +207,35 @@ func (b *bench) floorMany(ctx context.Context, run int) (time.Duration, []int, e
 	return last.Sub(t0), pauses, nil
 }
 
-// perPodRSS reads, for each pod's pause process, its RSS, its shim's (the
-// pause's parent: the shim is the containers' subreaper) and that of the
-// log driver processes the shim runs (minilet's binary). It also counts
+// podMemory is what the pods' own processes hold, one sample per process.
+type podMemory struct {
+	shim, pause, driver []float64 // RSS, MiB
+	shimPss, driverPss  []float64 // PSS, MiB
+	shims               int
+}
+
+func (m *podMemory) add(o podMemory) {
+	m.shim, m.pause, m.driver = append(m.shim, o.shim...), append(m.pause, o.pause...), append(m.driver, o.driver...)
+	m.shimPss, m.driverPss = append(m.shimPss, o.shimPss...), append(m.driverPss, o.driverPss...)
+	m.shims = o.shims
+}
+
+// perPodMemory reads, for each pod's pause process, its RSS, its shim's
+// (the pause's parent: the shim is the containers' subreaper) and that of
+// the log driver processes the shim runs (minilet's binary), and counts
 // the distinct shims.
-func (b *bench) perPodRSS(pauses []int) (shim, pause, drivers []float64, shims int, err error) {
+func (b *bench) perPodMemory(pauses []int) (podMemory, error) {
+	var m podMemory
 	seen := map[int]bool{}
 	for _, p := range pauses {
 		pr, err := rssMiB(p)
 		if err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("pause %d: %w", p, err)
+			return m, fmt.Errorf("pause %d: %w", p, err)
 		}
-		pause = append(pause, pr)
+		m.pause = append(m.pause, pr)
 		sh, err := ppid(p)
 		if err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("shim of pause %d: %w", p, err)
+			return m, fmt.Errorf("shim of pause %d: %w", p, err)
 		}
 		if seen[sh] {
 			continue
@@ -222,18 +243,26 @@ func (b *bench) perPodRSS(pauses []int) (shim, pause, drivers []float64, shims i
 		seen[sh] = true
 		sr, err := rssMiB(sh)
 		if err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("shim %d: %w", sh, err)
+			return m, fmt.Errorf("shim %d: %w", sh, err)
 		}
-		shim = append(shim, sr)
+		m.shim = append(m.shim, sr)
+		if ps, err := pssMiB(sh); err == nil {
+			m.shimPss = append(m.shimPss, ps)
+		}
 		for _, c := range childrenOf(sh) {
-			if exeOf(c) == b.minilet {
-				if r, err := rssMiB(c); err == nil {
-					drivers = append(drivers, r)
-				}
+			if exeOf(c) != b.minilet {
+				continue
+			}
+			if r, err := rssMiB(c); err == nil {
+				m.driver = append(m.driver, r)
+			}
+			if ps, err := pssMiB(c); err == nil {
+				m.driverPss = append(m.driverPss, ps)
 			}
 		}
 	}
-	return shim, pause, drivers, len(seen), nil
+	m.shims = len(seen)
+	return m, nil
 }
 
 // figRestart stops the daemon with SIGTERM while b.pods pods run, starts it

@@ -39,6 +39,25 @@ func rssMiB(pid int) (float64, error) {
 	return kb / 1024, nil
 }
 
+// pssMiB is the proportional set size of pid in MiB: shared pages (the
+// same binary in every shim) count once across the processes sharing them.
+func pssMiB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				return 0, fmt.Errorf("Pss of %d: %q", pid, v)
+			}
+			return kb / 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/smaps_rollup has no Pss", pid)
+}
+
 // ppid is the parent of pid.
 func ppid(pid int) (int, error) {
 	v, err := statusField(pid, "PPid")

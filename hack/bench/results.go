@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -170,15 +171,13 @@ func fmtStats(s *Stats, unit string) string {
 // fmtNum prints three significant digits or whole numbers, as the issue's
 // table does.
 func fmtNum(x float64) string {
-	switch {
-	case x >= 100 || x == 0:
+	if x >= 100 || x <= -100 || x == 0 {
 		return fmt.Sprintf("%.0f", x)
-	case x >= 10:
-		return fmt.Sprintf("%.1f", x)
-	case x >= 1:
-		return fmt.Sprintf("%.2f", x)
 	}
-	return fmt.Sprintf("%.3f", x)
+	if x < 0.001 && x > -0.001 {
+		return fmt.Sprintf("%.4f", x)
+	}
+	return strconv.FormatFloat(x, 'g', 3, 64)
 }
 
 // Part is one step of the floor, e.g. the pause container's create+start.
