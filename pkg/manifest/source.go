@@ -13,8 +13,12 @@ import (
 // Debounce: a change is scanned debounceDelay after the last event (an
 // editor's write and rename give one State), but never later than
 // debounceMax after the first, so a file written without pause still shows.
+// A file renamed into place or removed is complete at once: while no write
+// is pending, such events wait only quickDelay, which keeps the latency of
+// the recommended atomic write (temp file + rename) low.
 const (
 	debounceDelay = 50 * time.Millisecond
+	quickDelay    = 2 * time.Millisecond
 	debounceMax   = time.Second
 )
 
@@ -87,6 +91,7 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 	debounce.Stop()
 	defer debounce.Stop()
 	var pendingSince time.Time // zero when no change is pending
+	writing := false           // a pending change includes a write
 
 	for {
 		select {
@@ -107,8 +112,15 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 			if pendingSince.IsZero() {
 				pendingSince = now
 			}
+			if ev.Has(fsnotify.Write | fsnotify.Chmod) {
+				writing = true
+			}
+			delay := quickDelay
+			if writing {
+				delay = debounceDelay
+			}
 			if now.Sub(pendingSince) < debounceMax {
-				debounce.Reset(debounceDelay)
+				debounce.Reset(delay)
 			}
 		case err, ok := <-watchErrs:
 			if !ok {
@@ -125,7 +137,7 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 				debounce.Reset(debounceDelay)
 			}
 		case <-debounce.C:
-			pendingSince = time.Time{}
+			pendingSince, writing = time.Time{}, false
 			watch()
 			if !s.sync(ctx, out) {
 				return nil

@@ -32,7 +32,7 @@ func saveRecord(p podsandbox.Paths, r podRecord) error {
 	if err != nil {
 		return fmt.Errorf("save pod state: %w", err)
 	}
-	return podhost.WriteFileAtomic(recordPath(p), data, 0o600)
+	return podhost.WriteFileRenamed(recordPath(p), data, 0o600)
 }
 
 func loadRecord(path string) (podRecord, error) {

@@ -82,7 +82,9 @@ func (h Host) WriteFiles(pod *v1.Pod, p podsandbox.Paths, podIPs []string) error
 		{p.ResolvFile(), podsandbox.ResolvConf(pod, resolv)},
 	}
 	for _, f := range files {
-		if err := WriteFileAtomic(f.path, f.data, 0o644); err != nil {
+		// Not synced to disk: these files are made again whenever a
+		// sandbox is, so a crash can only cost a rewrite.
+		if err := writeFileRenamed(f.path, f.data, 0o644, false); err != nil {
 			return err
 		}
 	}
@@ -220,9 +222,21 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// WriteFileAtomic writes data to a temporary file beside path and renames it
-// into place, so a crash never leaves a half-written file.
+// WriteFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it into place, so a crash never leaves a half-written file.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return writeFileRenamed(path, data, mode, true)
+}
+
+// WriteFileRenamed is WriteFileAtomic without the sync: the file is whole
+// or absent after the process dies (what a killed daemon needs), but may
+// be lost to a power failure, which takes the pods with it anyway. It
+// keeps fsync off the pod start path.
+func WriteFileRenamed(path string, data []byte, mode os.FileMode) error {
+	return writeFileRenamed(path, data, mode, false)
+}
+
+func writeFileRenamed(path string, data []byte, mode os.FileMode, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -236,9 +250,11 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -47,6 +47,8 @@ type Runtime struct {
 
 	mu          sync.Mutex
 	imageConfig map[string]runtime.ImageConfig // by config digest
+	unpacked    map[string]bool                // manifest digests known unpacked
+	images      map[string]containerd.Image    // by normalized ref, as last prepared
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -67,7 +69,8 @@ func New(opts Options, log *zap.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to containerd at %s: %w", opts.Address, err)
 	}
-	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{}}, nil
+	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{},
+		unpacked: map[string]bool{}, images: map[string]containerd.Image{}}, nil
 }
 
 // Close closes the connection to containerd.

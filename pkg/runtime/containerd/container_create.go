@@ -23,9 +23,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 	if err != nil {
 		return fmt.Errorf("container %s: image %q: %w", spec.ID, spec.Image, err)
 	}
-	img, err := r.client.GetImage(ctx, named)
-	if err != nil {
-		return fmt.Errorf("container %s: image %q: %w", spec.ID, spec.Image, wrap(err))
+	img, ok := r.cachedImage(named)
+	if !ok {
+		if img, err = r.client.GetImage(ctx, named); err != nil {
+			return fmt.Errorf("container %s: image %q: %w", spec.ID, spec.Image, wrap(err))
+		}
 	}
 	labels := map[string]string{}
 	for k, v := range spec.Labels {
@@ -46,6 +48,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 		// A failed create may leave the snapshot behind.
 		if !errdefs.IsAlreadyExists(err) {
 			_ = r.client.SnapshotService(r.opts.Snapshotter).Remove(ctx, spec.ID)
+			// The image or its unpacked layers may be gone: look again
+			// next time.
+			r.forgetImage(named)
 		}
 		return fmt.Errorf("create container %s: %w", spec.ID, wrap(err))
 	}

@@ -23,6 +23,9 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.Pu
 		return runtime.Image{}, fmt.Errorf("image %q: %w", ref, err)
 	}
 	if policy != runtime.PullAlways {
+		if img, ok := r.cachedImage(named); ok {
+			return r.prepare(ctx, img)
+		}
 		img, err := r.client.GetImage(ctx, named)
 		if err == nil {
 			return r.prepare(ctx, img)
@@ -48,21 +51,56 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.Pu
 	return out, err
 }
 
-// prepare unpacks img if needed and reads its config (cached by digest).
+// prepare unpacks img if needed and reads its config. What it learns is
+// cached by manifest digest: the next container of the same image needs no
+// round trip to containerd for it (the pod start hot path).
 func (r *Runtime) prepare(ctx context.Context, img containerd.Image) (runtime.Image, error) {
-	unpacked, err := img.IsUnpacked(ctx, r.opts.Snapshotter)
-	if err != nil {
-		return runtime.Image{}, fmt.Errorf("image %q: %w", img.Name(), wrap(err))
-	}
-	if !unpacked {
-		if err := img.Unpack(ctx, r.opts.Snapshotter); err != nil {
-			return runtime.Image{}, fmt.Errorf("unpack image %q: %w", img.Name(), wrap(err))
+	key := img.Target().Digest.String()
+	r.mu.Lock()
+	known := r.unpacked[key]
+	r.mu.Unlock()
+	if !known {
+		unpacked, err := img.IsUnpacked(ctx, r.opts.Snapshotter)
+		if err != nil {
+			return runtime.Image{}, fmt.Errorf("image %q: %w", img.Name(), wrap(err))
+		}
+		if !unpacked {
+			if err := img.Unpack(ctx, r.opts.Snapshotter); err != nil {
+				return runtime.Image{}, fmt.Errorf("unpack image %q: %w", img.Name(), wrap(err))
+			}
 		}
 	}
-	return r.describe(ctx, img)
+	out, err := r.describe(ctx, img, false)
+	if err != nil {
+		return out, err
+	}
+	r.mu.Lock()
+	r.unpacked[key] = true
+	r.images[img.Name()] = img
+	r.mu.Unlock()
+	return out, nil
 }
 
-func (r *Runtime) describe(ctx context.Context, img containerd.Image) (runtime.Image, error) {
+// forgetImage drops what is cached of ref, after containerd said the image
+// or its snapshot is gone.
+func (r *Runtime) forgetImage(ref string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if img, ok := r.images[ref]; ok {
+		delete(r.unpacked, img.Target().Digest.String())
+		delete(r.images, ref)
+	}
+}
+
+// cachedImage returns the image EnsureImage last prepared under ref.
+func (r *Runtime) cachedImage(ref string) (containerd.Image, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	img, ok := r.images[ref]
+	return img, ok
+}
+
+func (r *Runtime) describe(ctx context.Context, img containerd.Image, withSize bool) (runtime.Image, error) {
 	cfgDesc, err := img.Config(ctx)
 	if err != nil {
 		return runtime.Image{}, fmt.Errorf("image %q config: %w", img.Name(), wrap(err))
@@ -84,8 +122,10 @@ func (r *Runtime) describe(ctx context.Context, img containerd.Image) (runtime.I
 		r.mu.Unlock()
 	}
 	out.Config = cfg
-	if size, err := img.Size(ctx); err == nil {
-		out.Size = size
+	if withSize {
+		if size, err := img.Size(ctx); err == nil {
+			out.Size = size
+		}
 	}
 	return out, nil
 }
@@ -99,7 +139,7 @@ func (r *Runtime) ListImages(ctx context.Context) ([]runtime.Image, error) {
 	}
 	out := make([]runtime.Image, 0, len(imgs))
 	for _, img := range imgs {
-		d, err := r.describe(ctx, img)
+		d, err := r.describe(ctx, img, true)
 		if err != nil {
 			// An image whose content is gone still gets listed by name.
 			d = runtime.Image{Ref: img.Name(), Digest: img.Target().Digest.String()}
