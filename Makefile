@@ -9,11 +9,16 @@ DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iprou
 
 all: build
 
-build: bin/minilet bin/pause
+build: bin/minilet bin/minilet-log-driver bin/pause
 
 bin/minilet: FORCE
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/minilet ./cmd/minilet
+
+# The logging binary the shims run per container: small on purpose.
+bin/minilet-log-driver: FORCE
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/minilet-log-driver ./cmd/minilet-log-driver
 
 # The pause program: static C, well under 1 MiB resident.
 bin/pause: pause/pause.c
@@ -51,6 +56,7 @@ fuzz:
 install: build
 	install -D -m 0755 bin/minilet $(DESTDIR)$(PREFIX)/bin/minilet
 	install -D -m 0755 bin/pause $(DESTDIR)$(PREFIX)/lib/minilet/pause
+	install -D -m 0755 bin/minilet-log-driver $(DESTDIR)$(PREFIX)/lib/minilet/minilet-log-driver
 	install -D -m 0644 systemd/minilet.service $(DESTDIR)/etc/systemd/system/minilet.service
 	install -d -m 0755 $(DESTDIR)/etc/minilet
 	install -m 0644 systemd/manifest-dir-README $(DESTDIR)/etc/minilet/README
@@ -71,7 +77,7 @@ quickstart: deps install
 
 uninstall:
 	-systemctl disable --now minilet 2>/dev/null
-	rm -f $(DESTDIR)$(PREFIX)/bin/minilet $(DESTDIR)$(PREFIX)/lib/minilet/pause $(DESTDIR)/etc/systemd/system/minilet.service
+	rm -f $(DESTDIR)$(PREFIX)/bin/minilet $(DESTDIR)$(PREFIX)/lib/minilet/pause $(DESTDIR)$(PREFIX)/lib/minilet/minilet-log-driver $(DESTDIR)/etc/systemd/system/minilet.service
 
 clean:
 	rm -rf bin

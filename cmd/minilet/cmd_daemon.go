@@ -55,6 +55,7 @@ type daemonFlags struct {
 	testCrashAt          string
 	pprof                bool
 	containerLogMaxSize  string
+	logDriver            string
 	containerLogMaxFiles int
 	metricsAddressSet    bool // the operator named --metrics-address: a non-loopback one is allowed
 }
@@ -85,6 +86,7 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
 	fl.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the metrics address")
 	fl.StringVar(&f.containerLogMaxSize, "container-log-max-size", "10Mi", "rotate a container's log file at this size (the kubelet's containerLogMaxSize)")
+	fl.StringVar(&f.logDriver, "log-driver", "", "program the containerd shim runs to write container logs (default: minilet-log-driver beside minilet, then in /usr/local/lib/minilet, else minilet itself)")
 	fl.IntVar(&f.containerLogMaxFiles, "container-log-max-files", 5, "log files kept per container, the current one included (the kubelet's containerLogMaxFiles)")
 	fl.StringSliceVar(&f.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
 	fl.StringVar(&f.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configs; a default bridge network is written there if it holds none")
@@ -124,9 +126,9 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 			return fmt.Errorf("make %s: %w", d.path, err)
 		}
 	}
-	exe, err := os.Executable()
+	logDriver, err := findLogDriver(f.logDriver)
 	if err != nil {
-		return fmt.Errorf("find minilet's own binary (it writes container logs): %w", err)
+		return err
 	}
 	logMax, err := resource.ParseQuantity(f.containerLogMaxSize)
 	if err != nil || logMax.Value() < 1024 {
@@ -137,7 +139,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
-		LogDriver: exe, LogMaxSize: logMax.Value(), LogMaxFiles: f.containerLogMaxFiles,
+		LogDriver: logDriver, LogMaxSize: logMax.Value(), LogMaxFiles: f.containerLogMaxFiles,
 	}, log.Named("containerd"))
 	if err != nil {
 		return err

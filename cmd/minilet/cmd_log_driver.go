@@ -17,8 +17,8 @@ import (
 )
 
 // logDriverDrainGrace is how long the log driver keeps reading after the
-// shim asked it to stop (SIGTERM); the shim kills it after 12s.
-const logDriverDrainGrace = 5 * time.Second
+// shim asked it to stop (SIGTERM).
+const logDriverDrainGrace = containerlog.DefaultDrainGrace
 
 // logDriverFlags are the flags of `minilet log-driver`.
 type logDriverFlags struct {
@@ -106,56 +106,9 @@ func checkShimFiles() error {
 	return nil
 }
 
-// runLogDriver is the log driver: it opens the log, tells the shim it is
-// ready, and copies both streams until they end. When ctx ends (the shim
-// sent SIGTERM, after closing its ends of the pipes), it reads what is
-// left for a while and stops. Lines it could not write are counted and
-// reported on errOut.
-//
-// The container must never find its output pipes without a reader, so
-// even a driver that cannot write reads (and discards) everything.
+// runLogDriver runs containerlog.RunDriver on the shim's streams.
 func runLogDriver(ctx context.Context, cfg *logging.Config, ready func() error, o logDriverOptions, errOut io.Writer) error {
-	w, err := containerlog.NewWriter(containerlog.Config{Path: o.path, MaxSize: o.maxSize, MaxFiles: o.maxFiles})
-	if err != nil {
-		_ = ready()
-		discardStreams(cfg)
-		return fmt.Errorf("log driver: %w", err)
-	}
-	if err := ready(); err != nil {
-		fmt.Fprintf(errOut, "log-driver: tell the shim the log of %s is ready: %v\n", o.path, err)
-	}
-	copied := make(chan error, 1)
-	go func() { copied <- w.Copy(cfg.Stdout, cfg.Stderr) }()
-	var copyErr error
-	select {
-	case copyErr = <-copied:
-	case <-ctx.Done():
-		grace := time.NewTimer(o.drainGrace)
-		select {
-		case copyErr = <-copied:
-		case <-grace.C:
-			copyErr = fmt.Errorf("log driver of %s stopped before the container's output ended", o.path)
-		}
-		grace.Stop()
-	}
-	closeErr := w.Close()
-	if n := w.Dropped(); n > 0 {
-		fmt.Fprintf(errOut, "log-driver: %d records of %s could not be written: %v\n", n, o.path, w.Err())
-	}
-	return errors.Join(copyErr, closeErr)
-}
-
-// discardStreams reads both streams to their end.
-func discardStreams(cfg *logging.Config) {
-	done := make(chan struct{})
-	for _, r := range []io.Reader{cfg.Stdout, cfg.Stderr} {
-		go func() {
-			if r != nil {
-				_, _ = io.Copy(io.Discard, r)
-			}
-			done <- struct{}{}
-		}()
-	}
-	<-done
-	<-done
+	return containerlog.RunDriver(ctx, cfg.Stdout, cfg.Stderr, ready, containerlog.DriverOptions{
+		Path: o.path, MaxSize: o.maxSize, MaxFiles: o.maxFiles, DrainGrace: o.drainGrace,
+	}, errOut)
 }

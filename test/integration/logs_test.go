@@ -44,6 +44,11 @@ spec:
 		return nil
 	})
 
+	// The shim runs the small log driver, not a whole minilet.
+	if rss := logDriverRSS(t, file); rss == 0 || rss > 8<<10 {
+		t.Errorf("log driver for %s: RSS %d KiB, want a small minilet-log-driver (< 8 MiB)", file, rss)
+	}
+
 	// The daemon is down while the container writes.
 	d.signal(syscall.SIGTERM)
 	if err := os.WriteFile(filepath.Join(d.dir, "ctl", "round"), []byte("1"), 0o644); err != nil {
@@ -103,4 +108,29 @@ func (d *daemon) cli(args ...string) string {
 		d.t.Fatalf("minilet %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
+}
+
+// logDriverRSS finds the log driver writing file and returns its RSS in KiB.
+func logDriverRSS(t *testing.T, file string) int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if !strings.HasSuffix(args[0], "/minilet-log-driver") || !strings.Contains(string(b), file) {
+			continue
+		}
+		st, _ := os.ReadFile("/proc/" + e.Name() + "/status")
+		for _, line := range strings.Split(string(st), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") {
+				n := 0
+				fmt.Sscan(strings.Fields(line)[1], &n)
+				return n
+			}
+		}
+	}
+	return 0
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // env is shared by every test of the package: one containerd, one build of
-// minilet, one busybox image archive.
+// minilet, the test image archives.
 var env struct {
 	skip       string // why the tests cannot run here
 	dir        string
@@ -22,10 +22,15 @@ var env struct {
 	minilet    string // path of the binary
 	pause      string
 	busyboxTar string
+	agnhostTar string
 }
 
 // BusyboxImage is the test image, imported into each daemon's namespace.
 const BusyboxImage = "localhost/minilet-test/busybox:1"
+
+// AgnhostImage is busybox plus /agnhost (test/images/agnhost), its
+// entrypoint; tests that need it import it (importAgnhost).
+const AgnhostImage = "localhost/minilet-test/agnhost:1"
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -78,6 +83,12 @@ func setup() error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build minilet: %v\n%s", err, out)
 	}
+	driver := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "minilet-log-driver"), "./cmd/minilet-log-driver")
+	driver.Dir = root
+	driver.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := driver.CombinedOutput(); err != nil {
+		return fmt.Errorf("build minilet-log-driver: %v\n%s", err, out)
+	}
 	if out, err := exec.Command("gcc", "-Os", "-static", "-o", env.pause, filepath.Join(root, "pause", "pause.c")).CombinedOutput(); err != nil {
 		return fmt.Errorf("build pause: %v\n%s", err, out)
 	}
@@ -93,8 +104,35 @@ func setup() error {
 	if err := os.WriteFile(env.busyboxTar, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
+	if env.agnhostTar, err = buildAgnhostImage(root, dir, files); err != nil {
+		return err
+	}
 	env.containerd, err = startContainerd(filepath.Join(dir, "containerd"))
 	return err
+}
+
+// buildAgnhostImage builds test/images/agnhost statically and writes an
+// image archive of it beside the busybox files.
+func buildAgnhostImage(root, dir string, busybox []ociarchive.File) (string, error) {
+	bin := filepath.Join(dir, "bin", "agnhost")
+	build := exec.Command("go", "build", "-o", bin, "./test/images/agnhost")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build agnhost: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	files := append(append([]ociarchive.File{}, busybox...), ociarchive.File{Path: "/agnhost", Mode: 0o755, Data: data})
+	var buf bytes.Buffer
+	cfg := ociarchive.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"liveness"}, Env: []string{"PATH=/bin"}}
+	if err := ociarchive.Write(&buf, AgnhostImage, files, cfg); err != nil {
+		return "", err
+	}
+	tar := filepath.Join(dir, "agnhost.tar")
+	return tar, os.WriteFile(tar, buf.Bytes(), 0o644)
 }
 
 func teardown() {
