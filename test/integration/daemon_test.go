@@ -240,7 +240,8 @@ func (d *daemon) cleanup() {
 	}
 	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/*/*")
 	more, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/*")
-	for _, cg := range append(cgroups, more...) {
+	nsDirs, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace)
+	for _, cg := range append(append(cgroups, more...), nsDirs...) {
 		_ = syscall.Rmdir(cg)
 	}
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -257,4 +258,9 @@ func (d *daemon) procStatusValue(field string) int {
 // and %[2]s AgnhostImage.
 func manifest(tmpl string) string {
 	return fmt.Sprintf(tmpl, BusyboxImage, AgnhostImage)
+}
+
+// killPID sends SIGKILL to a process of a container.
+func killPID(pid uint32) {
+	_ = syscall.Kill(int(pid), syscall.SIGKILL)
 }
