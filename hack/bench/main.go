@@ -8,6 +8,7 @@
 //
 //	sudo make bench                       # go run ./hack/bench
 //	sudo go run ./hack/bench -runs 3 -probes=false -json /tmp/b.json
+//	go run ./hack/bench -compare old.json new.json   # medians side by side
 //
 // Like the integration tests it starts its own containerd (own socket,
 // root and state in a temporary directory), builds minilet and the pause
@@ -63,8 +64,20 @@ func run() int {
 		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet runs it)")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
+		compare     = flag.Bool("compare", false, "compare two JSON results given as arguments (old new) and exit; runs nothing")
 	)
 	flag.Parse()
+	if *compare {
+		if flag.NArg() != 2 {
+			fmt.Fprintln(os.Stderr, "bench: -compare OLD.json NEW.json")
+			return 2
+		}
+		if err := compareReports(os.Stdout, flag.Arg(0), flag.Arg(1)); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		return 0
+	}
 	if *runs < 1 || *pods < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -runs and -pods must be at least 1")
 		return 2

@@ -123,28 +123,7 @@ func (r *Report) printTable(w io.Writer) {
 		}
 		rows = append(rows, []string{f.Work, ml, fl, ratio})
 	}
-	widths := make([]int, 4)
-	for _, row := range rows {
-		for i, c := range row {
-			widths[i] = max(widths[i], len([]rune(c)))
-		}
-	}
-	line := func(row []string) {
-		fmt.Fprint(w, "|")
-		for i, c := range row {
-			fmt.Fprintf(w, " %s%s |", c, strings.Repeat(" ", widths[i]-len([]rune(c))))
-		}
-		fmt.Fprintln(w)
-	}
-	line(rows[0])
-	sep := make([]string, 4)
-	for i := range sep {
-		sep[i] = strings.Repeat("-", widths[i])
-	}
-	line(sep)
-	for _, row := range rows[1:] {
-		line(row)
-	}
+	printRows(w, rows)
 	for _, f := range r.Figures {
 		if f.Note != "" {
 			fmt.Fprintf(w, "- %s: %s\n", f.Work, f.Note)
