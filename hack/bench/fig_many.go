@@ -338,7 +338,6 @@ func (b *bench) figRestart(ctx context.Context) error {
 	}
 	f := newFigure("restart_ready", fmt.Sprintf("daemon restart with %d running pods → all listed Running and Ready", b.pods), "ms", took, nil)
 	f.Suffix = fmt.Sprintf("restarted: %d", restarted)
-	f.FloorParts = nil
 	f.Extra = map[string]any{"restarted": restarted, "apiAnswersMs": summarize(api), "rssAfterRestartMiB": summarize(rss)}
 	f.Note = fmt.Sprintf("from starting the new process; its API answered after %s ms (median)", fmtNum(summarize(api).Median))
 	b.report.add(f)
