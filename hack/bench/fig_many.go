@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (b *bench) figManyPods(ctx context.Context) error {
 	if len(mMem.driver) > 0 || len(fMem.driver) > 0 {
 		d := newFigure("logdriver_rss", "per container: log driver process RSS", "MiB", mMem.driver, fMem.driver)
 		d.Extra = map[string]any{"pssMinilet": summarize(mMem.driverPss), "pssFloor": summarize(fMem.driverPss)}
-		d.Note = "the shim runs `minilet log-driver` for each container to write CRI logs; the floor's shim writes the file itself (unless -floor-logs driver)"
+		d.Note = "the shim runs minilet's log driver (" + filepath.Base(b.bins.logDriver) + ") for each container to write CRI logs; the floor's shim writes the file itself (unless -floor-logs driver)"
 		if s := summarize(mMem.driverPss); s != nil {
 			d.Note += fmt.Sprintf("; PSS %s MiB", fmtNum(s.Median))
 		}
@@ -222,7 +223,7 @@ func (m *podMemory) add(o podMemory) {
 
 // perPodMemory reads, for each pod's pause process, its RSS, its shim's
 // (the pause's parent: the shim is the containers' subreaper) and that of
-// the log driver processes the shim runs (minilet's binary), and counts
+// the log driver processes the shim runs (minilet's), and counts
 // the distinct shims.
 func (b *bench) perPodMemory(pauses []int) (podMemory, error) {
 	var m podMemory
@@ -250,7 +251,7 @@ func (b *bench) perPodMemory(pauses []int) (podMemory, error) {
 			m.shimPss = append(m.shimPss, ps)
 		}
 		for _, c := range childrenOf(sh) {
-			if exeOf(c) != b.minilet {
+			if exe := exeOf(c); exe != b.bins.logDriver && exe != b.bins.minilet {
 				continue
 			}
 			if r, err := rssMiB(c); err == nil {

@@ -40,7 +40,7 @@ type bench struct {
 	keep        bool
 
 	dir        string
-	minilet    string // binary
+	bins       binaries
 	containerd *containerdProc
 	d          *daemon
 	f          *floor
@@ -61,7 +61,7 @@ func run() int {
 		jsonPath    = flag.String("json", "bench-results.json", "write the results here as JSON (\"\": do not)")
 		probes      = flag.Bool("probes", true, "measure the probe cost (two 20s windows, about a minute more)")
 		probeWindow = flag.Duration("probe-window", 20*time.Second, "CPU measuring window of the probe figure")
-		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet runs it)")
+		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet's containers log)")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
 		compare     = flag.Bool("compare", false, "compare two JSON results given as arguments (old new) and exit; runs nothing")
@@ -185,12 +185,11 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	version := gitVersion(repo)
 	b.report.Config.MiniletVersion = version
 	b.logf("building minilet %s and pause in %s", version, b.dir)
-	var pauseBin string
-	b.minilet, pauseBin, err = buildBinaries(repo, filepath.Join(b.dir, "bin"), version)
+	b.bins, err = buildBinaries(repo, filepath.Join(b.dir, "bin"), version)
 	if err != nil {
 		return err
 	}
-	busyboxTar, pauseTar, err := writeImages(b.dir, pauseBin)
+	busyboxTar, pauseTar, err := writeImages(b.dir, b.bins.pause)
 	if err != nil {
 		return err
 	}
@@ -205,13 +204,13 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	ns := fmt.Sprintf("minilet-bench-%d", os.Getpid())
 	logDriver := ""
 	if floorLogs == "driver" {
-		logDriver = b.minilet
+		logDriver = b.bins.logDriver
 	}
 	b.f, err = newFloor(ctx, filepath.Join(b.dir, "floor"), b.containerd.address, ns+"-floor", logDriver, busyboxTar, pauseTar)
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
-	b.d, err = newDaemon(b.minilet, pauseBin, filepath.Join(b.dir, "daemon"), b.containerd.address, ns)
+	b.d, err = newDaemon(b.bins.minilet, b.bins.pause, filepath.Join(b.dir, "daemon"), b.containerd.address, ns)
 	if err != nil {
 		return err
 	}

@@ -82,27 +82,54 @@ func gitVersion(repo string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// buildBinaries builds minilet and pause into binDir as `make build` does
-// (same flags), without touching the repository's bin/.
-func buildBinaries(repo, binDir, version string) (minilet, pause string, err error) {
+// binaries are the programs the bench built.
+type binaries struct {
+	minilet   string
+	logDriver string // minilet-log-driver, or minilet itself in trees without it
+	pause     string
+}
+
+// buildBinaries builds every command under cmd/ (minilet and, where the
+// tree has it, minilet-log-driver, which the daemon finds beside itself)
+// and the pause program into binDir, with the Makefile's flags, without
+// touching the repository's bin/.
+func buildBinaries(repo, binDir, version string) (binaries, error) {
+	var bins binaries
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
-		return "", "", err
+		return bins, err
 	}
-	minilet = filepath.Join(binDir, "minilet")
-	pause = filepath.Join(binDir, "pause")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", minilet, "./cmd/minilet")
-	build.Dir = repo
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("build minilet: %v\n%s", err, out)
+	cmds, err := os.ReadDir(filepath.Join(repo, "cmd"))
+	if err != nil {
+		return bins, err
 	}
-	if out, err := exec.Command("gcc", "-Os", "-static", "-o", pause, filepath.Join(repo, "pause", "pause.c")).CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("build pause: %v\n%s", err, out)
+	for _, c := range cmds {
+		if !c.IsDir() {
+			continue
+		}
+		out := filepath.Join(binDir, c.Name())
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", out, "./cmd/"+c.Name())
+		build.Dir = repo
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := build.CombinedOutput(); err != nil {
+			return bins, fmt.Errorf("build %s: %v\n%s", c.Name(), err, msg)
+		}
 	}
-	if out, err := exec.Command("strip", pause).CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("strip pause: %v\n%s", err, out)
+	bins.minilet = filepath.Join(binDir, "minilet")
+	if _, err := os.Stat(bins.minilet); err != nil {
+		return bins, fmt.Errorf("cmd/minilet was not built: %w", err)
 	}
-	return minilet, pause, nil
+	bins.logDriver = filepath.Join(binDir, "minilet-log-driver")
+	if _, err := os.Stat(bins.logDriver); err != nil {
+		bins.logDriver = bins.minilet
+	}
+	bins.pause = filepath.Join(binDir, "pause")
+	if out, err := exec.Command("gcc", "-Os", "-static", "-o", bins.pause, filepath.Join(repo, "pause", "pause.c")).CombinedOutput(); err != nil {
+		return bins, fmt.Errorf("build pause: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("strip", bins.pause).CombinedOutput(); err != nil {
+		return bins, fmt.Errorf("strip pause: %v\n%s", err, out)
+	}
+	return bins, nil
 }
 
 // writeImages writes the busybox image archive and the pause image archive
