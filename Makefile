@@ -44,7 +44,7 @@ integration-test: build
 	$(GO) test -count=1 -v ./test/integration/
 
 # bench measures minilet beside a containerd-client floor on its own
-# containerd (needs root and `make deps`; about 5 minutes). BENCH_FLAGS
+# containerd (needs root and `make deps`; about 3 minutes). BENCH_FLAGS
 # passes flags, e.g. BENCH_FLAGS="-runs 3 -probes=false". See docs/bench.md.
 BENCH_FLAGS ?=
 bench:
