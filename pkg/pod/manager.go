@@ -3,6 +3,7 @@ package pod
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -249,6 +250,7 @@ func (m *Manager) reconcile(start func(*worker)) {
 		now := m.d.now()
 		pod.CreationTimestamp = metav1.NewTime(now)
 		w := newWorker(m.d, podRecord{Pod: pod, File: d.File, Hash: d.Hash}, now)
+		w.fresh = !m.hasRecord(w)
 		w.log.Info("pod added", zap.String("file", d.File), zap.String("uid", string(pod.UID)))
 		if b := m.admit(pod); b != nil {
 			w.setBlock(b)
@@ -284,6 +286,14 @@ func fileError(errs []manifest.FileError, file string) string {
 		}
 	}
 	return file
+}
+
+// hasRecord reports whether a pod.json exists for w's pod: a pod with the
+// same UID that adopt did not take (e.g. its record was unreadable) may have
+// left containers behind.
+func (m *Manager) hasRecord(w *worker) bool {
+	_, err := os.Stat(w.paths.PodFile())
+	return err == nil
 }
 
 func (m *Manager) terminatingKey(key string) bool {

@@ -123,8 +123,12 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 	w.mu.Unlock()
 	w.sandboxPID = pid
 	w.log.Info("pod sandbox running", zap.Strings("podIPs", podIPs), zap.Uint32("pausePID", pid))
-	if pc2, err := w.listPod(ctx); err == nil {
-		*pc = pc2
+	if len(pc.byName) > 0 {
+		// Containers of the old sandbox were stopped: see them as they
+		// are now. A new pod has none, and skips the round trip.
+		if pc2, err := w.listPod(ctx); err == nil {
+			*pc = pc2
+		}
 	}
 	return nil
 }

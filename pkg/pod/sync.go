@@ -77,10 +77,18 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 	}
 	rec := w.record()
 	pod := rec.Pod
-	pc, err := w.listPod(ctx)
-	if err != nil {
-		w.log.Warn("cannot list the pod's containers; will retry", zap.Error(err))
-		return retryDelay
+	var pc podContainers
+	if w.fresh {
+		// A pod this daemon just added has nothing in the runtime yet
+		// (its pod.json did not exist, see adopt): no need to ask.
+		pc = podContainers{byName: map[string][]runtime.Container{}}
+		w.fresh = false
+	} else {
+		var err error
+		if pc, err = w.listPod(ctx); err != nil {
+			w.log.Warn("cannot list the pod's containers; will retry", zap.Error(err))
+			return retryDelay
+		}
 	}
 	if err := w.ensureSandbox(ctx, &rec, &pc); err != nil {
 		w.events.record(v1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error(), "")

@@ -50,6 +50,7 @@ type worker struct {
 	sandboxPID   uint32
 	firstSeen    time.Time
 	startCounted bool // the pod's start duration was observed (or it was adopted)
+	fresh        bool // added by this daemon, never synced: nothing in the runtime yet
 }
 
 // gate holds a container back between restarts. forID is the container

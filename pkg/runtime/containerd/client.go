@@ -49,6 +49,7 @@ type Runtime struct {
 	imageConfig map[string]runtime.ImageConfig // by config digest
 	unpacked    map[string]bool                // manifest digests known unpacked
 	images      map[string]containerd.Image    // by normalized ref, as last prepared
+	logPaths    map[string]string              // container ID → log path, for containers made here
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -70,7 +71,7 @@ func New(opts Options, log *zap.Logger) (*Runtime, error) {
 		return nil, fmt.Errorf("connect to containerd at %s: %w", opts.Address, err)
 	}
 	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{},
-		unpacked: map[string]bool{}, images: map[string]containerd.Image{}}, nil
+		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, logPaths: map[string]string{}}, nil
 }
 
 // Close closes the connection to containerd.

@@ -54,6 +54,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 		}
 		return fmt.Errorf("create container %s: %w", spec.ID, wrap(err))
 	}
+	r.mu.Lock()
+	r.logPaths[spec.ID] = spec.LogPath
+	r.mu.Unlock()
 	return nil
 }
 

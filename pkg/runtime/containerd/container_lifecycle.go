@@ -38,12 +38,16 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 			return 0, fmt.Errorf("start container %s: remove old task: %w", id, wrap(err))
 		}
 	}
-	labels, err := c.Labels(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+	logPath, known := r.createdLogPath(id)
+	if !known {
+		labels, err := c.Labels(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+		}
+		logPath = labels[labelLogPath]
 	}
 	creator := cio.NullIO
-	if p := labels[labelLogPath]; p != "" {
+	if p := logPath; p != "" {
 		creator = cio.LogFile(p)
 		if r.opts.LogDriver != "" {
 			// The shim runs the driver, so logs keep flowing while the
@@ -60,6 +64,15 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
 	}
 	return t.Pid(), r.markStarted(ctx, c)
+}
+
+// createdLogPath returns the log path of a container this process created
+// (saving a round trip to containerd on the pod start path).
+func (r *Runtime) createdLogPath(id string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.logPaths[id]
+	return p, ok
 }
 
 func (r *Runtime) markStarted(ctx context.Context, c containerd.Container) error {
@@ -153,6 +166,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	if err := c.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("remove container %s: %w", id, wrap(err))
 	}
+	r.mu.Lock()
+	delete(r.logPaths, id)
+	r.mu.Unlock()
 	return nil
 }
 
