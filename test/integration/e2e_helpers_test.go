@@ -43,11 +43,14 @@ func (d *daemon) importAgnhost() {
 	}
 }
 
-// containerStatus finds a container's status in p, nil if there is none.
+// containerStatus finds the status of a container (app or init) in p,
+// nil if there is none.
 func containerStatus(p *v1.Pod, name string) *v1.ContainerStatus {
-	for i := range p.Status.ContainerStatuses {
-		if p.Status.ContainerStatuses[i].Name == name {
-			return &p.Status.ContainerStatuses[i]
+	for _, list := range [][]v1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
 		}
 	}
 	return nil
@@ -129,9 +132,9 @@ func (d *daemon) livenessTest(pod, container string, want int32, timeout time.Du
 	return p
 }
 
-// neverReady samples the pod for window and fails if it is ever Ready or
-// its container restarts.
-func (d *daemon) neverReady(pod, container string, window time.Duration) {
+// neverReady samples the pod for window and fails if it or the container
+// is ever Ready, or the container restarts.
+func (d *daemon) neverReady(k kind, pod, container string, window time.Duration) {
 	d.t.Helper()
 	for start := time.Now(); time.Since(start) < window; time.Sleep(100 * time.Millisecond) {
 		p, err := d.pod("default", pod)
@@ -139,7 +142,13 @@ func (d *daemon) neverReady(pod, container string, window time.Duration) {
 			d.t.Fatalf("pod %s: %v", pod, err)
 		}
 		cs := containerStatus(p, container)
-		if isReady(p) || (cs != nil && cs.Ready) {
+		if cs != nil && cs.Ready {
+			d.t.Fatalf("%s became ready %v into the window; it must never be", container, time.Since(start).Round(time.Millisecond))
+		}
+		if isReady(p) {
+			if k.sidecar {
+				knownBug(d.t, bugSidecarReadiness)
+			}
 			d.t.Fatalf("pod %s became Ready %v into the window; it must never be", pod, time.Since(start).Round(time.Millisecond))
 		}
 		if cs != nil && cs.RestartCount != 0 {
@@ -147,6 +156,14 @@ func (d *daemon) neverReady(pod, container string, window time.Duration) {
 		}
 	}
 }
+
+// Known minilet bugs, reported; tests skip at them (see knownBug).
+const (
+	bugSidecarReadiness = "the pod's Ready and ContainersReady conditions ignore sidecars' readiness " +
+		"(pkg/pod/status.go buildStatus counts spec.containers only; the kubelet's GenerateContainersReadyCondition also counts restartable init containers)"
+	bugSidecarStartup = "app containers start, and the pod is Initialized, while a sidecar's startup probe has not succeeded " +
+		"(pkg/pod/sync.go: a sidecar only has to be running; the kubelet's computeInitContainerActions waits for its startup probe)"
+)
 
 // events lists the pod's events.
 func (d *daemon) events(pod string) []v1.Event {
@@ -252,6 +269,61 @@ func (d *daemon) procStatusValue(field string) int {
 	}
 	d.t.Fatalf("no %s in /proc/<minilet>/status", field)
 	return 0
+}
+
+// kind is where a probe case's container runs: as the pod's app
+// container, or as a sidecar (an init container with restartPolicy
+// Always) beside an app container, as container_probe.go repeats its
+// cases for restartable init containers.
+type kind struct {
+	name    string
+	sidecar bool
+}
+
+// forEachKind runs a probe case as a parallel subtest per kind, each on
+// its own daemon.
+func forEachKind(t *testing.T, f func(t *testing.T, k kind)) {
+	t.Parallel()
+	for _, k := range []kind{{name: "container"}, {name: "sidecar", sidecar: true}} {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, k)
+		})
+	}
+}
+
+// pod formats a manifest template (see manifest) with one container, the
+// last thing in the pod's spec. As a sidecar, that container moves to
+// initContainers with restartPolicy Always, and an app container that
+// exits at once on SIGTERM (agnhost webserver on port 8099) runs beside
+// it.
+func (k kind) pod(tmpl string) string {
+	m := manifest(tmpl)
+	if !k.sidecar {
+		return m
+	}
+	const containers = "\n  containers:\n  - name: "
+	i := strings.Index(m, containers)
+	if i < 0 || strings.Count(m, "\n  - name: ") != 1 {
+		panic("kind.pod: the manifest must have exactly one container, last in its spec:\n" + m)
+	}
+	rest := m[i+len(containers):]
+	nameLine, body, _ := strings.Cut(rest, "\n")
+	if !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	return m[:i] + "\n  initContainers:\n  - name: " + nameLine + "\n    restartPolicy: Always\n" + body +
+		"  containers:\n  - name: main\n    image: " + AgnhostImage + "\n    args: [\"webserver\", \"--port\", \"8099\"]\n"
+}
+
+// knownBug skips the rest of a test at a minilet bug that is known and
+// reported, unless MINILET_KNOWN_BUGS is set: then the test goes on and
+// fails where the bug shows (run them so when fixing one).
+func knownBug(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("MINILET_KNOWN_BUGS") == "" {
+		t.Skip("minilet bug: " + what + " (MINILET_KNOWN_BUGS=1 runs the test on)")
+	}
 }
 
 // manifest formats a pod manifest: the template's %[1]s is BusyboxImage
