@@ -40,6 +40,7 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 
 	initDone := true
 	initFailed := false
+	sidecarsReady := true
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		cs := w.containerStatus(pod, c, pc, now, false)
@@ -48,7 +49,13 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 			continue
 		}
 		if isSidecar(c) && cs.State.Running != nil {
-			continue
+			// A sidecar counts for the pod's readiness, as in the kubelet.
+			if !cs.Ready {
+				sidecarsReady = false
+			}
+			if cs.Started != nil && *cs.Started {
+				continue
+			}
 		}
 		initDone = false
 		if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited && restartPolicyOf(pod, c) == v1.RestartPolicyNever {
@@ -99,7 +106,7 @@ func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) 
 	default:
 		st.Phase = v1.PodPending
 	}
-	ready := allReady && initDone && n > 0
+	ready := allReady && sidecarsReady && initDone && n > 0
 	st.Conditions = conditions(old.Conditions, now,
 		cond(v1.PodScheduled, true, ""),
 		cond(v1.PodInitialized, initDone, "ContainersNotInitialized"),

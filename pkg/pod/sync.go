@@ -104,18 +104,24 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		c := &pod.Spec.InitContainers[i]
 		cur := pc.latest(c.Name)
 		if isSidecar(c) {
-			// A sidecar only has to be running for the next init
-			// container to start; it is restarted whenever it exits.
-			if cur != nil && cur.State == runtime.StateRunning {
-				continue
+			// A sidecar has to be running and started (its startup probe
+			// passed, as the kubelet's computeInitContainerActions) for
+			// the next init container to start; it is restarted whenever
+			// it exits.
+			if cur == nil || cur.State != runtime.StateRunning {
+				d := w.startOrRestart(ctx, pod, c, podsandbox.TypeInit, cur, now)
+				if d == 0 && c.StartupProbe == nil {
+					continue // running, and started at once
+				}
+				next = minPositive(next, d)
+				initDone = false
+				break // waits its back-off, or its startup probe (which wakes us)
 			}
-			d := w.startOrRestart(ctx, pod, c, podsandbox.TypeInit, cur, now)
-			if d == 0 {
-				continue
+			if started, _ := w.probeView(c, cur.ID); !started {
+				initDone = false
+				break // woken by its startup probe's result
 			}
-			initDone = false
-			next = minPositive(next, d)
-			break
+			continue
 		}
 		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 {
 			continue

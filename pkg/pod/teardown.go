@@ -83,6 +83,9 @@ func (w *worker) terminatingStatus() v1.PodStatus {
 	for i := range st.ContainerStatuses {
 		st.ContainerStatuses[i].Ready = false
 	}
+	for i := range st.InitContainerStatuses {
+		st.InitContainerStatuses[i].Ready = false // sidecars
+	}
 	for i := range st.Conditions {
 		if st.Conditions[i].Type == v1.PodReady || st.Conditions[i].Type == v1.ContainersReady {
 			if st.Conditions[i].Status == v1.ConditionTrue {
