@@ -669,7 +669,9 @@ spec:
 }
 
 // Case 21: "should be restarted with a GRPC liveness probe" (wrong port),
-// not before its initial delay.
+// not before its initial delay (the kubelet's 60 s, longer than the
+// timeout, becomes 6 s beside a timeout of 2 s: the blocking dial to a
+// closed port fails only at the timeout).
 func TestE2EProbe21GRPCLivenessWrongPortRestarts(t *testing.T) {
 	forEachKind(t, func(t *testing.T, k kind) {
 		d := startE2EDaemon(t)
@@ -684,8 +686,8 @@ spec:
     args: ["grpc-health", "--port", "5000"]
     livenessProbe:
       grpc: {port: 2333}
-      initialDelaySeconds: 4
-      timeoutSeconds: 5
+      initialDelaySeconds: 6
+      timeoutSeconds: 2
       periodSeconds: 1
       failureThreshold: 1
 `))
@@ -697,8 +699,8 @@ spec:
 			return nil
 		})
 		last := containerStatus(p, "agnhost").LastTerminationState.Terminated
-		if ran := last.FinishedAt.Sub(last.StartedAt.Time); ran < 4*time.Second {
-			t.Errorf("the container was killed %v after its start, before initialDelaySeconds 4", ran)
+		if ran := last.FinishedAt.Sub(last.StartedAt.Time); ran < 6*time.Second {
+			t.Errorf("the container was killed %v after its start, before initialDelaySeconds 6", ran)
 		}
 		e := d.waitEvent("grpc", "Unhealthy", "Liveness probe failed", 5*time.Second)
 		if !strings.Contains(e.Message, "2333") {
