@@ -8,6 +8,41 @@ package integration
 // in 4 minutes" become a sampled window of several periods. Each keeps its
 // case's logic, and each asserts something a broken minilet would get
 // wrong (for "nothing happens" cases: that the probes did run).
+//
+// container_probe.go cases (numbered as in kubelet-facts.md §8) run twice,
+// as subtests: in an app container, and in a sidecar (a restartable init
+// container) beside one, as that file repeats them:
+//
+//	 1 readiness not ready before initial delay    TestE2EProbe01ReadinessNotReadyBeforeInitialDelay
+//	 2 failing readiness never ready               TestE2EProbe02FailingReadinessNeverReady
+//	 3 exec cat restarts                           TestE2EProbe03ExecLivenessRestarts
+//	 4 exec cat no restart                         TestE2EProbe04ExecLivenessNoRestart
+//	 5 /healthz restarts                           TestE2EProbe05HTTPLivenessRestarts
+//	 6 tcp:8080 no restart                         TestE2EProbe06TCPLivenessNoRestart
+//	 7 monotonic restart count                     TestE2EProbe07MonotonicRestartCount
+//	 8 http / no restart                           TestE2EProbe08HTTPLivenessNoRestart
+//	 9 exec timeout restarts                       TestE2EProbe09ExecLivenessTimeoutRestarts
+//	10 exec readiness timeout                      TestE2EProbe10ExecReadinessTimeoutNeverReady
+//	11 failing exec outliving the timeout          TestE2EProbe11FailingExecOutlivingTimeoutRestarts
+//	12 local redirect                              TestE2EProbe12LocalRedirectFollowed
+//	13 non-local redirect                          TestE2EProbe13NonLocalRedirectWarns
+//	14 startup fails                               TestE2EProbe14StartupFailureRestarts
+//	15 startup delays liveness                     TestE2EProbe15StartupDelaysLiveness
+//	16 liveness after startup                      TestE2EProbe16LivenessAfterStartup
+//	17 ready immediately after startup             TestE2EProbe17ReadyImmediatelyAfterStartup
+//	18 liveness terminationGracePeriodSeconds      TestE2EProbe18LivenessProbeGracePeriod
+//	19 startup terminationGracePeriodSeconds       TestE2EProbe19StartupProbeGracePeriod
+//	20 gRPC ok                                     TestE2EProbe20GRPCLivenessNoRestart
+//	21 gRPC wrong port                             TestE2EProbe21GRPCLivenessWrongPortRestarts
+//	22 readiness false while terminating           TestE2EProbe22ReadinessFalseWhileTerminating
+//	23 + liveness off while terminating            TestE2EProbe23LivenessOffWhileTerminating
+//
+// and the others:
+//
+//	runtime.go "should run with the expected status"   TestE2ERuntimeExpectedStatus
+//	container_restart_backoff.go                       TestE2ERestartBackoffTable
+//	probe stress (10 containers, period 1)             TestE2EProbeStress
+//	hostile probe targets (issue 6)                    TestE2EHostileProbeTargets
 
 import (
 	"context"
@@ -134,7 +169,7 @@ func (d *daemon) livenessTest(pod, container string, want int32, timeout time.Du
 
 // neverReady samples the pod for window and fails if it or the container
 // is ever Ready, or the container restarts.
-func (d *daemon) neverReady(k kind, pod, container string, window time.Duration) {
+func (d *daemon) neverReady(pod, container string, window time.Duration) {
 	d.t.Helper()
 	for start := time.Now(); time.Since(start) < window; time.Sleep(100 * time.Millisecond) {
 		p, err := d.pod("default", pod)
@@ -146,9 +181,6 @@ func (d *daemon) neverReady(k kind, pod, container string, window time.Duration)
 			d.t.Fatalf("%s became ready %v into the window; it must never be", container, time.Since(start).Round(time.Millisecond))
 		}
 		if isReady(p) {
-			if k.sidecar {
-				knownBug(d.t, bugSidecarReadiness)
-			}
 			d.t.Fatalf("pod %s became Ready %v into the window; it must never be", pod, time.Since(start).Round(time.Millisecond))
 		}
 		if cs != nil && cs.RestartCount != 0 {
@@ -156,14 +188,6 @@ func (d *daemon) neverReady(k kind, pod, container string, window time.Duration)
 		}
 	}
 }
-
-// Known minilet bugs, reported; tests skip at them (see knownBug).
-const (
-	bugSidecarReadiness = "the pod's Ready and ContainersReady conditions ignore sidecars' readiness " +
-		"(pkg/pod/status.go buildStatus counts spec.containers only; the kubelet's GenerateContainersReadyCondition also counts restartable init containers)"
-	bugSidecarStartup = "app containers start, and the pod is Initialized, while a sidecar's startup probe has not succeeded " +
-		"(pkg/pod/sync.go: a sidecar only has to be running; the kubelet's computeInitContainerActions waits for its startup probe)"
-)
 
 // events lists the pod's events.
 func (d *daemon) events(pod string) []v1.Event {
@@ -314,16 +338,6 @@ func (k kind) pod(tmpl string) string {
 	}
 	return m[:i] + "\n  initContainers:\n  - name: " + nameLine + "\n    restartPolicy: Always\n" + body +
 		"  containers:\n  - name: main\n    image: " + AgnhostImage + "\n    args: [\"webserver\", \"--port\", \"8099\"]\n"
-}
-
-// knownBug skips the rest of a test at a minilet bug that is known and
-// reported, unless MINILET_KNOWN_BUGS is set: then the test goes on and
-// fails where the bug shows (run them so when fixing one).
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("MINILET_KNOWN_BUGS") == "" {
-		t.Skip("minilet bug: " + what + " (MINILET_KNOWN_BUGS=1 runs the test on)")
-	}
 }
 
 // manifest formats a pod manifest: the template's %[1]s is BusyboxImage

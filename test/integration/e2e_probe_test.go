@@ -45,9 +45,6 @@ spec:
 			t.Fatalf("container not running: %+v", cs)
 		}
 		if !cs.Ready {
-			if k.sidecar {
-				knownBug(t, bugSidecarReadiness)
-			}
 			t.Fatalf("the pod is Ready, its container is not: %+v", cs)
 		}
 		// The pod became ready when its only container did.
@@ -85,7 +82,7 @@ spec:
 		d.waitPod("web", 60*time.Second, "runs", allRunning)
 		// The probe does run (and fail), so the window below means something.
 		d.waitEvent("web", "Unhealthy", "Readiness probe failed", 20*time.Second)
-		d.neverReady(k, "web", "test-webserver", 6*time.Second)
+		d.neverReady("web", "test-webserver", 6*time.Second)
 	})
 }
 
@@ -294,7 +291,7 @@ spec:
 `))
 		d.waitPod("readiness-exec", 60*time.Second, "runs", allRunning)
 		d.waitEvent("readiness-exec", "Unhealthy", "timed out", 20*time.Second)
-		d.neverReady(k, "readiness-exec", "busybox", 6*time.Second)
+		d.neverReady("readiness-exec", "busybox", 6*time.Second)
 	})
 }
 
@@ -449,7 +446,6 @@ spec:
 			// App containers wait for the sidecar to have started.
 			main := containerStatus(p, "main")
 			if c := podCondition(p, v1.PodInitialized); (main != nil && main.State.Running != nil) || c == nil || c.Status != v1.ConditionFalse {
-				knownBug(t, bugSidecarStartup)
 				t.Errorf("while the sidecar's startup probe fails, the app container is %+v and the pod's Initialized condition %+v", main, c)
 			}
 		}
@@ -533,14 +529,13 @@ spec:
 			started := cs != nil && cs.Started != nil && *cs.Started
 			ready := isReady(p) || (cs != nil && cs.Ready)
 			if k.sidecar && !started {
+				// App containers wait for the sidecar to have started.
 				if main := containerStatus(p, "main"); main != nil && main.State.Running != nil {
-					knownBug(t, bugSidecarStartup)
 					t.Fatalf("the app container runs before the sidecar's startup probe succeeded")
 				}
 			}
-			if k.sidecar && isReady(p) && !cs.Ready {
-				knownBug(t, bugSidecarReadiness)
-				t.Fatalf("the pod is Ready, its sidecar is not: %+v", cs)
+			if isReady(p) && !cs.Ready {
+				t.Fatalf("the pod is Ready, its container is not: %+v", cs)
 			}
 			now := time.Now()
 			if started && startedSeen.IsZero() {

@@ -40,7 +40,7 @@ spec:
 		removed := time.Now()
 		d.removeManifest("term.yaml")
 		w := d.watchTermination("term", "busybox", removed, nil)
-		w.check(t, k, 4*time.Second)
+		w.check(t, 4*time.Second)
 	})
 }
 
@@ -92,7 +92,7 @@ spec:
 		if w.lastSeen < 6*time.Second {
 			t.Errorf("the pod was listed only %v after its removal: the window saw too few liveness periods", w.lastSeen)
 		}
-		w.check(t, k, 4*time.Second)
+		w.check(t, 4*time.Second)
 	})
 }
 
@@ -124,7 +124,7 @@ type termination struct {
 
 // check asserts that the pod and the container were seen not Ready while
 // the pod terminated, the pod within bound of the removal.
-func (w termination) check(t *testing.T, k kind, bound time.Duration) {
+func (w termination) check(t *testing.T, bound time.Duration) {
 	t.Helper()
 	if w.podNotReady < 0 {
 		t.Fatal("the pod was never seen not Ready between its removal and its end")
@@ -133,9 +133,6 @@ func (w termination) check(t *testing.T, k kind, bound time.Duration) {
 		t.Errorf("the pod was first seen not Ready %v after its removal, want within %v", w.podNotReady, bound)
 	}
 	if w.containerNotReady < 0 {
-		if k.sidecar {
-			knownBug(t, "a sidecar's containerStatus stays ready: true while the pod terminates, though its readiness probe fails (pkg/pod/teardown.go terminatingStatus clears Ready of ContainerStatuses only, and the status is not rebuilt until the pod is gone)")
-		}
 		t.Fatal("the container's status was never seen not ready between the removal and the pod's end")
 	}
 }
