@@ -197,7 +197,7 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	if err != nil {
 		return err
 	}
-	b.report.Machine = describeMachine(b.containerd.cmd.Process.Pid)
+	b.report.Machine = describeMachine(b.containerd.Pid())
 	if b.report.Machine.OtherLoad != "" {
 		b.logf("other load: %s", b.report.Machine.OtherLoad)
 	}
