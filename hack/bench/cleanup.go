@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/minilet/minilet/pkg/network"
 	rtcontainerd "github.com/minilet/minilet/pkg/runtime/containerd"
 )
 
@@ -147,53 +150,9 @@ func iptablesRulesOf(network string) []string {
 }
 
 // removeRulesOf deletes a network's rules, then the per-pod CNI chains
-// they lived in or jumped to, once empty.
-func removeRulesOf(network string) {
-	chains := map[string]bool{}
-	for _, r := range iptablesRulesOf(network) {
-		args := splitRule(strings.TrimPrefix(r, "-A "))
-		if len(args) > 0 && strings.HasPrefix(args[0], "CNI-") && !strings.HasPrefix(args[0], "CNI-HOSTPORT-") {
-			chains[args[0]] = true
-		}
-		for i, a := range args {
-			if a == "-j" && i+1 < len(args) && strings.HasPrefix(args[i+1], "CNI-") && !strings.HasPrefix(args[i+1], "CNI-HOSTPORT-") {
-				chains[args[i+1]] = true
-			}
-		}
-		_ = exec.Command("iptables", append([]string{"-t", "nat", "-D"}, args...)...).Run()
-	}
-	for c := range chains {
-		// Fails, harmlessly, while the chain still holds or gets a rule.
-		_ = exec.Command("iptables", "-t", "nat", "-X", c).Run()
-	}
-}
-
-// splitRule splits an iptables -S line, keeping quoted comments whole.
-func splitRule(s string) []string {
-	var out []string
-	var cur strings.Builder
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s) && quoted:
-			i++
-			cur.WriteByte(s[i])
-		case c == '"':
-			quoted = !quoted
-		case c == ' ' && !quoted:
-			if cur.Len() > 0 {
-				out = append(out, cur.String())
-				cur.Reset()
-			}
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
+// they lived in or jumped to.
+func removeRulesOf(networkName string) {
+	_ = network.SweepNetworkRules(context.Background(), networkName, zap.NewNop())
 }
 
 // mountsUnder lists the mount points below dir, deepest (latest) first.

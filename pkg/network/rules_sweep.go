@@ -25,6 +25,9 @@ const sharedChainPrefix = "CNI-HOSTPORT-"
 // binary is not an error: there is then nothing the plugins could have
 // added either.
 func sweepRules(ctx context.Context, network, podID string, log *zap.Logger) error {
+	if network == "" {
+		return errors.New("sweep iptables rules: no network name")
+	}
 	var errs []error
 	for _, bin := range []string{"iptables", "ip6tables"} {
 		if _, err := exec.LookPath(bin + "-save"); err != nil {
@@ -50,7 +53,10 @@ func sweepFamily(ctx context.Context, bin, network, podID string, log *zap.Logge
 	if err != nil {
 		return fmt.Errorf("%s-save: %w", bin, err)
 	}
-	marker := `name: \"` + network + `\" id: \"` + podID + `\"`
+	marker := `name: \"` + network + `\" id: \"` + podID
+	if podID != "" {
+		marker += `\"`
+	}
 	var ours []rule
 	jumpers := map[string]map[string]int{} // table -> chain -> rules jumping to it that are not ours
 	table := ""
@@ -152,4 +158,11 @@ func splitRuleArgs(s string) []string {
 		args = append(args, cur.String())
 	}
 	return args
+}
+
+// SweepNetworkRules deletes every iptables rule CNI made for network (of
+// any pod), and the per-pod chains only they used: for tests and tools
+// that remove a whole network, after its pods are gone.
+func SweepNetworkRules(ctx context.Context, network string, log *zap.Logger) error {
+	return sweepRules(ctx, network, "", log)
 }

@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/network"
 	"github.com/minilet/minilet/pkg/server"
 )
 
@@ -263,39 +265,8 @@ func iptablesRulesOf(network string) []string {
 }
 
 // removeRulesOf deletes what a failed test left of a network's rules.
-func removeRulesOf(network string) {
-	for _, r := range iptablesRulesOf(network) {
-		args := append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(r, "-A "))...)
-		_ = exec.Command("iptables", args...).Run()
-	}
-}
-
-// splitRule splits an iptables -S line, keeping quoted comments whole.
-func splitRule(s string) []string {
-	var out []string
-	var cur strings.Builder
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s) && quoted:
-			i++
-			cur.WriteByte(s[i])
-		case c == '"':
-			quoted = !quoted
-		case c == ' ' && !quoted:
-			if cur.Len() > 0 {
-				out = append(out, cur.String())
-				cur.Reset()
-			}
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
+func removeRulesOf(networkName string) {
+	_ = network.SweepNetworkRules(context.Background(), networkName, zap.NewNop())
 }
 
 // freeLoopbackAddr finds a free port on 127.0.0.1 for the daemon's metrics.
