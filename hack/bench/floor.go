@@ -240,3 +240,35 @@ func (f *floor) close() {
 		f.rt.Close()
 	}
 }
+
+// restartApp is the floor of a liveness restart: the same kill and start
+// minilet does, done directly: SIGKILL the pod's first app container, wait
+// for it to exit, then create and start attempt 1 in the same sandbox. It
+// returns the time from the kill to the new container's StartedAt.
+func (f *floor) restartApp(ctx context.Context, fp *floorPod) (time.Duration, error) {
+	p := fp.pod
+	c := appContainers(p)[0]
+	extra := map[string]string{podsandbox.LabelPodHash: fp.hash, podsandbox.LabelManifest: fp.file}
+	t0 := time.Now()
+	if err := f.rt.StopContainer(ctx, fp.apps[0], "SIGKILL", 0); err != nil {
+		return 0, err
+	}
+	spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{Pod: p, PodID: fp.podID, Container: c,
+		Type: podsandbox.TypeApp, RestartCount: 1, Image: f.busybox, SandboxPID: fp.pausePID, PodIPs: []string{"10.232.128.1"},
+		Paths: fp.paths, CgroupParent: f.cgroupRoot + "/pod" + fp.podID, Extra: extra})
+	if err != nil {
+		return 0, err
+	}
+	if err := f.rt.CreateContainer(ctx, spec); err != nil {
+		return 0, err
+	}
+	fp.apps = append(fp.apps, spec.ID)
+	if _, err := f.rt.StartContainer(ctx, spec.ID); err != nil {
+		return 0, err
+	}
+	st, err := f.rt.ContainerStatus(ctx, spec.ID)
+	if err != nil {
+		return 0, err
+	}
+	return st.StartedAt.Sub(t0), nil
+}

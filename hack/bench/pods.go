@@ -23,6 +23,9 @@ type podSpec struct {
 	// liveness adds the liveness probe of the liveness figure: exec
 	// `cat /tmp/ok` every second, failing once kills.
 	liveness bool
+	// livenessHTTP is the same with an httpGet probe of /ok on busybox
+	// httpd, which the bench breaks by removing /www/ok.
+	livenessHTTP bool
 	// web runs busybox httpd in the first container and a second
 	// container beside it; with probes, three probes run every second:
 	// httpGet readiness and tcpSocket liveness on the web container, a
@@ -47,6 +50,10 @@ func (s podSpec) manifestYAML() string {
 		if s.probes {
 			b.WriteString("    readinessProbe:\n      tcpSocket: {port: 8080}\n      periodSeconds: 1\n")
 		}
+	case s.livenessHTTP:
+		cmd := `mkdir -p /www && touch /www/ok && httpd -p 8080 -h /www; ` + stopOnTerm
+		fmt.Fprintf(&b, "  - name: app\n    image: %s\n    command: [\"sh\", \"-c\", %q]\n", busyboxImage, cmd)
+		b.WriteString("    livenessProbe:\n      httpGet: {path: /ok, port: 8080}\n      periodSeconds: 1\n      failureThreshold: 1\n")
 	case s.liveness:
 		cmd := `touch /tmp/ok; ` + stopOnTerm
 		fmt.Fprintf(&b, "  - name: app\n    image: %s\n    command: [\"sh\", \"-c\", %q]\n", busyboxImage, cmd)
@@ -64,7 +71,7 @@ func (s podSpec) count() int {
 	if s.web {
 		return 2
 	}
-	if s.liveness {
+	if s.liveness || s.livenessHTTP {
 		return 1
 	}
 	return s.containers

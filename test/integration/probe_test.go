@@ -83,6 +83,13 @@ spec:
 	if !unhealthy || !killing {
 		t.Errorf("events lack Unhealthy/Killing: %+v", evs.Items)
 	}
+	// describe shows them with the kubelet's reasons, as kubectl does.
+	desc := d.cli("describe", "pod", "live")
+	for _, want := range []string{"Events:", "Pulled", "Created", "Started", "Unhealthy", "Killing", "Liveness probe failed", "Liveness:", "exec [cat /tmp/healthy]"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("describe pod lacks %q:\n%s", want, desc)
+		}
+	}
 	d.eventually(10*time.Second, "the restart is counted as a liveness restart", func() error {
 		if out := d.metrics(); !strings.Contains(out, `minilet_container_restarts_total{container="app",namespace="default",pod="live",reason="LivenessProbe"}`) {
 			return fmt.Errorf("no LivenessProbe restart in:\n%s", grepMinilet(out))
