@@ -31,9 +31,13 @@ func (l *eventLog) record(typ, reason, message string, container string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := metav1.NewTime(l.now())
+	obj := l.object
+	if container != "" {
+		obj.FieldPath = "spec.containers{" + container + "}"
+	}
 	for i := range l.events {
 		e := &l.events[i]
-		if e.Type == typ && e.Reason == reason && e.Message == message {
+		if e.Type == typ && e.Reason == reason && e.Message == message && e.InvolvedObject.FieldPath == obj.FieldPath {
 			e.Count++
 			e.LastTimestamp = now
 			// Move it to the end, so the list stays ordered by last time.
@@ -41,10 +45,6 @@ func (l *eventLog) record(typ, reason, message string, container string) {
 			l.events = append(append(l.events[:i:i], l.events[i+1:]...), ev)
 			return
 		}
-	}
-	obj := l.object
-	if container != "" {
-		obj.FieldPath = "spec.containers{" + container + "}"
 	}
 	l.events = append(l.events, v1.Event{
 		TypeMeta:       metav1.TypeMeta{Kind: "Event", APIVersion: "v1"},

@@ -320,3 +320,15 @@ func TestSidecarStartsBeforeAppsAndRestarts(t *testing.T) {
 		t.Fatalf("status: %s %+v", st.Phase, st.InitContainerStatuses[0].State)
 	}
 }
+
+func TestEventsFoldRepeatsPerContainer(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := newEventLog(newPod(v1.RestartPolicyAlways, nil, "a", "b"), func() time.Time { return now })
+	l.record(v1.EventTypeNormal, "Pulled", "image present", "a")
+	l.record(v1.EventTypeNormal, "Pulled", "image present", "b")
+	l.record(v1.EventTypeNormal, "Pulled", "image present", "a")
+	evs := l.list()
+	if len(evs) != 2 || evs[1].Count != 2 || evs[1].InvolvedObject.FieldPath != "spec.containers{a}" {
+		t.Fatalf("events: %+v", evs)
+	}
+}
