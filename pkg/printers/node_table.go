@@ -21,44 +21,8 @@ const (
 // PrintNodes writes nodes in opts.Format, as `kubectl get nodes` does.
 // opts.AllNamespaces does not apply: nodes have no namespace.
 func PrintNodes(w io.Writer, nodes []v1.Node, opts Options, now time.Time) error {
-	switch opts.Format {
-	case FormatJSON, FormatYAML:
-		var obj any
-		if opts.Single && len(nodes) == 1 {
-			obj = typedNode(nodes[0])
-		} else {
-			obj = nodesAsList(nodes)
-		}
-		if opts.Format == FormatJSON {
-			return PrintJSON(w, obj)
-		}
-		return PrintYAML(w, obj)
-	case FormatName:
-		for i := range nodes {
-			if _, err := fmt.Fprintf(w, "node/%s\n", nodes[i].Name); err != nil {
-				return fmt.Errorf("write node names: %w", err)
-			}
-		}
-		return nil
-	default:
-		return PrintNodeTable(w, nodes, opts, now)
-	}
-}
-
-// nodeList is kubectl's `kind: List` of nodes.
-type nodeList struct {
-	APIVersion string    `json:"apiVersion"`
-	Items      []v1.Node `json:"items"`
-	Kind       string    `json:"kind"`
-	Metadata   listMeta  `json:"metadata"`
-}
-
-func nodesAsList(nodes []v1.Node) nodeList {
-	l := nodeList{APIVersion: "v1", Kind: "List", Items: make([]v1.Node, 0, len(nodes))}
-	for _, n := range nodes {
-		l.Items = append(l.Items, typedNode(n))
-	}
-	return l
+	return printObjects(w, nodes, opts, "node", func(n *v1.Node) string { return n.Name }, typedNode,
+		func() error { return PrintNodeTable(w, nodes, opts, now) })
 }
 
 func typedNode(n v1.Node) v1.Node {

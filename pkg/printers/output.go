@@ -46,48 +46,52 @@ type Options struct {
 
 // PrintPods writes pods in opts.Format.
 func PrintPods(w io.Writer, pods []v1.Pod, opts Options, now time.Time) error {
+	return printObjects(w, pods, opts, "pod", func(p *v1.Pod) string { return p.Name }, typedPod,
+		func() error { return PrintPodTable(w, pods, opts, now) })
+}
+
+// printObjects writes objects of one kind in opts.Format, as kubectl get
+// does: a lone named object as itself, else a `kind: List`, for JSON and
+// YAML; `<resource>/<name>` lines for FormatName; table() otherwise.
+func printObjects[T any](w io.Writer, items []T, opts Options, resource string, name func(*T) string, typed func(T) T, table func() error) error {
 	switch opts.Format {
 	case FormatJSON, FormatYAML:
 		var obj any
-		if opts.Single && len(pods) == 1 {
-			obj = typedPod(pods[0])
+		if opts.Single && len(items) == 1 {
+			obj = typed(items[0])
 		} else {
-			obj = podsAsList(pods)
+			l := objectList[T]{APIVersion: "v1", Kind: "List", Items: make([]T, 0, len(items))}
+			for _, it := range items {
+				l.Items = append(l.Items, typed(it))
+			}
+			obj = l
 		}
 		if opts.Format == FormatJSON {
 			return PrintJSON(w, obj)
 		}
 		return PrintYAML(w, obj)
 	case FormatName:
-		for i := range pods {
-			if _, err := fmt.Fprintf(w, "pod/%s\n", pods[i].Name); err != nil {
-				return fmt.Errorf("write pod names: %w", err)
+		for i := range items {
+			if _, err := fmt.Fprintf(w, "%s/%s\n", resource, name(&items[i])); err != nil {
+				return fmt.Errorf("write %s names: %w", resource, err)
 			}
 		}
 		return nil
 	default:
-		return PrintPodTable(w, pods, opts, now)
+		return table()
 	}
 }
 
-// list is kubectl's `kind: List` wrapper of several objects.
-type list struct {
+// objectList is kubectl's `kind: List` wrapper of several objects.
+type objectList[T any] struct {
 	APIVersion string   `json:"apiVersion"`
-	Items      []v1.Pod `json:"items"`
+	Items      []T      `json:"items"`
 	Kind       string   `json:"kind"`
 	Metadata   listMeta `json:"metadata"`
 }
 
 type listMeta struct {
 	ResourceVersion string `json:"resourceVersion"`
-}
-
-func podsAsList(pods []v1.Pod) list {
-	l := list{APIVersion: "v1", Kind: "List", Items: make([]v1.Pod, 0, len(pods))}
-	for _, p := range pods {
-		l.Items = append(l.Items, typedPod(p))
-	}
-	return l
 }
 
 func typedPod(p v1.Pod) v1.Pod {
