@@ -61,7 +61,7 @@ func run() int {
 		jsonPath    = flag.String("json", "bench-results.json", "write the results here as JSON (\"\": do not)")
 		probes      = flag.Bool("probes", true, "measure the probe cost (two 20s windows, about a minute more)")
 		probeWindow = flag.Duration("probe-window", 20*time.Second, "CPU measuring window of the probe figure")
-		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet's containers log)")
+		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet's containers log) or the absolute path of another logging binary")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
 		compare     = flag.Bool("compare", false, "compare two JSON results given as arguments (old new) and exit; runs nothing")
@@ -82,8 +82,8 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench: -runs and -pods must be at least 1")
 		return 2
 	}
-	if *floorLogs != "file" && *floorLogs != "driver" {
-		fmt.Fprintln(os.Stderr, "bench: -floor-logs is file or driver")
+	if *floorLogs != "file" && *floorLogs != "driver" && !filepath.IsAbs(*floorLogs) {
+		fmt.Fprintln(os.Stderr, "bench: -floor-logs is file, driver or the absolute path of a logging binary")
 		return 2
 	}
 	sets := map[string]bool{}
@@ -203,8 +203,11 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	}
 	ns := fmt.Sprintf("minilet-bench-%d", os.Getpid())
 	logDriver := ""
-	if floorLogs == "driver" {
+	switch {
+	case floorLogs == "driver":
 		logDriver = b.bins.logDriver
+	case filepath.IsAbs(floorLogs):
+		logDriver = floorLogs // another logging binary, to compare drivers
 	}
 	b.f, err = newFloor(ctx, filepath.Join(b.dir, "floor"), b.containerd.address, ns+"-floor", logDriver, busyboxTar, pauseTar)
 	if err != nil {

@@ -10,18 +10,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// Debounce: a change is scanned debounceDelay after the last event (an
-// editor's write and rename give one State), but never later than
-// debounceMax after the first, so a file written without pause still shows.
-// A file renamed into place or removed is complete at once: while no write
-// is pending, such events wait only quickDelay, which keeps the latency of
-// the recommended atomic write (temp file + rename) low.
-const (
-	debounceDelay = 50 * time.Millisecond
-	quickDelay    = 2 * time.Millisecond
-	debounceMax   = time.Second
-)
-
 // Source watches a manifest directory and sends the desired set.
 type Source struct {
 	dir  string
@@ -90,8 +78,7 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
 	defer debounce.Stop()
-	var pendingSince time.Time // zero when no change is pending
-	writing := false           // a pending change includes a write
+	var change changeTracker
 
 	for {
 		select {
@@ -108,18 +95,7 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 				_ = w.Remove(s.dir)
 				watching = false
 			}
-			now := time.Now()
-			if pendingSince.IsZero() {
-				pendingSince = now
-			}
-			if ev.Has(fsnotify.Write | fsnotify.Chmod) {
-				writing = true
-			}
-			delay := quickDelay
-			if writing {
-				delay = debounceDelay
-			}
-			if now.Sub(pendingSince) < debounceMax {
+			if delay, rearm := change.note(ev, time.Now()); rearm {
 				debounce.Reset(delay)
 			}
 		case err, ok := <-watchErrs:
@@ -132,12 +108,12 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 			} else {
 				s.log.Warn("manifest watch error", zap.Error(err))
 			}
-			if pendingSince.IsZero() {
-				pendingSince = time.Now()
+			if !change.pending() {
+				change.begin(time.Now())
 				debounce.Reset(debounceDelay)
 			}
 		case <-debounce.C:
-			pendingSince, writing = time.Time{}, false
+			change.scanned()
 			watch()
 			if !s.sync(ctx, out) {
 				return nil
