@@ -106,7 +106,7 @@ func benchProbe(b *testing.B, probe probeFunc) {
 func BenchmarkHTTPProbe(b *testing.B) {
 	port := helperServer(b, "http")
 	a := &v1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt(port)}
-	benchProbe(b, newHTTPProbe(newHTTPTransport(), "minilet-probe/bench", a, nil, "127.0.0.1", time.Second))
+	benchProbe(b, newHTTPProbe(newProbeTransport(), "minilet-probe/bench", a, nil, "127.0.0.1", time.Second))
 }
 
 func BenchmarkTCPProbe(b *testing.B) {

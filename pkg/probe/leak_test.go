@@ -102,7 +102,7 @@ func TestNoLeaksAgainstHostileTargets(t *testing.T) {
 	_, tlsPort := hostPort(t, tlsSrv.URL)
 	hang := hangListener(t)
 	drop := synDropper(t)
-	tr := newHTTPTransport()
+	tr := newProbeTransport()
 
 	httpGet := func(path string, port int, scheme v1.URIScheme) probeFunc {
 		a := &v1.HTTPGetAction{Path: path, Port: intstr.FromInt(port), Scheme: scheme}
@@ -169,7 +169,7 @@ func TestNoLeaksAgainstHostileTargets(t *testing.T) {
 // the probe timeout.
 func TestCanceledProbesReturnAtOnce(t *testing.T) {
 	hang := hangListener(t)
-	tr := newHTTPTransport()
+	tr := newProbeTransport()
 	probes := map[string]probeFunc{
 		"http": newHTTPProbe(tr, "ua", &v1.HTTPGetAction{Port: intstr.FromInt(hang)}, nil, "127.0.0.1", time.Minute),
 		"grpc": newGRPCProbe(&v1.GRPCAction{Port: int32(hang)}, "127.0.0.1", "ua", time.Minute),

@@ -18,7 +18,7 @@ import (
 // maxRedirects is how many same-host redirects an HTTP probe follows.
 const maxRedirects = 10
 
-// newHTTPTransport returns the transport all HTTP probes share, set up as
+// newHTTPTransport returns the transport of HTTPS probes, set up as
 // the kubelet's (pkg/probe/http): no keep-alive, so every probe opens and
 // closes its own connection; no proxy from the environment; no compression
 // (no Accept-Encoding header); certificates not verified; the SO_LINGER
@@ -52,15 +52,20 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 // newHTTPProbe returns a probe that GETs a.path from a.host (else podIP)
 // at a.port with a's scheme and headers. The whole request, body
 // included, is bounded by timeout.
-func newHTTPProbe(transport http.RoundTripper, userAgent string, a *v1.HTTPGetAction, c *v1.Container, podIP string, timeout time.Duration) probeFunc {
+//
+// The deadline is the request context's, which probeTransport turns into
+// the messages of net/http's Client.Timeout.
+func newHTTPProbe(transport *probeTransport, userAgent string, a *v1.HTTPGetAction, c *v1.Container, podIP string, timeout time.Duration) probeFunc {
 	target, header, err := httpTarget(a, c, podIP, userAgent)
 	if err != nil {
 		return func(context.Context) (outcome, string, error) { return outcomeUnknown, "", err }
 	}
-	client := &http.Client{Transport: transport, Timeout: timeout, CheckRedirect: sameHostRedirects}
+	client := &http.Client{Transport: transport, CheckRedirect: sameHostRedirects}
 	host := header.Get("Host")
 	return func(ctx context.Context) (outcome, string, error) {
-		ctx = withProbeDeadline(ctx, time.Now().Add(timeout))
+		deadline := time.Now().Add(timeout)
+		ctx, cancel := context.WithDeadline(withProbeDeadline(ctx, deadline), deadline)
+		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 		if err != nil {
 			return outcomeUnknown, "", fmt.Errorf("http probe of %s: %w", target, err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func TestHTTPProbe(t *testing.T) {
 			outcomeFailure, "HTTP probe failed reading the response body: *", false},
 		{"endless body", v1.HTTPGetAction{Path: "/endless", Port: intstr.FromInt(port)}, host, 0, outcomeSuccess, "", false},
 	}
-	tr := newHTTPTransport()
+	tr := newProbeTransport()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			timeout := c.timeout
@@ -212,7 +213,7 @@ func TestHTTPProbeHeaders(t *testing.T) {
 			return ""
 		}},
 	}
-	tr := newHTTPTransport()
+	tr := newProbeTransport()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			a := &v1.HTTPGetAction{Path: "/ok?x=1", Port: intstr.FromInt(port), HTTPHeaders: c.headers}
@@ -244,7 +245,7 @@ func TestHTTPProbeRedirectKeepsHostHeader(t *testing.T) {
 	defer srv.Close()
 	host, port := hostPort(t, srv.URL)
 	a := &v1.HTTPGetAction{Path: "/start", Port: intstr.FromInt(port), HTTPHeaders: []v1.HTTPHeader{{Name: "Host", Value: "app.example"}}}
-	if o, msg, err := newHTTPProbe(newHTTPTransport(), "ua", a, nil, host, 5*time.Second)(context.Background()); o != outcomeSuccess {
+	if o, msg, err := newHTTPProbe(newProbeTransport(), "ua", a, nil, host, 5*time.Second)(context.Background()); o != outcomeSuccess {
 		t.Fatalf("%v %q %v", o, msg, err)
 	}
 	mu.Lock()
@@ -257,8 +258,85 @@ func TestHTTPProbeRedirectKeepsHostHeader(t *testing.T) {
 func TestHTTPTransportSettings(t *testing.T) {
 	// The environment's proxy must not apply (ProxyFromEnvironment skips
 	// loopback anyway, so check the setting itself).
-	tr := newHTTPTransport()
+	tr := newProbeTransport().tls
 	if tr.Proxy != nil || !tr.DisableKeepAlives || !tr.DisableCompression || !tr.TLSClientConfig.InsecureSkipVerify || tr.DialContext == nil {
 		t.Fatalf("transport %+v", tr)
+	}
+}
+
+// rawRequest returns the bytes of the first request a probe with tr sends
+// to ln, which answers 200.
+func rawRequest(t *testing.T, ln net.Listener, tr http.RoundTripper, a v1.HTTPGetAction) string {
+	t.Helper()
+	got := make(chan string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer conn.Close()
+		var buf []byte
+		b := make([]byte, 4096)
+		for !strings.Contains(string(buf), "\r\n\r\n") {
+			n, err := conn.Read(b)
+			buf = append(buf, b[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		got <- string(buf)
+		fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	}()
+	_, port := hostPort(t, "http://"+ln.Addr().String())
+	a.Port = intstr.FromInt(port)
+	target, header, err := httpTarget(&a, nil, "127.0.0.1", "kube-probe/1.34")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header, req.Host = header, header.Get("Host")
+	res, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return <-got
+}
+
+// requestLines returns a raw request's request line and its header lines,
+// sorted: the order of header fields carries no meaning in HTTP.
+func requestLines(raw string) []string {
+	lines := strings.Split(strings.TrimSuffix(raw, "\r\n\r\n"), "\r\n")
+	slices.Sort(lines[1:])
+	return lines
+}
+
+// TestPlainTransportWire checks that a plain-HTTP probe sends what
+// net/http's Transport, set up as the kubelet's, sends: the same request
+// line and header fields ("Connection: close", no Accept-Encoding), in the
+// same order but for "Connection: close", which net/http writes last.
+func TestPlainTransportWire(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, a := range []v1.HTTPGetAction{
+		{Path: "/healthz"},
+		{Path: "/a%20b?x=1&y=%2F", HTTPHeaders: []v1.HTTPHeader{{Name: "Host", Value: "app.example"}, {Name: "X-Token", Value: "t1"}, {Name: "X-Token", Value: "t2"}}},
+		{Path: "", HTTPHeaders: []v1.HTTPHeader{{Name: "Accept", Value: ""}, {Name: "User-Agent", Value: "mine"}}},
+	} {
+		want := rawRequest(t, ln, newHTTPTransport(), a)
+		got := rawRequest(t, ln, newProbeTransport(), a)
+		if !slices.Equal(requestLines(got), requestLines(want)) {
+			t.Errorf("path %q: probe transport sent\n%q\nnet/http's Transport sends\n%q", a.Path, got, want)
+		}
+		if !strings.Contains(got, "\r\nConnection: close\r\n") || strings.Contains(got, "Accept-Encoding") {
+			t.Errorf("path %q: request %q", a.Path, got)
+		}
 	}
 }

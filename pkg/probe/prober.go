@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -39,12 +38,12 @@ const maxOutput = 10 << 10
 // workers of a Manager.
 type prober struct {
 	exec      Execer
-	transport *http.Transport
+	transport *probeTransport
 	userAgent string
 }
 
 func newProber(exec Execer, userAgent string) *prober {
-	return &prober{exec: exec, transport: newHTTPTransport(), userAgent: userAgent}
+	return &prober{exec: exec, transport: newProbeTransport(), userAgent: userAgent}
 }
 
 // probeFor returns the function that runs spec's handler against t. The
