@@ -15,6 +15,7 @@ type cpuWindow struct {
 	cpu       float64   // seconds of CPU over the whole window
 	elapsed   float64   // seconds
 	probeRuns float64   // probes run in the window (minilet_probe_total)
+	floor     probeFloor
 }
 
 // figProbes measures the daemon's CPU with b.pods pods of two containers
@@ -39,9 +40,18 @@ func (b *bench) figProbes(ctx context.Context) error {
 	if with.probeRuns > 0 {
 		extra := (with.cpu/with.elapsed - without.cpu/without.elapsed) * with.elapsed
 		per := 1000 * extra / with.probeRuns
-		p := newFigure("probe_cpu_per_run", "agent CPU per probe run (http/tcp)", "ms", []float64{per}, nil)
+		var floor []float64
+		if with.floor.paced > 0 {
+			floor = []float64{with.floor.paced}
+		}
+		p := newFigure("probe_cpu_per_run", "agent CPU per probe run (http/tcp)", "ms", []float64{per}, floor)
 		p.Suffix = fmt.Sprintf("%.0f runs in %.0f s", with.probeRuns, with.elapsed)
-		p.Note = fmt.Sprintf("(CPU with probes − CPU without) / probe runs; ticks of %d ms, so about ±%.3f ms", 1000/clockTicks, 2*1000/float64(clockTicks)/with.probeRuns)
+		p.Extra = map[string]any{"floorLoopTCP": with.floor.tcp, "floorLoopHTTP": with.floor.http}
+		p.Note = fmt.Sprintf("(CPU with probes − CPU without) / probe runs; ticks of %d ms, so about ±%.3f ms. "+
+			"Floor: the bench's own CPU per probe when it sends the same mix (2 TCP connect+close : 1 minimal HTTP GET) to the same pods "+
+			"at the same rate from one goroutine; in a tight loop a connect+close costs %.3f ms and a GET %.3f ms, mostly the kernel's TCP work "+
+			"through veth, bridge and netfilter",
+			1000/clockTicks, 2*1000/float64(clockTicks)/with.probeRuns, with.floor.tcp, with.floor.http)
 		b.report.add(p)
 	}
 	return nil
@@ -82,6 +92,14 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 		return w, err
 	}
 	prev, prevAt := ticks0, start
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		if probes {
+			b.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", int(b.probeWindow.Seconds())), "cpu-probes.pprof", b.probeWindow+30*time.Second)
+			b.saveProfile(ctx, "heap", "heap-probes.pprof", 30*time.Second)
+		}
+	}()
 	for i := 0; i < probeSlices; i++ {
 		if err := sleep(ctx, b.probeWindow/probeSlices); err != nil {
 			return w, err
@@ -94,6 +112,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 		w.pcts = append(w.pcts, 100*float64(t-prev)/clockTicks/now.Sub(prevAt).Seconds())
 		prev, prevAt = t, now
 	}
+	<-profiled
 	w.cpu = float64(prev-ticks0) / clockTicks
 	w.elapsed = prevAt.Sub(start).Seconds()
 	m1, err := b.d.metrics(ctx)
@@ -101,6 +120,26 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 		return w, err
 	}
 	w.probeRuns = sumMetric(m1, "minilet_probe_total") - sumMetric(m0, "minilet_probe_total")
+	if probes {
+		if w.floor, err = b.measureProbeFloor(ctx); err != nil {
+			b.warnf("%v", err)
+		}
+	}
 	b.d.removeAllManifests()
 	return w, b.d.waitNoPods(ctx, 180*time.Second)
+}
+
+// measureProbeFloor measures the probe floor against the running pods.
+func (b *bench) measureProbeFloor(ctx context.Context) (probeFloor, error) {
+	pods, err := b.d.pods(ctx)
+	if err != nil {
+		return probeFloor{}, err
+	}
+	var ips []string
+	for _, p := range pods {
+		if p.Status.PodIP != "" {
+			ips = append(ips, p.Status.PodIP)
+		}
+	}
+	return measureProbeFloor(ctx, ips, 3*float64(len(ips)))
 }

@@ -35,6 +35,7 @@ func (b *bench) figIdleRSS(ctx context.Context) error {
 		}
 	}
 	b.report.add(newFigure("rss_idle", "agent RSS, idle (no pods, after startup)", "MiB", xs, nil))
+	b.saveProfile(ctx, "heap", "heap-idle.pprof", 30*time.Second)
 	return nil
 }
 

@@ -38,6 +38,7 @@ type bench struct {
 	pods        int
 	probeWindow time.Duration
 	keep        bool
+	profileDir  string // "": no profiles
 
 	dir        string
 	bins       binaries
@@ -64,6 +65,7 @@ func run() int {
 		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet's containers log) or the absolute path of another logging binary")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
+		profileDir  = flag.String("profile", "", "directory to write the daemon's pprof profiles to (heap when idle and with pods, CPU over the probe window); runs the daemon with --pprof")
 		compare     = flag.Bool("compare", false, "compare two JSON results given as arguments (old new) and exit; runs nothing")
 	)
 	flag.Parse()
@@ -110,7 +112,7 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b := &bench{runs: *runs, pods: *pods, probeWindow: *probeWindow, keep: *keep,
+	b := &bench{runs: *runs, pods: *pods, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir,
 		report: &Report{Started: time.Now(), Config: Config{Runs: *runs, Pods: *pods, Probes: want("probes"),
 			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs}}}
 	defer b.cleanup()
@@ -219,6 +221,12 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	}
 	if err := b.d.importImage(b.containerd.address, busyboxTar); err != nil {
 		return err
+	}
+	if b.profileDir != "" {
+		if err := os.MkdirAll(b.profileDir, 0o755); err != nil {
+			return err
+		}
+		b.d.args = append(b.d.args, "--pprof")
 	}
 	b.logf("starting minilet (log: %s)", b.d.logPath)
 	if err := b.d.start(ctx); err != nil {
