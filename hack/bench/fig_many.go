@@ -20,6 +20,7 @@ import (
 // run's pods stay for the daemon restart figure.
 func (b *bench) figManyPods(ctx context.Context) error {
 	var mStart, fStart, rss []float64
+	var split []rssSplit
 	var mMem, fMem podMemory
 	for i := 0; i < b.runs; i++ {
 		last := i == b.runs-1
@@ -38,6 +39,11 @@ func (b *bench) figManyPods(ctx context.Context) error {
 					return err
 				}
 				rss = append(rss, r)
+				sp, err := readRSSSplit(b.d.pid())
+				if err != nil {
+					return err
+				}
+				split = append(split, sp)
 				mem, err := b.perPodMemory(pauses)
 				if err != nil {
 					return err
@@ -82,7 +88,9 @@ func (b *bench) figManyPods(ctx context.Context) error {
 	f := newFigure("pods_start", fmt.Sprintf("%d pods at once → all running", b.pods), "ms", mStart, fStart)
 	f.Note = "floor makes the pods in parallel goroutines, each pod's steps in sequence"
 	b.report.add(f)
-	b.report.add(newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil))
+	rf := newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil)
+	splitFigure(rf, split)
+	b.report.add(rf)
 	shim := newFigure("shim_rss", "per pod: shim RSS", "MiB", mMem.shim, fMem.shim)
 	shim.Extra = map[string]any{"shimsMinilet": mMem.shims, "shimsFloor": fMem.shims,
 		"pssMinilet": summarize(mMem.shimPss), "pssFloor": summarize(fMem.shimPss)}

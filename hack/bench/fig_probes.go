@@ -98,6 +98,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 		if probes {
 			b.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", int(b.probeWindow.Seconds())), "cpu-probes.pprof", b.probeWindow+30*time.Second)
 			b.saveProfile(ctx, "heap", "heap-probes.pprof", 30*time.Second)
+			b.saveProfile(ctx, "goroutine", "goroutine-probes.pprof", 30*time.Second)
 		}
 	}()
 	for i := 0; i < probeSlices; i++ {

@@ -24,17 +24,25 @@ func (b *bench) figIdleRSS(ctx context.Context) error {
 		return err
 	}
 	var xs []float64
+	var split []rssSplit
 	for i := 0; i < 5; i++ {
 		r, err := rssMiB(b.d.pid())
 		if err != nil {
 			return err
 		}
 		xs = append(xs, r)
+		sp, err := readRSSSplit(b.d.pid())
+		if err != nil {
+			return err
+		}
+		split = append(split, sp)
 		if err := sleep(ctx, 200*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	b.report.add(newFigure("rss_idle", "agent RSS, idle (no pods, after startup)", "MiB", xs, nil))
+	f := newFigure("rss_idle", "agent RSS, idle (no pods, after startup)", "MiB", xs, nil)
+	splitFigure(f, split)
+	b.report.add(f)
 	b.saveProfile(ctx, "heap", "heap-idle.pprof", 30*time.Second)
 	return nil
 }

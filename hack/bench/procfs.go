@@ -39,6 +39,43 @@ func rssMiB(pid int) (float64, error) {
 	return kb / 1024, nil
 }
 
+// rssSplit is the anonymous and the file-backed part of pid's RSS, MiB.
+type rssSplit struct{ anon, file float64 }
+
+func readRSSSplit(pid int) (rssSplit, error) {
+	var r rssSplit
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{{"RssAnon", &r.anon}, {"RssFile", &r.file}} {
+		v, err := statusField(pid, f.name)
+		if err != nil {
+			return r, err
+		}
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(v, " kB"), 64)
+		if err != nil {
+			return r, fmt.Errorf("%s of %d: %q", f.name, pid, v)
+		}
+		*f.v = kb / 1024
+	}
+	return r, nil
+}
+
+// splitFigure notes the anonymous and file-backed medians of samples on f.
+func splitFigure(f *Figure, samples []rssSplit) {
+	var anon, file []float64
+	for _, s := range samples {
+		anon, file = append(anon, s.anon), append(file, s.file)
+	}
+	a, fl := summarize(anon), summarize(file)
+	if a == nil || fl == nil {
+		return
+	}
+	f.Suffix = fmt.Sprintf("anon %s, file %s", fmtNum(a.Median), fmtNum(fl.Median))
+	f.Extra = map[string]any{"anon": a, "file": fl}
+	f.Note = "anon: the agent's own memory (heap, stacks); file: pages of its executable mapped in, shared with other minilet processes and reclaimable"
+}
+
 // pssMiB is the proportional set size of pid in MiB: shared pages (the
 // same binary in every shim) count once across the processes sharing them.
 func pssMiB(pid int) (float64, error) {
