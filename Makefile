@@ -15,10 +15,12 @@ bin/minilet: FORCE
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/minilet ./cmd/minilet
 
-# The logging binary the shims run per container: small on purpose.
-bin/minilet-log-driver: FORCE
+# The logging binary the shims run per container: static C, well under
+# 1 MiB resident (the Go fallback, `minilet log-driver`, costs 2.5 MiB).
+bin/minilet-log-driver: logdriver/logdriver.c
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/minilet-log-driver ./cmd/minilet-log-driver
+	gcc -Os -static -o bin/minilet-log-driver logdriver/logdriver.c
+	strip bin/minilet-log-driver
 
 # The pause program: static C, well under 1 MiB resident.
 bin/pause: pause/pause.c

@@ -89,10 +89,11 @@ type binaries struct {
 	pause     string
 }
 
-// buildBinaries builds every command under cmd/ (minilet and, where the
-// tree has it, minilet-log-driver, which the daemon finds beside itself)
-// and the pause program into binDir, with the Makefile's flags, without
-// touching the repository's bin/.
+// buildBinaries builds every command under cmd/, the log driver (from
+// logdriver/logdriver.c where the tree has it; older trees had it under
+// cmd/, or none) and the pause program into binDir, with the Makefile's
+// flags, without touching the repository's bin/. The daemon finds the log
+// driver beside itself.
 func buildBinaries(repo, binDir, version string) (binaries, error) {
 	var bins binaries
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
@@ -119,17 +120,32 @@ func buildBinaries(repo, binDir, version string) (binaries, error) {
 		return bins, fmt.Errorf("cmd/minilet was not built: %w", err)
 	}
 	bins.logDriver = filepath.Join(binDir, "minilet-log-driver")
-	if _, err := os.Stat(bins.logDriver); err != nil {
+	if src := filepath.Join(repo, "logdriver", "logdriver.c"); fileExists(src) {
+		if err := buildC(src, bins.logDriver); err != nil {
+			return bins, err
+		}
+	}
+	if !fileExists(bins.logDriver) {
 		bins.logDriver = bins.minilet
 	}
 	bins.pause = filepath.Join(binDir, "pause")
-	if out, err := exec.Command("gcc", "-Os", "-static", "-o", bins.pause, filepath.Join(repo, "pause", "pause.c")).CombinedOutput(); err != nil {
-		return bins, fmt.Errorf("build pause: %v\n%s", err, out)
+	return bins, buildC(filepath.Join(repo, "pause", "pause.c"), bins.pause)
+}
+
+// buildC builds a static, stripped C program as the Makefile does.
+func buildC(src, out string) error {
+	if msg, err := exec.Command("gcc", "-Os", "-static", "-o", out, src).CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", src, err, msg)
 	}
-	if out, err := exec.Command("strip", bins.pause).CombinedOutput(); err != nil {
-		return bins, fmt.Errorf("strip pause: %v\n%s", err, out)
+	if msg, err := exec.Command("strip", out).CombinedOutput(); err != nil {
+		return fmt.Errorf("strip %s: %v\n%s", out, err, msg)
 	}
-	return bins, nil
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // writeImages writes the busybox image archive and the pause image archive

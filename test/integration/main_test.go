@@ -83,10 +83,8 @@ func setup() error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build minilet: %v\n%s", err, out)
 	}
-	driver := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "minilet-log-driver"), "./cmd/minilet-log-driver")
-	driver.Dir = root
-	driver.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := driver.CombinedOutput(); err != nil {
+	driver := filepath.Join(dir, "bin", "minilet-log-driver")
+	if out, err := exec.Command("gcc", "-Os", "-static", "-o", driver, filepath.Join(root, "logdriver", "logdriver.c")).CombinedOutput(); err != nil {
 		return fmt.Errorf("build minilet-log-driver: %v\n%s", err, out)
 	}
 	if out, err := exec.Command("gcc", "-Os", "-static", "-o", env.pause, filepath.Join(root, "pause", "pause.c")).CombinedOutput(); err != nil {
