@@ -30,7 +30,7 @@ func (n notifier) stopping() { n.send(sddaemon.SdNotifyStopping) }
 
 // statusSource is what the notifier reads for STATUS= and the watchdog.
 type statusSource interface {
-	Pods() []v1.Pod
+	EachStatus(f func(*v1.PodStatus))
 	Healthy(ctx context.Context) error
 }
 
@@ -56,7 +56,7 @@ func (n notifier) run(ctx context.Context, src statusSource) {
 			return
 		case <-t.C:
 		}
-		if s := summary(src.Pods()); s != last {
+		if s := summary(src); s != last {
 			n.send("STATUS=" + s)
 			last = s
 		}
@@ -74,27 +74,29 @@ func (n notifier) run(ctx context.Context, src statusSource) {
 }
 
 // summary is the one-line STATUS: pods by state.
-func summary(pods []v1.Pod) string {
-	running, pending, failing, done := 0, 0, 0, 0
-	for _, p := range pods {
+// It reads the statuses in place: no pod is copied every few seconds.
+func summary(src statusSource) string {
+	pods, running, pending, failing, done := 0, 0, 0, 0, 0
+	src.EachStatus(func(st *v1.PodStatus) {
+		pods++
 		switch {
-		case crashLooping(p):
+		case crashLooping(st):
 			failing++
-		case p.Status.Phase == v1.PodRunning:
+		case st.Phase == v1.PodRunning:
 			running++
-		case p.Status.Phase == v1.PodPending:
+		case st.Phase == v1.PodPending:
 			pending++
-		case p.Status.Phase == v1.PodFailed:
+		case st.Phase == v1.PodFailed:
 			failing++
 		default:
 			done++
 		}
-	}
-	return fmt.Sprintf("%d pods: %d running, %d pending, %d failing, %d completed", len(pods), running, pending, failing, done)
+	})
+	return fmt.Sprintf("%d pods: %d running, %d pending, %d failing, %d completed", pods, running, pending, failing, done)
 }
 
-func crashLooping(p v1.Pod) bool {
-	for _, cs := range p.Status.ContainerStatuses {
+func crashLooping(st *v1.PodStatus) bool {
+	for _, cs := range st.ContainerStatuses {
 		if w := cs.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
 			return true
 		}

@@ -95,8 +95,8 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 	profiled := make(chan struct{})
 	go func() {
 		defer close(profiled)
+		b.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", int(b.probeWindow.Seconds())), "cpu-"+tag+".pprof", b.probeWindow+30*time.Second)
 		if probes {
-			b.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", int(b.probeWindow.Seconds())), "cpu-probes.pprof", b.probeWindow+30*time.Second)
 			b.saveProfile(ctx, "heap", "heap-probes.pprof", 30*time.Second)
 			b.saveProfile(ctx, "goroutine", "goroutine-probes.pprof", 30*time.Second)
 		}

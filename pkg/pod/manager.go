@@ -350,6 +350,19 @@ func (m *Manager) Pods() []v1.Pod {
 	return out
 }
 
+// EachStatus calls f with the status of every pod, in no order, without
+// copying it: f must only read it, not keep it, and not call the Manager.
+func (m *Manager) EachStatus(f func(*v1.PodStatus)) {
+	m.mu.Lock()
+	ws := m.allLocked()
+	m.mu.Unlock()
+	for _, w := range ws {
+		w.mu.Lock()
+		f(&w.status)
+		w.mu.Unlock()
+	}
+}
+
 // Events returns the events of the pod namespace/name, oldest first.
 func (m *Manager) Events(namespace, name string) []v1.Event {
 	m.mu.Lock()
