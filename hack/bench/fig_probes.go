@@ -99,6 +99,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 		if probes {
 			b.saveProfile(ctx, "heap", "heap-probes.pprof", 30*time.Second)
 			b.saveProfile(ctx, "goroutine", "goroutine-probes.pprof", 30*time.Second)
+			b.saveProfile(ctx, "heap?debug=1", "heap-probes.txt", 30*time.Second) // with runtime.MemStats
 		}
 	}()
 	for i := 0; i < probeSlices; i++ {
