@@ -45,6 +45,7 @@ type daemon struct {
 	metricsAddr string
 	logPath     string
 	args        []string
+	env         []string // added to the bench's environment
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -123,6 +124,7 @@ func (d *daemon) startProcess() error {
 	}
 	defer logf.Close()
 	cmd := exec.Command(d.bin, d.args...)
+	cmd.Env = append(os.Environ(), d.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -39,6 +39,7 @@ type bench struct {
 	probeWindow time.Duration
 	keep        bool
 	profileDir  string // "": no profiles
+	daemonEnv   string
 
 	dir        string
 	bins       binaries
@@ -65,6 +66,7 @@ func run() int {
 		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet's containers log) or the absolute path of another logging binary")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
+		daemonEnv   = flag.String("daemon-env", "", "space-separated KEY=VALUE pairs added to the daemon's environment (e.g. \"GOGC=50 GOMAXPROCS=1\"), for experiments; recorded in the results")
 		profileDir  = flag.String("profile", "", "directory to write the daemon's pprof profiles to (heap when idle and with pods, goroutines and CPU over the probe window); runs the daemon with --pprof")
 		compare     = flag.Bool("compare", false, "compare two JSON results given as arguments (old new) and exit; runs nothing")
 	)
@@ -112,9 +114,9 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b := &bench{runs: *runs, pods: *pods, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir,
+	b := &bench{runs: *runs, pods: *pods, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv,
 		report: &Report{Started: time.Now(), Config: Config{Runs: *runs, Pods: *pods, Probes: want("probes"),
-			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs}}}
+			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs, DaemonEnv: *daemonEnv}}}
 	defer b.cleanup()
 
 	if err := b.setup(ctx, *floorLogs); err != nil {
@@ -228,6 +230,7 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 		}
 		b.d.args = append(b.d.args, "--pprof")
 	}
+	b.d.env = strings.Fields(b.daemonEnv)
 	b.logf("starting minilet (log: %s)", b.d.logPath)
 	if err := b.d.start(ctx); err != nil {
 		return err

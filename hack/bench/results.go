@@ -79,6 +79,7 @@ type Config struct {
 	Probes         bool   `json:"probes"`
 	ProbeWindowSec int    `json:"probeWindowSeconds"`
 	FloorLogs      string `json:"floorLogs"`
+	DaemonEnv      string `json:"daemonEnv,omitempty"`
 	MiniletVersion string `json:"miniletVersion"`
 }
 
@@ -100,7 +101,11 @@ func (r *Report) printTable(w io.Writer) {
 	if m.OtherLoad != "" {
 		fmt.Fprintf(w, "other load: %s\n", m.OtherLoad)
 	}
-	fmt.Fprintf(w, "minilet %s; %d runs per figure; floor logs: %s\n\n", r.Config.MiniletVersion, r.Config.Runs, r.Config.FloorLogs)
+	env := ""
+	if r.Config.DaemonEnv != "" {
+		env = "; daemon environment: " + r.Config.DaemonEnv
+	}
+	fmt.Fprintf(w, "minilet %s; %d runs per figure; floor logs: %s%s\n\n", r.Config.MiniletVersion, r.Config.Runs, r.Config.FloorLogs, env)
 	rows := [][]string{{"work", "minilet median (min–max)", "floor median (min–max)", "ratio"}}
 	for _, f := range r.Figures {
 		ml := fmtStats(f.Minilet, f.Unit)
