@@ -219,9 +219,12 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 			// pods' listings) would otherwise stay mapped until the
 			// next collection, up to two minutes away. Two
 			// collections: pooled buffers (containerd's 1 MiB copy
-			// buffers) are only dropped by the second.
-			runtime.GC()
-			debug.FreeOSMemory()
+			// buffers) are only dropped by the second. Off the path of
+			// the first sync.
+			go func() {
+				runtime.GC()
+				debug.FreeOSMemory()
+			}()
 		})
 	}()
 	select {
