@@ -1,6 +1,7 @@
 package containerlog
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -88,6 +89,23 @@ func pruneRotated(path string, keep int) error {
 		files = files[1:]
 	}
 	return firstErr
+}
+
+// Remove removes the log at path and its rotated files, as the kubelet
+// removes a container's log with the container. Files already gone are
+// no error.
+func Remove(path string) error {
+	files, err := listRotated(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var errs []error
+	for _, f := range append(files, rotatedFile{path: path}) {
+		if err := os.Remove(f.path); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, fmt.Errorf("remove log: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // sameFile tells whether the file at path is fi.

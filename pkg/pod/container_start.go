@@ -167,13 +167,20 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 
 func (e containerError) Error() string { return e.reason + ": " + e.message }
 
-// collectOld removes attempts older than the previous one: the previous one
-// is kept for lastState and `logs --previous`, as the kubelet keeps it.
+// collectOld removes attempts older than the previous one, with their
+// logs: the previous one is kept for lastState and `logs --previous`, as
+// the kubelet keeps it. A container that crash-loops for days thus keeps
+// two logs, not one per restart.
 func (w *worker) collectOld(ctx context.Context, name string, attempt int) {
 	for a := attempt - 2; a >= 0 && a >= attempt-4; a-- {
 		id := podsandbox.ContainerID(w.podID, name, a)
 		if err := w.d.rt.RemoveContainer(ctx, id); err != nil {
 			w.log.Warn("cannot remove an old container", zap.String("id", id), zap.Error(err))
+		}
+	}
+	if attempt >= 2 {
+		if err := w.d.host.RemoveOldContainerLogs(w.paths, name, attempt-1); err != nil {
+			w.log.Warn("cannot remove old logs", zap.String("container", name), zap.Error(err))
 		}
 	}
 }

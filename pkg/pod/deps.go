@@ -25,5 +25,6 @@ type Host interface {
 	WriteFiles(pod *v1.Pod, p podsandbox.Paths, podIPs []string) error
 	Teardown(p podsandbox.Paths) error
 	RemoveLogs(p podsandbox.Paths) error
+	RemoveOldContainerLogs(p podsandbox.Paths, container string, keepFrom int) error
 	RemoveCgroup(parent string) error
 }

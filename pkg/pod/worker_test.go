@@ -76,7 +76,10 @@ func (h *fakeHost) Teardown(p podsandbox.Paths) error {
 	return nil
 }
 func (h *fakeHost) RemoveLogs(podsandbox.Paths) error { return nil }
-func (h *fakeHost) RemoveCgroup(string) error         { return nil }
+func (h *fakeHost) RemoveOldContainerLogs(podsandbox.Paths, string, int) error {
+	return nil
+}
+func (h *fakeHost) RemoveCgroup(string) error { return nil }
 
 type harness struct {
 	t    *testing.T

@@ -9,13 +9,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/containerlog"
 	"github.com/minilet/minilet/pkg/podsandbox"
 )
 
@@ -145,6 +148,31 @@ func (h Host) Teardown(p podsandbox.Paths) error {
 	for _, d := range []string{p.StateDir, filepath.Dir(p.ShmDir)} {
 		if err := os.RemoveAll(d); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RemoveOldContainerLogs removes the logs (and their rotated files) of a
+// container's attempts before keepFrom: all of them, not only the last
+// few, so logs that an earlier daemon left behind go too.
+func (h Host) RemoveOldContainerLogs(p podsandbox.Paths, container string, keepFrom int) error {
+	dir := filepath.Dir(p.ContainerLog(container, 0))
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove old logs: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		n, ok := strings.CutSuffix(e.Name(), ".log")
+		if !ok {
+			continue
+		}
+		if attempt, err := strconv.Atoi(n); err == nil && attempt >= 0 && attempt < keepFrom {
+			errs = append(errs, containerlog.Remove(filepath.Join(dir, e.Name())))
 		}
 	}
 	return errors.Join(errs...)

@@ -3,6 +3,7 @@ package podhost
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,4 +133,32 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestRemoveOldContainerLogs(t *testing.T) {
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", UID: "u1"}}
+	p := podsandbox.NewPaths(t.TempDir(), t.TempDir(), t.TempDir(), pod)
+	dir := filepath.Dir(p.ContainerLog("app", 0))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"0.log", "1.log", "1.log.20260102-030405.000001", "2.log", "3.log", "10.log", "notes.txt", "x.log"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := (Host{}).RemoveOldContainerLogs(p, "app", 3); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"10.log", "3.log", "notes.txt", "x.log"}; !slices.Equal(left, want) {
+		t.Fatalf("left %q, want %q", left, want)
+	}
+	if err := (Host{}).RemoveOldContainerLogs(p, "gone", 3); err != nil {
+		t.Fatalf("a container without a log directory: %v", err)
+	}
 }

@@ -134,3 +134,54 @@ func logDriverRSS(t *testing.T, file string) int {
 	}
 	return 0
 }
+
+// TestOldAttemptLogsRemoved: a crash-looping container keeps the logs of
+// its current and previous attempts only; older ones go with their
+// containers, as the kubelet removes them, so a container that restarts
+// for days does not fill the disk with one log per restart.
+func TestOldAttemptLogsRemoved(t *testing.T) {
+	d := startDaemon(t) // back-off capped at 2 s
+	d.writeManifest("crashy.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: crashy}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: app
+    image: %s
+    command: ["sh", "-c", "echo attempt; exit 1"]
+`, BusyboxImage))
+	var restarts int32
+	p := d.waitPod("crashy", 90*time.Second, "restarted 4 times", func(p *v1.Pod) error {
+		if len(p.Status.ContainerStatuses) == 0 {
+			return fmt.Errorf("no status")
+		}
+		if restarts = p.Status.ContainerStatuses[0].RestartCount; restarts < 4 {
+			return fmt.Errorf("restartCount %d", restarts)
+		}
+		return nil
+	})
+	dir := filepath.Join(d.logDir, fmt.Sprintf("default_crashy_%s", p.UID), "app")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+		var attempt int32
+		if n, err := fmt.Sscanf(e.Name(), "%d.log", &attempt); err != nil || n != 1 {
+			t.Errorf("unexpected file %s", e.Name())
+			continue
+		}
+		if attempt < restarts-1 {
+			t.Errorf("log of attempt %d kept at restartCount %d", attempt, restarts)
+		}
+	}
+	if len(names) < 2 {
+		t.Errorf("logs %q: want the current and the previous attempt's", names)
+	}
+	if prev := d.cli("logs", "crashy", "--previous"); !strings.Contains(prev, "attempt") {
+		t.Errorf("logs --previous: %q", prev)
+	}
+}
