@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minilet/minilet/internal/cbuild"
 	"github.com/minilet/minilet/pkg/containerlog"
 )
 
@@ -26,16 +27,7 @@ const maxRSSKiB = 1024
 // buildDriver compiles logdriver.c the way the release build does and
 // returns the binary's path. It skips the test when gcc is missing.
 func buildDriver(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found; cannot build logdriver.c")
-	}
-	bin := filepath.Join(t.TempDir(), "minilet-log-driver")
-	out, err := exec.Command("gcc", "-Os", "-static", "-Wall", "-Wextra", "-Werror", "-o", bin, "logdriver.c").CombinedOutput()
-	if err != nil {
-		t.Fatalf("gcc logdriver.c: %v\n%s", err, out)
-	}
-	return bin
+	return cbuild.ForTest(t, "logdriver.c", "minilet-log-driver")
 }
 
 // driver is one running minilet-log-driver, started as the shim starts it.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minilet/minilet/internal/cbuild"
 )
 
 // maxRSSKiB is the resident memory the pause program must stay under.
@@ -22,21 +23,7 @@ const maxRSSKiB = 1024
 // buildPause compiles pause.c the way the release build does and returns the
 // binary's path. It skips the test when gcc is missing.
 func buildPause(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found; cannot build pause.c")
-	}
-	bin := filepath.Join(t.TempDir(), "pause")
-	out, err := exec.Command("gcc", "-Os", "-static", "-Wall", "-Wextra", "-Werror", "-o", bin, "pause.c").CombinedOutput()
-	if err != nil {
-		t.Fatalf("gcc pause.c: %v\n%s", err, out)
-	}
-	if _, err := exec.LookPath("strip"); err == nil {
-		if out, err := exec.Command("strip", bin).CombinedOutput(); err != nil {
-			t.Fatalf("strip %s: %v\n%s", bin, err, out)
-		}
-	}
-	return bin
+	return cbuild.ForTest(t, "pause.c", "pause")
 }
 
 // procStat holds the fields of /proc/<pid>/stat the tests need.

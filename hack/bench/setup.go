@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minilet/minilet/internal/cbuild"
 	"github.com/minilet/minilet/pkg/ociarchive"
 )
 
@@ -121,7 +122,7 @@ func buildBinaries(repo, binDir, version string) (binaries, error) {
 	}
 	bins.logDriver = filepath.Join(binDir, "minilet-log-driver")
 	if src := filepath.Join(repo, "logdriver", "logdriver.c"); fileExists(src) {
-		if err := buildC(src, bins.logDriver); err != nil {
+		if err := cbuild.Static(src, bins.logDriver); err != nil {
 			return bins, err
 		}
 	}
@@ -129,18 +130,7 @@ func buildBinaries(repo, binDir, version string) (binaries, error) {
 		bins.logDriver = bins.minilet
 	}
 	bins.pause = filepath.Join(binDir, "pause")
-	return bins, buildC(filepath.Join(repo, "pause", "pause.c"), bins.pause)
-}
-
-// buildC builds a static, stripped C program as the Makefile does.
-func buildC(src, out string) error {
-	if msg, err := exec.Command("gcc", "-Os", "-static", "-o", out, src).CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %v\n%s", src, err, msg)
-	}
-	if msg, err := exec.Command("strip", out).CombinedOutput(); err != nil {
-		return fmt.Errorf("strip %s: %v\n%s", out, err, msg)
-	}
-	return nil
+	return bins, cbuild.Static(filepath.Join(repo, "pause", "pause.c"), bins.pause)
 }
 
 func fileExists(path string) bool {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/minilet/minilet/internal/cbuild"
 	"github.com/minilet/minilet/pkg/ociarchive"
 )
 
@@ -83,12 +84,11 @@ func setup() error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build minilet: %v\n%s", err, out)
 	}
-	driver := filepath.Join(dir, "bin", "minilet-log-driver")
-	if out, err := exec.Command("gcc", "-Os", "-static", "-o", driver, filepath.Join(root, "logdriver", "logdriver.c")).CombinedOutput(); err != nil {
-		return fmt.Errorf("build minilet-log-driver: %v\n%s", err, out)
+	if err := cbuild.Static(filepath.Join(root, "logdriver", "logdriver.c"), filepath.Join(dir, "bin", "minilet-log-driver")); err != nil {
+		return err
 	}
-	if out, err := exec.Command("gcc", "-Os", "-static", "-o", env.pause, filepath.Join(root, "pause", "pause.c")).CombinedOutput(); err != nil {
-		return fmt.Errorf("build pause: %v\n%s", err, out)
+	if err := cbuild.Static(filepath.Join(root, "pause", "pause.c"), env.pause); err != nil {
+		return err
 	}
 	files, err := ociarchive.BusyboxFiles("/bin/busybox", nil)
 	if err != nil {
