@@ -37,6 +37,7 @@ type daemonFlags struct {
 	containerdNamespace  string
 	rootDir              string
 	podLogDir            string
+	logLinkDir           string
 	metricsAddress       string
 	cniBinDirs           []string
 	cniConfDir           string
@@ -85,6 +86,7 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.containerdNamespace, "containerd-namespace", "minilet", "containerd namespace of minilet's containers and images")
 	fl.StringVar(&f.rootDir, "root-dir", "/var/lib/minilet", "directory of minilet's persistent state")
 	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
+	fl.StringVar(&f.logLinkDir, "container-log-link-dir", "/var/log/containers", "directory of the kubelet-style links <pod>_<namespace>_<container>-<id>.log to container logs, which log shippers tail (empty: no links)")
 	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
 	fl.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the metrics address")
 	fl.StringVar(&f.containerLogMaxSize, "container-log-max-size", "10Mi", "rotate a container's log file at this size (the kubelet's containerLogMaxSize)")
@@ -164,6 +166,13 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	defer netMgr.Close()
 
+	if f.logLinkDir != "" && !filepath.IsAbs(f.logLinkDir) {
+		return fmt.Errorf("--container-log-link-dir %q: want an absolute path, or empty for no links", f.logLinkDir)
+	}
+	host := podhost.Host{HostResolv: f.resolvConf, LogLinkDir: f.logLinkDir}
+	if err := host.SweepLogLinks(f.podLogDir); err != nil {
+		log.Warn("cannot remove links to logs that are gone", zap.Error(err))
+	}
 	nodeIP := hostIP()
 	reg := prometheus.NewRegistry()
 	var mgr *pod.Manager
@@ -182,7 +191,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
-	}, rti, netMgr, podhost.Host{HostResolv: f.resolvConf}, prober, met, log.Named("pods"))
+	}, rti, netMgr, host, prober, met, log.Named("pods"))
 
 	if err := node.ValidateLabels(f.nodeLabels); err != nil {
 		return fmt.Errorf("--node-labels: %w", err)

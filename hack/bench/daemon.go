@@ -82,6 +82,7 @@ func newDaemon(bin, pauseBin, dir, containerdAddr, namespace string) (*daemon, e
 		"--root-dir", d.rootDir,
 		"--run-dir", d.runDir,
 		"--pod-log-dir", d.logDir,
+		"--container-log-link-dir", filepath.Join(dir, "containers"),
 		"--cni-conf-dir", d.cniConf,
 		"--pod-cidr", daemonSubnet,
 		"--network-name", daemonNetwork,

@@ -139,6 +139,11 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
 		return containerError{reason: "CreateContainerError", message: err.Error()}
 	}
+	if spec.LogPath != "" {
+		if err := w.d.host.LinkContainerLog(pod, c.Name, spec.ID, spec.LogPath); err != nil {
+			log.Warn("cannot link the container's log for log shippers", zap.Error(err))
+		}
+	}
 	w.events.record(v1.EventTypeNormal, "Created", "Created container "+c.Name, c.Name)
 	w.d.crashAt(CrashContainerCreated)
 	pid, err := w.d.rt.StartContainer(ctx, spec.ID)

@@ -26,5 +26,6 @@ type Host interface {
 	Teardown(p podsandbox.Paths) error
 	RemoveLogs(p podsandbox.Paths) error
 	RemoveOldContainerLogs(p podsandbox.Paths, container string, keepFrom int) error
+	LinkContainerLog(pod *v1.Pod, container, containerID, logPath string) error
 	RemoveCgroup(parent string) error
 }

@@ -32,6 +32,9 @@ type Host struct {
 	// (systemd-resolved's stub), the upstream file is used instead.
 	HostResolv string
 	HostHosts  string // the host's /etc/hosts, for hostNetwork pods
+	// LogLinkDir is the kubelet's /var/log/containers: a link per
+	// container to its log file. "" makes no links.
+	LogLinkDir string
 }
 
 // Prepare makes the pod's directories, /dev/shm and volumes, and checks its
@@ -166,21 +169,28 @@ func (h Host) RemoveOldContainerLogs(p podsandbox.Paths, container string, keepF
 		return fmt.Errorf("remove old logs: %w", err)
 	}
 	var errs []error
+	removed := map[string]bool{}
 	for _, e := range entries {
 		n, ok := strings.CutSuffix(e.Name(), ".log")
 		if !ok {
 			continue
 		}
 		if attempt, err := strconv.Atoi(n); err == nil && attempt >= 0 && attempt < keepFrom {
-			errs = append(errs, containerlog.Remove(filepath.Join(dir, e.Name())))
+			path := filepath.Join(dir, e.Name())
+			errs = append(errs, containerlog.Remove(path))
+			removed[path] = true
 		}
+	}
+	if len(removed) > 0 {
+		errs = append(errs, h.removeLogLinks(p.LogDir, func(target string) bool { return removed[target] }))
 	}
 	return errors.Join(errs...)
 }
 
-// RemoveLogs removes the pod's log directory.
+// RemoveLogs removes the pod's log directory and the links to its logs.
 func (h Host) RemoveLogs(p podsandbox.Paths) error {
-	return os.RemoveAll(p.LogDir)
+	linkErr := h.removeLogLinks(p.LogDir, func(string) bool { return true })
+	return errors.Join(os.RemoveAll(p.LogDir), linkErr)
 }
 
 func emptyDir(dir string, src *v1.EmptyDirVolumeSource) error {

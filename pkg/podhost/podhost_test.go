@@ -1,6 +1,7 @@
 package podhost
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,5 +161,73 @@ func TestRemoveOldContainerLogs(t *testing.T) {
 	}
 	if err := (Host{}).RemoveOldContainerLogs(p, "gone", 3); err != nil {
 		t.Fatalf("a container without a log directory: %v", err)
+	}
+}
+
+func TestLogLinks(t *testing.T) {
+	logs, links := t.TempDir(), t.TempDir()
+	h := Host{LogLinkDir: links}
+	web := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", UID: "u1"}}
+	db := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "prod", Name: "db", UID: "u2"}}
+	pw, pd := podsandbox.NewPaths(t.TempDir(), t.TempDir(), logs, web), podsandbox.NewPaths(t.TempDir(), t.TempDir(), logs, db)
+	for _, f := range []string{pw.ContainerLog("app", 0), pw.ContainerLog("app", 1), pw.ContainerLog("app", 2), pd.ContainerLog("sql", 0)} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(pod *v1.Pod, p podsandbox.Paths, c string, attempt int) string {
+		id := fmt.Sprintf("%s-%s-%d", pod.UID, c, attempt)
+		if err := h.LinkContainerLog(pod, c, id, p.ContainerLog(c, attempt)); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(links, LogLinkName(pod, c, id))
+	}
+	w0, w1, w2 := link(web, pw, "app", 0), link(web, pw, "app", 1), link(web, pw, "app", 2)
+	d0 := link(db, pd, "sql", 0)
+	if filepath.Base(w0) != "web_default_app-u1-app-0.log" {
+		t.Errorf("link name %s, want the kubelet's <pod>_<namespace>_<container>-<id>.log", filepath.Base(w0))
+	}
+	if target, err := os.Readlink(w1); err != nil || target != pw.ContainerLog("app", 1) {
+		t.Fatalf("%s → %q (%v)", w1, target, err)
+	}
+	// A link of someone else's that points elsewhere, and a file.
+	if err := os.Symlink("/var/log/elsewhere.log", filepath.Join(links, "other.log")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(links, "plain.log"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+	if err := h.RemoveOldContainerLogs(pw, "app", 1); err != nil {
+		t.Fatal(err)
+	}
+	if exists(w0) || !exists(w1) || !exists(w2) {
+		t.Errorf("after removing attempt 0's log: links %v %v %v, want only the first gone", exists(w0), exists(w1), exists(w2))
+	}
+	if err := os.Remove(pw.ContainerLog("app", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SweepLogLinks(logs); err != nil {
+		t.Fatal(err)
+	}
+	if exists(w1) || !exists(w2) || !exists(d0) {
+		t.Errorf("sweep: links %v %v %v, want only the dangling one gone", exists(w1), exists(w2), exists(d0))
+	}
+	if err := h.RemoveLogs(pw); err != nil {
+		t.Fatal(err)
+	}
+	if exists(w2) || !exists(d0) || !exists(filepath.Join(links, "other.log")) || !exists(filepath.Join(links, "plain.log")) {
+		t.Errorf("pod removal: web's links must go, the others stay")
+	}
+	long := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: strings.Repeat("n", 63), Name: strings.Repeat("p", 200)}}
+	if n := LogLinkName(long, "c", "id"); len(n) != 255 || !strings.HasSuffix(n, ".log") {
+		t.Errorf("long link name: %d bytes %q", len(n), n)
+	}
+	if err := (Host{}).LinkContainerLog(web, "app", "x", pw.ContainerLog("app", 2)); err != nil {
+		t.Errorf("no link dir: %v", err)
 	}
 }

@@ -38,6 +38,7 @@ type daemon struct {
 	rootDir     string
 	runDir      string
 	logDir      string
+	linkDir     string // the daemon's /var/log/containers
 	cniConf     string
 	bridge      string
 	network     string // CNI network name, unique per run: rules carry it
@@ -85,6 +86,7 @@ func startDaemon(t *testing.T) *daemon {
 		rootDir:   filepath.Join(dir, "root"),
 		runDir:    filepath.Join(dir, "run"),
 		logDir:    filepath.Join(dir, "logs"),
+		linkDir:   filepath.Join(dir, "containers"),
 		cniConf:   filepath.Join(dir, "cni"),
 		bridge:    fmt.Sprintf("mlt%d", n),
 		network:   fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
@@ -103,6 +105,7 @@ func startDaemon(t *testing.T) *daemon {
 		"--root-dir", d.rootDir,
 		"--run-dir", d.runDir,
 		"--pod-log-dir", d.logDir,
+		"--container-log-link-dir", d.linkDir,
 		"--cni-conf-dir", d.cniConf,
 		"--pod-cidr", d.subnet,
 		"--network-name", d.network,

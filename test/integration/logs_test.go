@@ -184,4 +184,37 @@ spec:
 	if prev := d.cli("logs", "crashy", "--previous"); !strings.Contains(prev, "attempt") {
 		t.Errorf("logs --previous: %q", prev)
 	}
+
+	// The kubelet's /var/log/containers links, which log shippers tail:
+	// one per kept log, none dangling; gone with the pod.
+	links := func() map[string]string {
+		out := map[string]string{}
+		ents, _ := os.ReadDir(d.linkDir)
+		for _, e := range ents {
+			if target, err := os.Readlink(filepath.Join(d.linkDir, e.Name())); err == nil {
+				out[e.Name()] = target
+			}
+		}
+		return out
+	}
+	d.eventually(10*time.Second, "a link per kept log", func() error {
+		ls := links()
+		if len(ls) < 2 {
+			return fmt.Errorf("links %v", ls)
+		}
+		for name, target := range ls {
+			if !strings.HasPrefix(name, "crashy_default_app-") || !strings.HasPrefix(target, dir+"/") {
+				return fmt.Errorf("link %s → %s", name, target)
+			}
+			if _, err := os.Stat(target); err != nil {
+				return fmt.Errorf("dangling link %s: %v", name, err)
+			}
+		}
+		return nil
+	})
+	d.removeManifest("crashy.yaml")
+	d.waitGone("crashy", 60*time.Second)
+	if ls := links(); len(ls) != 0 {
+		t.Errorf("links left after the pod was removed: %v", ls)
+	}
 }
