@@ -53,6 +53,7 @@ enum { STDOUT_FD = 3, STDERR_FD = 4, READY_FD = 5 };
 #define DEFAULT_MAX_FILES 5
 #define MAX_LINE 16384             /* longest text of one record */
 #define READ_SIZE 65536            /* bytes read from a stream at once */
+#define FLUSH_AT 65536             /* pending records written at this size */
 #define RETRY_NS 1000000000LL      /* a failed file is tried again after */
 #define DRAIN_NS 5000000000LL      /* reading on after SIGTERM */
 #define ROTATED_SUFFIX_LEN 22      /* 20060102-150405.000000 */
@@ -75,8 +76,9 @@ struct writer {
 	int partial;        /* the file ends with a cut record */
 	unsigned long long dropped;
 	char last_err[512];
-	char *buf;
-	size_t cap;
+	char *buf;          /* pending records, not yet written */
+	size_t cap, blen;
+	unsigned long long bcount; /* records in buf */
 };
 
 /* stream is one of the container's outputs. */
@@ -337,7 +339,7 @@ static void maybe_rotate(struct writer *w, int64_t now, long long n)
 }
 
 /*
- * write_record appends one record. A write that fails halfway is cut off
+ * write_record appends records. A write that fails halfway is cut off
  * again, so that the file holds whole records; when even that fails, the
  * next record starts on a new line.
  */
@@ -364,39 +366,70 @@ static int write_record(struct writer *w, const char *b, size_t n)
 	return 0;
 }
 
-/* record writes one record of stream, timestamped now. */
+/*
+ * flush writes the pending records with one write. When that fails, the
+ * file is closed and tried again a second later, and the records are
+ * dropped.
+ */
+static void flush(struct writer *w, int64_t now)
+{
+	if (w->blen == 0)
+		return;
+	if (write_record(w, w->buf, w->blen) < 0) {
+		close(w->fd);
+		w->fd = -1;
+		w->retry_at = now + RETRY_NS;
+		w->dropped += w->bcount;
+	}
+	w->blen = 0;
+	w->bcount = 0;
+}
+
+/*
+ * record adds one record of stream, timestamped now, to the pending ones.
+ * Records are written in batches (what one read of a stream gave, up to
+ * FLUSH_AT bytes) rather than one system call each; the file gets the same
+ * bytes, rotated at the same records, as if each were written alone.
+ */
 static void record(struct writer *w, const char *stream, int partial, const char *text, size_t len)
 {
 	int64_t now = now_ns();
-	size_t need = len + 96;
-	if (need > w->cap) {
-		free(w->buf);
-		w->cap = need;
+	if (w->buf == NULL) {
+		w->cap = FLUSH_AT + MAX_LINE + 256;
 		w->buf = xmalloc(w->cap);
 	}
-	size_t k = 0;
-	if (w->partial)
-		w->buf[k++] = '\n';
-	k += format_time(w->buf + k, 64, now);
-	k += (size_t)sprintf(w->buf + k, " %s %c ", stream, partial ? 'P' : 'F');
-	memcpy(w->buf + k, text, len);
-	k += len;
-	w->buf[k++] = '\n';
+	char head[96];
+	size_t h = format_time(head, 64, now);
+	h += (size_t)sprintf(head + h, " %s %c ", stream, partial ? 'P' : 'F');
+	size_t k = h + len + 1;
 	if (!ready(w, now)) {
 		w->dropped++;
 		return;
 	}
-	maybe_rotate(w, now, (long long)k);
+	/* The rotation is decided on the file as it would be with every
+	 * pending record written. */
+	size_t lead = (w->blen == 0 && w->partial) ? 1 : 0;
+	if (w->blen > 0 && w->o.max_size > 0 && w->size + (long long)(w->blen + k) > w->o.max_size) {
+		flush(w, now);
+		lead = w->partial ? 1 : 0;
+	}
+	if (w->fd >= 0)
+		maybe_rotate(w, now, (long long)(lead + k));
 	if (w->fd < 0) {
 		w->dropped++;
 		return;
 	}
-	if (write_record(w, w->buf, k) < 0) {
-		close(w->fd);
-		w->fd = -1;
-		w->retry_at = now + RETRY_NS;
-		w->dropped++;
-	}
+	lead = (w->blen == 0 && w->partial) ? 1 : 0; /* a rotation starts clean */
+	char *b = w->buf + w->blen;
+	if (lead)
+		*b++ = '\n';
+	memcpy(b, head, h);
+	memcpy(b + h, text, len);
+	b[h + len] = '\n';
+	w->blen += lead + k;
+	w->bcount++;
+	if (w->blen >= FLUSH_AT)
+		flush(w, now);
 }
 
 /*
@@ -582,12 +615,14 @@ int main(int argc, char **argv)
 			ssize_t k = read(streams[i].fd, buf, READ_SIZE);
 			if (k > 0) {
 				feed(&w, &streams[i], buf, (size_t)k);
+				flush(&w, now_ns());
 			} else if (k == 0 || (errno != EINTR && errno != EAGAIN)) {
 				if (k < 0) {
 					fprintf(stderr, "log driver of %s: read %s: %s\n", o.path, streams[i].name, strerror(errno));
 					code = 1;
 				}
 				finish(&w, &streams[i]);
+				flush(&w, now_ns());
 			}
 		}
 	}

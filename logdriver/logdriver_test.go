@@ -39,7 +39,7 @@ type driver struct {
 	done   chan error
 }
 
-func startDriver(t *testing.T, bin string, args ...string) *driver {
+func startDriver(t testing.TB, bin string, args ...string) *driver {
 	t.Helper()
 	r3, w3, err := os.Pipe()
 	if err != nil {
@@ -89,7 +89,7 @@ func startDriver(t *testing.T, bin string, args ...string) *driver {
 }
 
 // wait closes both streams and waits for the driver to exit.
-func (d *driver) wait(t *testing.T) {
+func (d *driver) wait(t testing.TB) {
 	t.Helper()
 	d.stdout.Close()
 	d.stderr.Close()
@@ -501,4 +501,40 @@ func TestSmall(t *testing.T) {
 		}
 	}
 	d.wait(t)
+}
+
+// BenchmarkThroughput writes lines of 100 bytes through the C driver and,
+// for comparison, through `minilet log-driver` (the Go writer), and
+// reports the driver process's CPU per MB. Run with
+//
+//	go test -run '^$' -bench Throughput ./logdriver
+func BenchmarkThroughput(b *testing.B) {
+	line := []byte(strings.Repeat("x", 99) + "\n")
+	chunk := bytes.Repeat(line, 640) // 64000 bytes
+	const mb = 16
+	drivers := map[string][]string{"c": {cbuild.ForTest(b, "logdriver.c", "minilet-log-driver")}}
+	goBin := filepath.Join(b.TempDir(), "minilet")
+	build := exec.Command("go", "build", "-o", goBin, "../cmd/minilet")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build minilet: %v\n%s", err, out)
+	}
+	drivers["go"] = []string{goBin}
+	for _, name := range []string{"c", "go"} {
+		b.Run(name, func(b *testing.B) {
+			var cpu time.Duration
+			for range b.N {
+				dir := b.TempDir()
+				d := startDriver(b, drivers[name][0], "log-driver", filepath.Join(dir, "0.log"), "--max-size", "0")
+				for written := 0; written < mb*1000*1000; written += len(chunk) {
+					if _, err := d.stdout.Write(chunk); err != nil {
+						b.Fatal(err)
+					}
+				}
+				d.wait(b)
+				cpu += d.cmd.ProcessState.UserTime() + d.cmd.ProcessState.SystemTime()
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N)/mb, "cpu-ms/MB")
+		})
+	}
 }
