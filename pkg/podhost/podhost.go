@@ -178,7 +178,9 @@ func (h Host) RemoveOldContainerLogs(p podsandbox.Paths, container string, keepF
 		if attempt, err := strconv.Atoi(n); err == nil && attempt >= 0 && attempt < keepFrom {
 			path := filepath.Join(dir, e.Name())
 			errs = append(errs, containerlog.Remove(path))
-			removed[path] = true
+			if abs, err := filepath.Abs(path); err == nil {
+				removed[abs] = true // links point to absolute paths
+			}
 		}
 	}
 	if len(removed) > 0 {
