@@ -67,7 +67,11 @@ func (h Host) removeLogLinks(dir string, gone func(target string) bool) error {
 	if err != nil {
 		return fmt.Errorf("log links: %w", err)
 	}
-	prefix := filepath.Clean(dir) + string(filepath.Separator)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("log links: %w", err)
+	}
+	prefix := abs + string(filepath.Separator) // links point to absolute paths
 	var errs []error
 	for _, e := range entries {
 		if e.Type()&fs.ModeSymlink == 0 {
