@@ -53,13 +53,22 @@ spec:
 	if p.Status.Phase != v1.PodRunning {
 		t.Errorf("a crash-looping pod under Always is %s, want Running", p.Status.Phase)
 	}
+	// Each attempt logs to a file of its own; the previous attempt's is
+	// kept (older ones go with their containers, see
+	// TestOldAttemptLogsRemoved).
 	dir := filepath.Join(d.logDir, fmt.Sprintf("default_crash_%s", p.UID), "app")
-	for _, attempt := range []string{"0.log", "1.log"} {
-		b, err := os.ReadFile(filepath.Join(dir, attempt))
-		if err != nil || !strings.Contains(string(b), "attempt") {
-			t.Errorf("log of %s: %q %v", attempt, b, err)
-		}
+	n := p.Status.ContainerStatuses[0].RestartCount
+	prev := filepath.Join(dir, fmt.Sprintf("%d.log", n-1))
+	if b, err := os.ReadFile(prev); err != nil || !strings.Contains(string(b), "attempt") {
+		t.Errorf("log of the previous attempt %s: %q %v", prev, b, err)
 	}
+	d.eventually(10*time.Second, "the current attempt logs to its own file", func() error {
+		cur := filepath.Join(dir, fmt.Sprintf("%d.log", n))
+		if b, err := os.ReadFile(cur); err != nil || !strings.Contains(string(b), "attempt") {
+			return fmt.Errorf("log of %s: %q %v", cur, b, err)
+		}
+		return nil
+	})
 	once := d.waitPod("once", 30*time.Second, "fails", func(p *v1.Pod) error {
 		if p.Status.Phase != v1.PodFailed {
 			return fmt.Errorf("phase %s", p.Status.Phase)
