@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -83,6 +84,69 @@ spec:
 		}
 		return nil
 	})
+}
+
+// TestStateDirFull: minilet's state dir (--root-dir) fills up. A new pod
+// cannot be made (its record cannot be written first) and says so with a
+// FailedCreatePodSandBox event naming the cause; the running pod is left
+// alone; once space returns, the new pod starts.
+func TestStateDirFull(t *testing.T) {
+	d := startDaemon(t)
+	d.signal(syscall.SIGTERM)
+	if err := os.MkdirAll(d.rootDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", d.rootDir, "tmpfs", 0, "size=4m,mode=0700"); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	manifest := func(name string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: app
+    image: %s
+    command: ["sleep", "1000000"]
+`, name, BusyboxImage)
+	}
+	d.writeManifest("first.yaml", manifest("first"))
+	first := d.waitPod("first", 60*time.Second, "runs", allRunning)
+
+	filler := filepath.Join(d.rootDir, "filler")
+	fillDisk(t, filler)
+	d.writeManifest("second.yaml", manifest("second"))
+	d.eventually(30*time.Second, "the new pod reports the full disk", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		evs, err := d.client.PodEvents(ctx, "default", "second")
+		if err != nil {
+			return err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "FailedCreatePodSandBox" && strings.Contains(e.Message, "no space left on device") {
+				return nil
+			}
+		}
+		return fmt.Errorf("events %+v", evs.Items)
+	})
+	if p, err := d.pod("default", "second"); err != nil || allRunning(p) == nil {
+		t.Fatalf("the new pod runs with the state dir full (%v)", err)
+	}
+	now, err := d.pod("default", "first")
+	if err != nil || allRunning(now) != nil {
+		t.Fatalf("the running pod stopped when the state dir filled: %v", err)
+	}
+	if a, b := now.Status.ContainerStatuses[0], first.Status.ContainerStatuses[0]; a.ContainerID != b.ContainerID || a.RestartCount != 0 {
+		t.Errorf("the running pod's container changed: %s (restarts %d), was %s", a.ContainerID, a.RestartCount, b.ContainerID)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	d.waitPod("second", 60*time.Second, "runs once space returns", allRunning)
 }
 
 // fillDisk writes to path until the filesystem is full.
