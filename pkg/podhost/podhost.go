@@ -62,6 +62,11 @@ func (h Host) Prepare(pod *v1.Pod, p podsandbox.Paths) error {
 			if err := emptyDir(p.VolumeDir(v.Name), v.EmptyDir); err != nil {
 				return fmt.Errorf("volume %q: %w", v.Name, err)
 			}
+			if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
+				if err := applyFSGroup(p.VolumeDir(v.Name), *sc.FSGroup, sc.FSGroupChangePolicy); err != nil {
+					return fmt.Errorf("volume %q: fsGroup: %w", v.Name, err)
+				}
+			}
 		case v.HostPath != nil:
 			if err := checkHostPath(v.HostPath); err != nil {
 				return fmt.Errorf("volume %q: %w", v.Name, err)

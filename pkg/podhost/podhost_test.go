@@ -2,9 +2,11 @@ package podhost
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"strings"
 	"testing"
 
@@ -230,4 +232,60 @@ func TestLogLinks(t *testing.T) {
 	if err := (Host{}).LinkContainerLog(web, "app", "x", pw.ContainerLog("app", 2)); err != nil {
 		t.Errorf("no link dir: %v", err)
 	}
+}
+
+func TestApplyFSGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing a file's group to any gid needs root")
+	}
+	root := t.TempDir()
+	sub := filepath.Join(root, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(sub, "f")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/hostname", filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyFSGroup(root, 2345, nil); err != nil {
+		t.Fatal(err)
+	}
+	check := func(path string, mode fs.FileMode) {
+		t.Helper()
+		info, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gid := info.Sys().(*syscall.Stat_t).Gid; gid != 2345 {
+			t.Errorf("%s: group %d, want 2345", path, gid)
+		}
+		if mode != 0 && info.Mode()&(fs.ModePerm|fs.ModeSetgid) != mode {
+			t.Errorf("%s: mode %v, want %v", path, info.Mode(), mode)
+		}
+	}
+	check(sub, 0o770|fs.ModeSetgid)
+	check(file, 0o660)
+	check(filepath.Join(root, "link"), 0)
+	if b, err := os.ReadFile("/etc/hostname"); err == nil {
+		if info, _ := os.Stat("/etc/hostname"); info.Sys().(*syscall.Stat_t).Gid == 2345 {
+			t.Errorf("the link's target was re-grouped (%q)", b)
+		}
+	}
+
+	// OnRootMismatch: a root that already matches is not walked.
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	policy := v1.FSGroupChangeOnRootMismatch
+	if err := applyFSGroup(root, 2345, &policy); err != nil {
+		t.Fatal(err)
+	}
+	check(file, 0o600)
+	if err := applyFSGroup(root, 2345, nil); err != nil {
+		t.Fatal(err)
+	}
+	check(file, 0o660)
 }

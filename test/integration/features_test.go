@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,5 +135,53 @@ spec:
 		if len(ents) != 1 {
 			t.Errorf("netns files: %v, want only the hostPort pod's", ents)
 		}
+	}
+}
+
+// TestFSGroupOnEmptyDir: with fsGroup, an emptyDir belongs to that group
+// with the setgid bit (drwxrwsrwx), so files a non-root container makes
+// there are the group's, as under the kubelet; the container's process
+// has the group among its supplementary groups.
+func TestFSGroupOnEmptyDir(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("fsgroup.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: fsgroup}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}
+  volumes: [{name: data, emptyDir: {}}]
+  containers:
+  - name: app
+    image: %s
+    command: ["sh", "-c", "touch /data/made-by-app; exec sleep 3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+`, BusyboxImage))
+	p := d.waitPod("fsgroup", 60*time.Second, "runs", allRunning)
+	_, pids := d.pids(p)
+	root := fmt.Sprintf("/proc/%d/root/data", pids["app"])
+	var made os.FileInfo
+	d.eventually(10*time.Second, "the container made its file", func() error {
+		var err error
+		made, err = os.Stat(filepath.Join(root, "made-by-app"))
+		return err
+	})
+	dir, err := os.Stat(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gid := dir.Sys().(*syscall.Stat_t).Gid; gid != 2000 || dir.Mode()&os.ModeSetgid == 0 || dir.Mode().Perm() != 0o777 {
+		t.Errorf("emptyDir: group %d, mode %v; want group 2000, drwxrwsrwx", gid, dir.Mode())
+	}
+	st := made.Sys().(*syscall.Stat_t)
+	if st.Uid != 1000 || st.Gid != 2000 {
+		t.Errorf("file made by the container: owner %d:%d, want 1000:2000 (the directory's setgid)", st.Uid, st.Gid)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pids["app"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), "\nGroups:\t2000") {
+		t.Errorf("the process lacks the fsGroup among its groups:\n%s", status)
 	}
 }
