@@ -372,6 +372,8 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`spec.restartPolicy: Unsupported value: "Sometimes"`}},
 		{"container restartPolicy", podYAML("", "    restartPolicy: Always\n"),
 			[]string{"spec.containers[0].restartPolicy: Forbidden"}},
+		{"fsGroupChangePolicy", podYAML("  securityContext: {fsGroup: 2000, fsGroupChangePolicy: Sometimes}\n", ""),
+			[]string{`spec.securityContext.fsGroupChangePolicy: Unsupported value: "Sometimes"`}},
 		{"dnsPolicy", podYAML("  dnsPolicy: Cluster\n", ""),
 			[]string{`spec.dnsPolicy: Unsupported value: "Cluster"`}},
 		{"dnsPolicy None without config", podYAML("  dnsPolicy: None\n", ""),

@@ -140,6 +140,10 @@ func validateSpec(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		if sc.FSGroup != nil {
 			errs = append(errs, validateID(sp.Child("fsGroup"), *sc.FSGroup)...)
 		}
+		if pol := sc.FSGroupChangePolicy; pol != nil && *pol != v1.FSGroupChangeAlways && *pol != v1.FSGroupChangeOnRootMismatch {
+			errs = append(errs, field.NotSupported(sp.Child("fsGroupChangePolicy"), *pol,
+				[]v1.PodFSGroupChangePolicy{v1.FSGroupChangeOnRootMismatch, v1.FSGroupChangeAlways}))
+		}
 		for i, g := range sc.SupplementalGroups {
 			errs = append(errs, validateID(sp.Child("supplementalGroups").Index(i), g)...)
 		}
