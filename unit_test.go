@@ -27,6 +27,9 @@ func TestSystemdUnitVerifies(t *testing.T) {
 			t.Errorf("%s gives the unit its own mount namespace: minilet's mounts would not reach runc", bad)
 		}
 	}
+	if strings.Contains(unit, "\nRestrictSUIDSGID=yes") {
+		t.Error("RestrictSUIDSGID=yes refuses the setgid bit minilet puts on emptyDir volumes for fsGroup")
+	}
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
 		t.Skip("systemd-analyze is not installed")
 	}
