@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	v1 "k8s.io/api/core/v1"
 )
 
 // TestLogDiskFull: the pod log dir fills up. The container keeps running
@@ -118,20 +119,8 @@ spec:
 	filler := filepath.Join(d.rootDir, "filler")
 	fillDisk(t, filler)
 	d.writeManifest("second.yaml", manifest("second"))
-	d.eventually(30*time.Second, "the new pod reports the full disk", func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		evs, err := d.client.PodEvents(ctx, "default", "second")
-		if err != nil {
-			return err
-		}
-		for _, e := range evs.Items {
-			if e.Reason == "FailedCreatePodSandBox" && strings.Contains(e.Message, "no space left on device") {
-				return nil
-			}
-		}
-		return fmt.Errorf("events %+v", evs.Items)
-	})
+	d.waitPod("second", 30*time.Second, "listed", func(*v1.Pod) error { return nil })
+	d.waitEvent("second", "FailedCreatePodSandBox", "no space left on device", 30*time.Second)
 	if p, err := d.pod("default", "second"); err != nil || allRunning(p) == nil {
 		t.Fatalf("the new pod runs with the state dir full (%v)", err)
 	}

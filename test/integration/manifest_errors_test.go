@@ -74,20 +74,7 @@ func TestBadManifests(t *testing.T) {
 	// The valid file turned invalid: its pod runs on, untouched.
 	d.writeManifest("turns-bad.yaml", strings.Replace(sleeperPod("turns-bad", ""), "containers:", "containerz:", 1))
 	d.waitManifestError("turns-bad.yaml", "containerz")
-	d.eventually(10*time.Second, "the held pod has a FailedManifest event", func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		evs, err := d.client.PodEvents(ctx, "default", "turns-bad")
-		if err != nil {
-			return err
-		}
-		for _, e := range evs.Items {
-			if e.Reason == "FailedManifest" && strings.Contains(e.Message, "containerz") {
-				return nil
-			}
-		}
-		return fmt.Errorf("events: %+v", evs.Items)
-	})
+	d.waitEvent("turns-bad", "FailedManifest", "containerz", 10*time.Second)
 
 	// Nothing from a bad file started, and nothing else was touched.
 	for _, name := range []string{"unknown", "wrongtype", "cm"} {
