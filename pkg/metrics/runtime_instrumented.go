@@ -18,6 +18,8 @@ const (
 	opRemoveContainer = "remove_container"
 	opContainerStatus = "container_status"
 	opListContainers  = "list_containers"
+	opListSnapshots   = "list_snapshots"
+	opRemoveSnapshot  = "remove_snapshot"
 	opExec            = "exec"
 	opPing            = "ping"
 	opVersion         = "version"
@@ -27,7 +29,8 @@ const (
 // start at zero.
 var runtimeOperations = []string{
 	opEnsureImage, opListImages, opCreateContainer, opStartContainer, opStopContainer,
-	opRemoveContainer, opContainerStatus, opListContainers, opExec, opPing, opVersion,
+	opRemoveContainer, opContainerStatus, opListContainers, opListSnapshots, opRemoveSnapshot,
+	opExec, opPing, opVersion,
 }
 
 // InstrumentRuntime wraps rt so that every call's duration is observed in
@@ -117,6 +120,20 @@ func (r *instrumentedRuntime) ListContainers(ctx context.Context, selector map[s
 	cs, err := r.rt.ListContainers(ctx, selector)
 	r.observe(opListContainers, start, err)
 	return cs, err
+}
+
+func (r *instrumentedRuntime) ListSnapshots(ctx context.Context, prefix string) ([]string, error) {
+	start := r.m.now()
+	keys, err := r.rt.ListSnapshots(ctx, prefix)
+	r.observe(opListSnapshots, start, err)
+	return keys, err
+}
+
+func (r *instrumentedRuntime) RemoveSnapshot(ctx context.Context, key string) error {
+	start := r.m.now()
+	err := r.rt.RemoveSnapshot(ctx, key)
+	r.observe(opRemoveSnapshot, start, err)
+	return err
 }
 
 func (r *instrumentedRuntime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {

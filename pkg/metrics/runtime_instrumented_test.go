@@ -52,6 +52,12 @@ func (f *fakeRuntime) ContainerStatus(_ context.Context, id string) (runtime.Con
 func (f *fakeRuntime) ListContainers(context.Context, map[string]string) ([]runtime.Container, error) {
 	return []runtime.Container{{ID: "a"}}, f.call(opListContainers)
 }
+func (f *fakeRuntime) ListSnapshots(context.Context, string) ([]string, error) {
+	return nil, f.call(opListSnapshots)
+}
+func (f *fakeRuntime) RemoveSnapshot(context.Context, string) error {
+	return f.call(opRemoveSnapshot)
+}
 func (f *fakeRuntime) Exec(context.Context, string, []string, time.Duration) (runtime.ExecResult, error) {
 	return runtime.ExecResult{ExitCode: 3}, f.call(opExec)
 }
@@ -152,8 +158,10 @@ minilet_runtime_operations_errors_total{operation="ensure_image"} 1
 minilet_runtime_operations_errors_total{operation="exec"} 1
 minilet_runtime_operations_errors_total{operation="list_containers"} 0
 minilet_runtime_operations_errors_total{operation="list_images"} 0
+minilet_runtime_operations_errors_total{operation="list_snapshots"} 0
 minilet_runtime_operations_errors_total{operation="ping"} 1
 minilet_runtime_operations_errors_total{operation="remove_container"} 0
+minilet_runtime_operations_errors_total{operation="remove_snapshot"} 0
 minilet_runtime_operations_errors_total{operation="start_container"} 2
 minilet_runtime_operations_errors_total{operation="stop_container"} 0
 minilet_runtime_operations_errors_total{operation="version"} 0

@@ -10,7 +10,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/podsandbox"
-	"github.com/minilet/minilet/pkg/restart"
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
@@ -18,37 +17,15 @@ import (
 // restarted daemon can stop it without reading the image again.
 const labelStopSignal = "minilet.io/stop-signal"
 
-// startOrRestart brings one container up: it starts a container made but
-// never started, restarts an exited one once its back-off has passed, or
-// makes the first one. It returns when to look again (0: on events).
-func (w *worker) startOrRestart(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, cur *runtime.Container, now time.Time) time.Duration {
-	attempt := 0
-	if cur != nil {
-		attempt = restartCountOf(cur)
-	}
-	if cur != nil && cur.State == runtime.StateExited {
-		attempt++
-		g := w.gateFor(c.Name, cur, now)
-		if now.Before(g.due) {
-			return g.due.Sub(now)
-		}
-	}
+// applyStart starts one attempt of a container; a failure is recorded
+// with its retry delay (growing as the crash-loop back-off does), which the
+// next plan honours.
+func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a action, sb *runtime.Container) {
+	now := w.d.now()
 	w.mu.Lock()
-	failed, hasFailed := w.lastErr[c.Name]
+	failed := w.lastErr[c.Name]
 	w.mu.Unlock()
-	if hasFailed && now.Before(failed.due) {
-		return failed.due.Sub(now)
-	}
-	restartReason := ""
-	if cur != nil && cur.State == runtime.StateExited {
-		restartReason = terminated(cur).Reason
-		w.mu.Lock()
-		if r := w.killReason[cur.ID]; r != "" {
-			restartReason = r
-		}
-		w.mu.Unlock()
-	}
-	err := w.startContainer(ctx, pod, c, typ, attempt)
+	err := w.startContainer(ctx, pod, c, a.typ, a.attempt, sb)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
@@ -65,47 +42,17 @@ func (w *worker) startOrRestart(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		w.lastErr[c.Name] = ce
 		w.log.Error("cannot start container; will retry", zap.String("container", c.Name),
 			zap.String("reason", ce.reason), zap.String("error", ce.message), zap.Duration("retryIn", delay))
-		return delay
+		return
 	}
 	delete(w.lastErr, c.Name)
-	if restartReason != "" {
-		w.d.obs.ContainerRestarted(pod.Namespace, pod.Name, c.Name, restartReason)
+	if a.reason != "" {
+		w.d.obs.ContainerRestarted(pod.Namespace, pod.Name, c.Name, a.reason)
 	}
-	return 0
-}
-
-// gateFor returns the crash-loop gate for the exit of cur, computing it the
-// first time this exit is seen.
-func (w *worker) gateFor(name string, cur *runtime.Container, now time.Time) gate {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	g, ok := w.gates[name]
-	if ok && g.forID == cur.ID {
-		return g
-	}
-	st := g.st
-	if !ok && restartCountOf(cur) > 0 {
-		// Adopted after a daemon restart: the back-off continues.
-		st = restart.State{Restarts: restartCountOf(cur)}
-	}
-	finished := cur.FinishedAt
-	if finished.IsZero() {
-		finished = now
-	}
-	delay, st := w.d.backoff.Next(st, cur.StartedAt, finished)
-	g = gate{forID: cur.ID, due: finished.Add(delay), st: st}
-	w.gates[name] = g
-	if now.Before(g.due) {
-		w.events.record(v1.EventTypeWarning, "BackOff", "Back-off restarting failed container "+name+" in pod "+w.rec.Pod.Name, name)
-		w.log.Info("container exited; restarting after back-off", zap.String("container", name),
-			zap.Int32("exitCode", cur.ExitCode), zap.Duration("backOff", g.due.Sub(now)))
-	}
-	return g
 }
 
 // startContainer pulls the image, creates the container (unless an earlier
 // run of the daemon already did) and starts it.
-func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int) error {
+func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int, sb *runtime.Container) error {
 	log := w.log.With(zap.String("container", c.Name))
 	img, err := w.d.rt.EnsureImage(ctx, c.Image, runtime.PullPolicy(c.ImagePullPolicy))
 	if err != nil {
@@ -123,12 +70,13 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	}
 	rec := w.record()
 	extra := w.extraLabels(rec)
+	extra[podsandbox.LabelSandbox] = sb.Labels[podsandbox.LabelSandbox]
 	if img.Config.StopSignal != "" {
 		extra[labelStopSignal] = img.Config.StopSignal
 	}
 	spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{
 		Pod: pod, PodID: w.podID, Container: c, Type: typ, RestartCount: attempt,
-		Image: img, SandboxPID: w.sandboxPID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
+		Image: img, SandboxPID: sb.PID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
 		Paths: w.paths, CgroupParent: w.cgroupParent(), Extra: extra,
 	})
 	if err != nil {
@@ -166,29 +114,10 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 			return containerError{reason: "PostStartHookError", message: msg}
 		}
 	}
-	w.collectOld(ctx, c.Name, attempt)
 	return nil
 }
 
 func (e containerError) Error() string { return e.reason + ": " + e.message }
-
-// collectOld removes attempts older than the previous one, with their
-// logs: the previous one is kept for lastState and `logs --previous`, as
-// the kubelet keeps it. A container that crash-loops for days thus keeps
-// two logs, not one per restart.
-func (w *worker) collectOld(ctx context.Context, name string, attempt int) {
-	for a := attempt - 2; a >= 0 && a >= attempt-4; a-- {
-		id := podsandbox.ContainerID(w.podID, name, a)
-		if err := w.d.rt.RemoveContainer(ctx, id); err != nil {
-			w.log.Warn("cannot remove an old container", zap.String("id", id), zap.Error(err))
-		}
-	}
-	if attempt >= 2 {
-		if err := w.d.host.RemoveOldContainerLogs(w.paths, name, attempt-1); err != nil {
-			w.log.Warn("cannot remove old logs", zap.String("container", name), zap.Error(err))
-		}
-	}
-}
 
 func (w *worker) extraLabels(rec podRecord) map[string]string {
 	return map[string]string{

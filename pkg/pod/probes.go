@@ -3,7 +3,6 @@ package pod
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
@@ -26,7 +25,7 @@ type probeState struct {
 
 // syncProbes starts probe workers for running containers and stops those
 // of instances that are no longer running.
-func (w *worker) syncProbes(ctx context.Context, pod *v1.Pod, pc podContainers) {
+func (w *worker) syncProbes(ctx context.Context, pod *v1.Pod, pc observed) {
 	if w.d.prober == nil {
 		return
 	}
@@ -87,69 +86,78 @@ func (w *worker) stopProbes() {
 	}
 }
 
-// onProbe records a changed probe result; a liveness or startup failure
-// kills the container, which is then restarted per restartPolicy.
-func (w *worker) onProbe(ctx context.Context, u probe.Update) {
+// onProbe records a changed probe result. The sync that follows decides
+// what it means (plan: a liveness or startup failure kills the container,
+// which is then restarted per restartPolicy).
+func (w *worker) onProbe(u probe.Update) {
 	w.mu.Lock()
 	ps, ok := w.probes[u.Target.ContainerID]
 	if ok {
 		ps.results[u.Kind] = u.Result
 	}
-	terminating := w.terminating
 	w.mu.Unlock()
 	if !ok {
 		return // an instance already gone
 	}
+	if u.Result == probe.Failure && u.Kind != probe.Readiness {
+		w.log.Info("probe failed", zap.String("container", u.Target.Container),
+			zap.String("probe", string(u.Kind)), zap.String("why", u.Message))
+	}
 	w.log.Debug("probe result changed", zap.String("container", u.Target.Container),
 		zap.String("probe", string(u.Kind)), zap.String("result", u.Result.String()))
-	if u.Result != probe.Failure || u.Kind == probe.Readiness || terminating {
-		return
+}
+
+// probeInfos is what the probes say of each running container instance,
+// for plan.
+func (w *worker) probeInfos(pod *v1.Pod, o observed) map[string]probeInfo {
+	out := map[string]probeInfo{}
+	for name, spec := range containerSpecs(pod) {
+		cur := current(o, name)
+		if cur == nil || cur.State != runtime.StateRunning {
+			continue
+		}
+		started, _ := w.probeView(spec, cur.ID)
+		info := probeInfo{started: started}
+		w.mu.Lock()
+		if ps, ok := w.probes[cur.ID]; ok {
+			switch {
+			case ps.results[probe.Startup] == probe.Failure:
+				info.failed = "StartupProbe"
+			case ps.results[probe.Liveness] == probe.Failure:
+				info.failed = "LivenessProbe"
+			}
+		}
+		w.mu.Unlock()
+		out[cur.ID] = info
 	}
-	spec := containerSpecs(w.record().Pod)[u.Target.Container]
-	if spec == nil {
-		return
-	}
-	w.killForProbe(ctx, u, spec)
+	return out
 }
 
 // killForProbe stops a container whose liveness or startup probe failed,
-// in the background (the grace period may be long), with the probe's
-// terminationGracePeriodSeconds if set, else the pod's.
-func (w *worker) killForProbe(ctx context.Context, u probe.Update, spec *v1.Container) {
-	id := u.Target.ContainerID
-	p := spec.LivenessProbe
-	reason := "LivenessProbe"
-	if u.Kind == probe.Startup {
-		p, reason = spec.StartupProbe, "StartupProbe"
-	}
-	pod := w.record().Pod
-	grace := time.Duration(gracePeriod(pod)) * time.Second
-	if p != nil && p.TerminationGracePeriodSeconds != nil {
-		grace = time.Duration(*p.TerminationGracePeriodSeconds) * time.Second
-	}
+// in the background (the grace period may be long), and remembers why, for
+// the restart that follows.
+func (w *worker) killForProbe(ctx context.Context, pod *v1.Pod, a action) {
 	w.mu.Lock()
-	if w.killReason[id] != "" {
+	if w.killReason[a.id] != "" {
 		w.mu.Unlock()
 		return // already being killed
 	}
-	w.killReason[id] = reason
+	w.killReason[a.id] = a.reason
 	w.mu.Unlock()
-
-	msg := fmt.Sprintf("Container %s failed %s probe, will be restarted", u.Target.Container, u.Kind)
+	kind := probe.Liveness
+	if a.reason == "StartupProbe" {
+		kind = probe.Startup
+	}
+	msg := fmt.Sprintf("Container %s failed %s probe, will be restarted", a.name, kind)
 	if pod.Spec.RestartPolicy == v1.RestartPolicyNever {
-		msg = fmt.Sprintf("Container %s failed %s probe", u.Target.Container, u.Kind)
+		msg = fmt.Sprintf("Container %s failed %s probe", a.name, kind)
 	}
-	w.events.record(v1.EventTypeNormal, "Killing", msg, u.Target.Container)
-	w.log.Info("killing container: probe failed", zap.String("container", u.Target.Container),
-		zap.String("probe", string(u.Kind)), zap.String("why", u.Message), zap.Duration("grace", grace))
-	c, err := w.d.rt.ContainerStatus(ctx, id)
-	signal := ""
-	if err == nil {
-		signal = c.Labels[labelStopSignal]
-	}
+	w.events.record(v1.EventTypeNormal, "Killing", msg, a.name)
+	w.log.Info("killing container: probe failed", zap.String("container", a.name),
+		zap.String("probe", string(kind)), zap.Duration("grace", a.grace))
 	w.background(func() {
-		if err := w.d.rt.StopContainer(ctx, id, signal, grace); err != nil {
-			w.log.Warn("cannot kill the container whose probe failed", zap.String("container", u.Target.Container), zap.Error(err))
+		if err := w.d.rt.StopContainer(ctx, a.id, a.signal, a.grace); err != nil {
+			w.log.Warn("cannot kill the container whose probe failed", zap.String("container", a.name), zap.Error(err))
 		}
 		w.wake()
 	})

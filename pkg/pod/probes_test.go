@@ -57,13 +57,14 @@ func TestProbesDriveReadinessAndLivenessKills(t *testing.T) {
 	if st := h.status(); st.ContainerStatuses[0].Ready {
 		t.Fatal("ready before the readiness probe succeeded")
 	}
-	h.w.onProbe(context.Background(), probe.Update{Target: target, Kind: probe.Readiness, Result: probe.Success})
+	h.w.onProbe(probe.Update{Target: target, Kind: probe.Readiness, Result: probe.Success})
 	h.sync()
 	if st := h.status(); !st.ContainerStatuses[0].Ready {
 		t.Fatal("not ready after the readiness probe succeeded")
 	}
 
-	h.w.onProbe(context.Background(), probe.Update{Target: target, Kind: probe.Liveness, Result: probe.Failure, Message: "boom"})
+	h.w.onProbe(probe.Update{Target: target, Kind: probe.Liveness, Result: probe.Failure, Message: "boom"})
+	h.sync() // the worker's loop syncs after every probe result
 	h.w.bg.Wait()
 	stops := 0
 	for _, c := range h.rt.Calls() {

@@ -2,6 +2,8 @@ package pod
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -15,42 +17,32 @@ import (
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
-// ensureSandbox makes sure the pod's pause container runs, with its network
-// and files. A pause container that died takes the pod's containers with
-// it: they are stopped and restarted in a new sandbox, as the kubelet does.
-func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podContainers) error {
-	// The record gets the pod IPs only once the sandbox is complete
-	// (network attached, files written): a running pause without them was
-	// left half-made by a daemon that died, and is made again.
-	complete := len(rec.PodIPs) > 0
-	if sb := pc.sandbox; sb != nil && sb.State == runtime.StateRunning && complete {
-		w.sandboxPID = sb.PID
-		return nil
-	}
+// makeSandbox makes the pod's sandbox: its record, host directories,
+// network namespace and CNI attachment, pause container and hosts files.
+// The plan has removed any earlier pause container first; every other step
+// takes whatever an interrupted earlier attempt left (a netns that exists,
+// an attachment half made, a snapshot without its container). It returns
+// the pause container as it now runs.
+func (w *worker) makeSandbox(ctx context.Context, changed bool) (runtime.Container, error) {
+	rec := w.record()
 	pod := rec.Pod
-	if pc.sandbox != nil {
-		w.log.Warn("pod sandbox is not running or was left half-made; recreating the pod's containers",
-			zap.String("state", string(pc.sandbox.State)), zap.Bool("complete", complete))
+	if changed {
+		w.log.Warn("pod sandbox is not running or was left half-made; recreating the pod's containers")
 		w.events.record(v1.EventTypeNormal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", "")
-		if err := w.killContainers(ctx, pod, *pc, 0); err != nil {
-			return err
-		}
-		if err := w.d.rt.RemoveContainer(ctx, pc.sandbox.ID); err != nil {
-			return err
-		}
-		pc.sandbox = nil
 	}
 	// Remember the pod before making anything, so a daemon killed at any
-	// later point finds what it made.
-	if err := saveRecord(w.paths, *rec); err != nil {
-		return err
+	// later point finds what it made; without pod IPs until the sandbox
+	// is complete, so a half-made one is made again.
+	rec.PodIPs = nil
+	if err := w.saveRecord(rec); err != nil {
+		return runtime.Container{}, err
 	}
 	if err := w.d.host.Prepare(pod, w.paths); err != nil {
-		return err
+		return runtime.Container{}, err
 	}
 	pause, err := w.d.rt.EnsureImage(ctx, w.d.cfg.PauseImage, runtime.PullIfNotPresent)
 	if err != nil {
-		return fmt.Errorf("pause image: %w", err)
+		return runtime.Container{}, fmt.Errorf("pause image: %w", err)
 	}
 
 	netnsPath := ""
@@ -60,18 +52,15 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 			// attached this pod: release that first, as a second CNI ADD
 			// for the same pod fails.
 			if err := w.d.net.Detach(ctx, rec.NetnsPath, w.attachment(pod)); err != nil {
-				return err
+				return runtime.Container{}, err
 			}
 		}
 		if netnsPath, err = w.d.net.CreateNetns(w.podID); err != nil {
-			return err
+			return runtime.Container{}, err
 		}
 		rec.NetnsPath = netnsPath
-		w.mu.Lock()
-		w.rec.NetnsPath = netnsPath
-		w.mu.Unlock()
-		if err := saveRecord(w.paths, *rec); err != nil {
-			return err
+		if err := w.saveRecord(rec); err != nil {
+			return runtime.Container{}, err
 		}
 	}
 	w.d.crashAt(CrashNetnsCreated)
@@ -92,9 +81,11 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 			}
 		}()
 	}
+	extra := w.extraLabels(rec)
+	extra[podsandbox.LabelSandbox] = newSandboxToken()
 	spec := podsandbox.SandboxSpec(podsandbox.SandboxParams{
 		Pod: pod, PodID: w.podID, Image: pause, NetnsPath: netnsPath,
-		CgroupParent: w.cgroupParent(), Extra: w.extraLabels(*rec),
+		CgroupParent: w.cgroupParent(), Extra: extra,
 	})
 	pid, runErr := w.runSandbox(ctx, spec)
 	wg.Wait()
@@ -102,7 +93,7 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 		w.d.crashAt(CrashSandboxStarted)
 	}
 	if err := errors.Join(netErr, runErr); err != nil {
-		return err
+		return runtime.Container{}, err
 	}
 	var podIPs []string
 	for _, ip := range ips {
@@ -112,25 +103,35 @@ func (w *worker) ensureSandbox(ctx context.Context, rec *podRecord, pc *podConta
 		podIPs = []string{w.d.cfg.HostIP}
 	}
 	if err := w.d.host.WriteFiles(pod, w.paths, podIPs); err != nil {
-		return err
+		return runtime.Container{}, err
 	}
-	rec.NetnsPath, rec.PodIPs = netnsPath, podIPs
-	if err := saveRecord(w.paths, *rec); err != nil {
+	rec.PodIPs = podIPs
+	if err := w.saveRecord(rec); err != nil {
+		return runtime.Container{}, err
+	}
+	w.log.Info("pod sandbox running", zap.Strings("podIPs", podIPs), zap.Uint32("pausePID", pid))
+	now := w.d.now()
+	return runtime.Container{ID: spec.ID, Image: spec.Image, Labels: spec.Labels, CreatedAt: now,
+		State: runtime.StateRunning, PID: pid, StartedAt: now}, nil
+}
+
+// saveRecord writes the pod's record and makes it the worker's.
+func (w *worker) saveRecord(rec podRecord) error {
+	if err := saveRecord(w.paths, rec); err != nil {
 		return err
 	}
 	w.mu.Lock()
-	w.rec.NetnsPath, w.rec.PodIPs = netnsPath, podIPs
+	w.rec.NetnsPath, w.rec.PodIPs = rec.NetnsPath, rec.PodIPs
 	w.mu.Unlock()
-	w.sandboxPID = pid
-	w.log.Info("pod sandbox running", zap.Strings("podIPs", podIPs), zap.Uint32("pausePID", pid))
-	if len(pc.byName) > 0 {
-		// Containers of the old sandbox were stopped: see them as they
-		// are now. A new pod has none, and skips the round trip.
-		if pc2, err := w.listPod(ctx); err == nil {
-			*pc = pc2
-		}
-	}
 	return nil
+}
+
+// newSandboxToken names a new sandbox instance: containers made for it
+// carry it (podsandbox.LabelSandbox).
+func newSandboxToken() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 func (w *worker) runSandbox(ctx context.Context, spec runtime.ContainerSpec) (uint32, error) {

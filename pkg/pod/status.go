@@ -13,7 +13,7 @@ import (
 
 // buildStatus derives the pod's status from what the runtime holds and
 // what the worker remembers (back-off gates, start failures).
-func (w *worker) buildStatus(rec podRecord, pc podContainers, sandboxErr error) v1.PodStatus {
+func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.PodStatus {
 	pod := rec.Pod
 	now := w.d.now()
 	w.mu.Lock()
@@ -144,7 +144,7 @@ func conditions(old []v1.PodCondition, now time.Time, specs ...condSpec) []v1.Po
 	return out
 }
 
-func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc podContainers, now time.Time, initializing bool) v1.ContainerStatus {
+func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now time.Time, initializing bool) v1.ContainerStatus {
 	cs := v1.ContainerStatus{Name: c.Name, Image: c.Image}
 	cur := pc.latest(c.Name)
 	w.mu.Lock()

@@ -2,153 +2,164 @@ package pod
 
 import (
 	"context"
-	"sort"
-	"strconv"
-	"sync"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
-
-	"github.com/minilet/minilet/pkg/podsandbox"
-	"github.com/minilet/minilet/pkg/restart"
-	"github.com/minilet/minilet/pkg/runtime"
 )
 
-// podContainers is what the runtime holds of one pod, grouped.
-type podContainers struct {
-	sandbox *runtime.Container
-	byName  map[string][]runtime.Container // attempts, oldest first
-}
+// maxPasses bounds the observe → plan → apply passes of one sync; a plan
+// that still has steps after them is carried on at the next wake-up.
+const maxPasses = 12
 
-func (pc podContainers) latest(name string) *runtime.Container {
-	list := pc.byName[name]
-	if len(list) == 0 {
-		return nil
-	}
-	return &list[len(list)-1]
-}
-
-func (pc podContainers) previous(name string) *runtime.Container {
-	list := pc.byName[name]
-	if len(list) < 2 {
-		return nil
-	}
-	return &list[len(list)-2]
-}
-
-func restartCountOf(c *runtime.Container) int {
-	n, _ := strconv.Atoi(c.Labels[podsandbox.LabelRestartCount])
-	return n
-}
-
-// listPod reads the pod's containers from the runtime.
-func (w *worker) listPod(ctx context.Context) (podContainers, error) {
-	cs, err := w.d.rt.ListContainers(ctx, map[string]string{podsandbox.LabelPodID: w.podID})
-	if err != nil {
-		return podContainers{}, err
-	}
-	pc := podContainers{byName: map[string][]runtime.Container{}}
-	for i := range cs {
-		c := cs[i]
-		if c.Labels[podsandbox.LabelContainerType] == podsandbox.TypeSandbox {
-			pc.sandbox = &c
-			continue
-		}
-		name := c.Labels[podsandbox.LabelContainerName]
-		pc.byName[name] = append(pc.byName[name], c)
-	}
-	for _, list := range pc.byName {
-		sort.Slice(list, func(i, j int) bool { return restartCountOf(&list[i]) < restartCountOf(&list[j]) })
-	}
-	return pc, nil
-}
-
-// sync moves the pod one step toward its desired state and returns when it
-// wants to be woken again (0: only on events).
+// sync moves the pod toward its desired state: it observes what the
+// runtime holds, plans (a pure function of that and of what the worker
+// remembers), applies the plan, and observes again until a plan has
+// nothing left to do. It returns when it wants to be woken again (0: only
+// on events).
 func (w *worker) sync(ctx context.Context) time.Duration {
-	if w.isTerminating() {
-		w.teardown(ctx)
-		return retryDelay
-	}
-	if b := w.blockedBy(); b != nil {
+	terminating := w.isTerminating()
+	if terminating {
+		if w.d.prober != nil {
+			w.d.prober.Terminating(string(w.record().Pod.UID))
+		}
+		w.setStatus(w.terminatingStatus())
+	} else if b := w.blockedBy(); b != nil {
 		w.setStatus(w.blockedStatus(b))
 		return 0
 	}
-	rec := w.record()
-	pod := rec.Pod
-	var pc podContainers
+	var (
+		o    observed
+		err  error
+		wake time.Duration
+		next *observed // what the last apply predicts, instead of a look
+	)
 	if w.fresh {
 		// A pod this daemon just added has nothing in the runtime yet
 		// (its pod.json did not exist, see adopt): no need to ask.
-		pc = podContainers{byName: map[string][]runtime.Container{}}
+		e := emptyObserved()
+		e.predicted = true
+		next = &e
 		w.fresh = false
-	} else {
-		var err error
-		if pc, err = w.listPod(ctx); err != nil {
-			w.log.Warn("cannot list the pod's containers; will retry", zap.Error(err))
-			return retryDelay
-		}
 	}
-	if err := w.ensureSandbox(ctx, &rec, &pc); err != nil {
-		w.events.record(v1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error(), "")
-		w.log.Error("cannot create the pod sandbox; will retry", zap.Error(err))
-		w.setStatus(w.buildStatus(rec, pc, err))
-		return sandboxRetryDelay
-	}
-
-	next := time.Duration(0)
-	now := w.d.now()
-	initDone := true
-	for i := range pod.Spec.InitContainers {
-		c := &pod.Spec.InitContainers[i]
-		cur := pc.latest(c.Name)
-		if isSidecar(c) {
-			// A sidecar has to be running and started (its startup probe
-			// passed, as the kubelet's computeInitContainerActions) for
-			// the next init container to start; it is restarted whenever
-			// it exits.
-			if cur == nil || cur.State != runtime.StateRunning {
-				d := w.startOrRestart(ctx, pod, c, podsandbox.TypeInit, cur, now)
-				if d == 0 && c.StartupProbe == nil {
-					continue // running, and started at once
-				}
-				next = minPositive(next, d)
-				initDone = false
-				break // waits its back-off, or its startup probe (which wakes us)
+	for pass := 0; ; pass++ {
+		if next != nil {
+			o, next = *next, nil
+		} else {
+			deep := terminating || !w.lookedDeep
+			if o, err = w.observe(ctx, deep); err != nil {
+				w.log.Warn("cannot list the pod's containers; will retry", zap.Error(err))
+				return retryDelay
 			}
-			if started, _ := w.probeView(c, cur.ID); !started {
-				initDone = false
-				break // woken by its startup probe's result
+			if deep {
+				w.lookedDeep = true
 			}
-			continue
 		}
-		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 {
-			continue
-		}
-		initDone = false
-		if cur != nil && cur.State == runtime.StateRunning {
+		rec := w.record()
+		now := w.d.now()
+		w.noteExits(rec.Pod, o, now)
+		p := plan(w.planInput(rec, o, terminating, now))
+		wake = p.wake
+		if len(p.steps) == 0 {
 			break
 		}
-		if cur != nil && cur.State == runtime.StateExited && pod.Spec.RestartPolicy == v1.RestartPolicyNever {
-			break // the pod has failed
+		if pass == maxPasses {
+			w.log.Warn("pod did not settle within one sync; going on shortly", zap.Int("passes", pass))
+			wake = minPositive(wake, retryDelay)
+			break
 		}
-		if d := w.startOrRestart(ctx, pod, c, podsandbox.TypeInit, cur, now); d > 0 {
-			next = minPositive(next, d)
+		done, err := w.apply(ctx, rec, o, p)
+		if err != nil {
+			return w.applyFailed(rec, o, err)
 		}
-		break
+		if w.isTorndown() {
+			return 0
+		}
+		if done.sandbox != nil && o.predicted {
+			// A new pod: its sandbox is all the runtime holds.
+			e := emptyObserved()
+			e.sandbox, e.predicted = done.sandbox, true
+			next = &e
+		}
 	}
-	if initDone {
-		next = minPositive(next, w.syncApps(ctx, pod, pc, now))
+	w.forgetKills(o)
+	if terminating {
+		return retryDelay
 	}
-	if pc2, err := w.listPod(ctx); err == nil {
-		pc = pc2
-	}
-	w.syncProbes(ctx, pod, pc)
-	st := w.buildStatus(rec, pc, nil)
+	rec := w.record()
+	w.syncProbes(ctx, rec.Pod, o)
+	st := w.buildStatus(rec, o, nil)
 	w.setStatus(st)
-	w.observeStart(pod, st)
-	return next
+	w.observeStart(rec.Pod, st)
+	return wake
+}
+
+// applyFailed reports a plan that could not be carried out; the next sync
+// observes again and plans from whatever it left.
+func (w *worker) applyFailed(rec podRecord, o observed, err error) time.Duration {
+	w.lookedDeep = false // look for snapshots a failed step may have left
+	var sbErr errSandbox
+	if errors.As(err, &sbErr) {
+		w.events.record(v1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error(), "")
+		w.log.Error("cannot create the pod sandbox; will retry", zap.Error(err))
+		if !w.isTerminating() {
+			w.setStatus(w.buildStatus(w.record(), o, err))
+		}
+		return sandboxRetryDelay
+	}
+	if w.isTerminating() {
+		w.log.Warn("cannot remove all of the pod; will retry", zap.Error(err))
+	} else {
+		w.log.Warn("cannot bring the pod to its desired state; will retry", zap.Error(err))
+	}
+	return retryDelay
+}
+
+// planInput gathers what plan decides from.
+func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time.Time) planInput {
+	in := planInput{
+		pod: rec.Pod, complete: len(rec.PodIPs) > 0, obs: o, terminating: terminating, now: now,
+		probes: w.probeInfos(rec.Pod, o),
+	}
+	if terminating {
+		in.grace = w.terminationGrace()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	in.gates = make(map[string]gate, len(w.gates))
+	for k, v := range w.gates {
+		in.gates[k] = v
+	}
+	in.failures = make(map[string]containerError, len(w.lastErr))
+	for k, v := range w.lastErr {
+		in.failures[k] = v
+	}
+	in.killing = make(map[string]string, len(w.killReason))
+	for k, v := range w.killReason {
+		in.killing[k] = v
+	}
+	return in
+}
+
+// forgetKills drops the kill reasons of containers that no longer exist.
+func (w *worker) forgetKills(o observed) {
+	if o.predicted {
+		return
+	}
+	live := map[string]bool{}
+	for _, list := range o.byName {
+		for _, c := range list {
+			live[c.ID] = true
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range w.killReason {
+		if !live[id] {
+			delete(w.killReason, id)
+		}
+	}
 }
 
 // observeStart reports, once, how long the pod took from its manifest
@@ -166,38 +177,6 @@ func (w *worker) observeStart(pod *v1.Pod, st v1.PodStatus) {
 	took := w.d.now().Sub(w.firstSeen)
 	w.d.obs.ObservePodStart(took)
 	w.log.Info("pod running", zap.Duration("startedIn", took))
-}
-
-// syncApps starts or restarts the app containers that need it, in
-// parallel: they are independent once the sandbox and init containers are
-// done.
-func (w *worker) syncApps(ctx context.Context, pod *v1.Pod, pc podContainers, now time.Time) time.Duration {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		next time.Duration
-	)
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		cur := pc.latest(c.Name)
-		if cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown) {
-			continue
-		}
-		if cur != nil && cur.State == runtime.StateExited && !restart.ShouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if d := w.startOrRestart(ctx, pod, c, podsandbox.TypeApp, cur, now); d > 0 {
-				mu.Lock()
-				next = minPositive(next, d)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return next
 }
 
 // isSidecar reports whether c is a restartable init container (a sidecar):

@@ -3,75 +3,47 @@ package pod
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/minilet/minilet/pkg/podsandbox"
-	"github.com/minilet/minilet/pkg/runtime"
 )
 
 // minGrace is the kubelet's floor between a preStop hook and SIGKILL.
 const minGrace = 2 * time.Second
 
-// teardown stops the pod gracefully and removes everything it made:
-// containers, snapshots, sandbox, network, files, cgroup, logs. On an error
-// it is retried at the next sync; every step is idempotent.
-func (w *worker) teardown(ctx context.Context) {
-	rec := w.record()
-	pod := rec.Pod
-	if w.d.prober != nil {
-		w.d.prober.Terminating(string(pod.UID))
-	}
-	w.setStatus(w.terminatingStatus())
-	pc, err := w.listPod(ctx)
-	if err != nil {
-		w.log.Warn("cannot list the pod's containers to stop them; will retry", zap.Error(err))
-		return
-	}
-	grace := time.Duration(gracePeriod(pod)) * time.Second
-	w.mu.Lock()
-	if w.graceOver != nil {
-		grace = time.Duration(*w.graceOver) * time.Second
-	}
-	w.mu.Unlock()
-	if err := w.killContainers(ctx, pod, pc, grace); err != nil {
-		w.log.Warn("cannot stop the pod's containers; will retry", zap.Error(err))
-		return
-	}
-	w.d.crashAt(CrashContainersKilled)
+// removePod is the last step of a teardown, once every container is
+// gone: the network is released and the netns, files, mounts, cgroup and
+// logs removed. Every step is idempotent.
+func (w *worker) removePod(ctx context.Context, pod *v1.Pod, rec podRecord) error {
 	var errs []error
-	if pc.sandbox != nil {
-		errs = append(errs, w.d.rt.StopContainer(ctx, pc.sandbox.ID, "", minGrace))
-	}
-	for _, list := range pc.byName {
-		for _, c := range list {
-			errs = append(errs, w.d.rt.RemoveContainer(ctx, c.ID))
-		}
-	}
-	if pc.sandbox != nil {
-		errs = append(errs, w.d.rt.RemoveContainer(ctx, pc.sandbox.ID))
-	}
 	if !pod.Spec.HostNetwork {
-		netns := rec.NetnsPath
-		errs = append(errs, w.d.net.Detach(ctx, netns, w.attachment(pod)), w.d.net.RemoveNetns(w.podID))
+		errs = append(errs, w.d.net.Detach(ctx, rec.NetnsPath, w.attachment(pod)), w.d.net.RemoveNetns(w.podID))
 	}
 	errs = append(errs,
 		w.d.host.Teardown(w.paths),
 		w.d.host.RemoveCgroup(w.cgroupParent()),
 		w.d.host.RemoveLogs(w.paths))
 	if err := errors.Join(errs...); err != nil {
-		w.log.Warn("cannot remove all of the pod; will retry", zap.Error(err))
-		return
+		return err
 	}
 	w.stopProbes()
 	w.log.Info("pod removed")
 	w.mu.Lock()
 	w.torndown = true
 	w.mu.Unlock()
+	return nil
+}
+
+// terminationGrace is the pod's grace period, or drain's in its place.
+func (w *worker) terminationGrace() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.graceOver != nil {
+		return time.Duration(*w.graceOver) * time.Second
+	}
+	return time.Duration(gracePeriod(w.rec.Pod)) * time.Second
 }
 
 // terminatingStatus is the status while the pod stops: no container is
@@ -98,51 +70,21 @@ func (w *worker) terminatingStatus() v1.PodStatus {
 	return st
 }
 
-// killContainers stops the pod's running app and init containers in
-// parallel: preStop hook, then the stop signal, then SIGKILL after what is
-// left of grace (at least minGrace when grace > 0).
-func (w *worker) killContainers(ctx context.Context, pod *v1.Pod, pc podContainers, grace time.Duration) error {
-	specs := map[string]*v1.Container{}
-	for i := range pod.Spec.InitContainers {
-		specs[pod.Spec.InitContainers[i].Name] = &pod.Spec.InitContainers[i]
-	}
-	for i := range pod.Spec.Containers {
-		specs[pod.Spec.Containers[i].Name] = &pod.Spec.Containers[i]
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for name, list := range pc.byName {
-		for _, c := range list {
-			if c.State != runtime.StateRunning && c.State != runtime.StateUnknown {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := w.killContainer(ctx, c, specs[name], grace)
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}()
-		}
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func (w *worker) killContainer(ctx context.Context, c runtime.Container, spec *v1.Container, grace time.Duration) error {
-	name := c.Labels[podsandbox.LabelContainerName]
-	log := w.log.With(zap.String("container", name))
+// killContainer stops one container: preStop hook, then the stop signal,
+// then SIGKILL after what is left of grace (at least minGrace when grace >
+// 0, as the kubelet). spec is nil for the pause container.
+func (w *worker) killContainer(ctx context.Context, a action, spec *v1.Container) error {
+	log := w.log.With(zap.String("container", a.name))
 	start := w.d.now()
-	w.events.record(v1.EventTypeNormal, "Killing", "Stopping container "+name, name)
+	grace := a.grace
+	if a.name != "" {
+		w.events.record(v1.EventTypeNormal, "Killing", "Stopping container "+a.name, a.name)
+	}
 	if grace > 0 && spec != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil {
 		// The hook uses up the grace period; what is left (at least
 		// minGrace) goes to the stop signal.
-		if err := w.runHook(ctx, c.ID, spec, spec.Lifecycle.PreStop, grace); err != nil {
-			w.events.record(v1.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed: "+err.Error(), name)
+		if err := w.runHook(ctx, a.id, spec, spec.Lifecycle.PreStop, grace); err != nil {
+			w.events.record(v1.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed: "+err.Error(), a.name)
 			log.Warn("preStop hook failed", zap.Error(err))
 		}
 		grace -= w.d.now().Sub(start)
@@ -150,9 +92,9 @@ func (w *worker) killContainer(ctx context.Context, c runtime.Container, spec *v
 			grace = minGrace
 		}
 	}
-	if err := w.d.rt.StopContainer(ctx, c.ID, c.Labels[labelStopSignal], grace); err != nil {
+	if err := w.d.rt.StopContainer(ctx, a.id, a.signal, grace); err != nil {
 		return err
 	}
-	log.Info("stopped container", zap.Duration("took", w.d.now().Sub(start)))
+	log.Info("stopped container", zap.String("id", a.id), zap.String("why", a.reason), zap.Duration("took", w.d.now().Sub(start)))
 	return nil
 }

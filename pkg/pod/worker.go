@@ -47,8 +47,8 @@ type worker struct {
 	bg         sync.WaitGroup // background kills
 
 	// Owned by the loop goroutine.
-	sandboxPID   uint32
 	firstSeen    time.Time
+	lookedDeep   bool // snapshots were listed since the last failure
 	startCounted bool // the pod's start duration was observed (or it was adopted)
 	fresh        bool // added by this daemon, never synced: nothing in the runtime yet
 }
@@ -88,7 +88,7 @@ func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 		firstSeen:  firstSeen,
 	}
 	// Until the first sync, every container is waiting to be created.
-	w.status = w.buildStatus(rec, podContainers{}, nil)
+	w.status = w.buildStatus(rec, emptyObserved(), nil)
 	return w
 }
 
@@ -153,7 +153,7 @@ func (w *worker) run(ctx context.Context, finished chan<- *worker) {
 		case <-w.kick:
 		case <-timer.C:
 		case u := <-w.probeCh:
-			w.onProbe(ctx, u)
+			w.onProbe(u)
 		}
 		next := w.sync(ctx)
 		if w.isTorndown() {

@@ -22,6 +22,12 @@ const (
 	LabelPodHash       = "minilet.io/pod-hash"       // manifest hash of the pod version that made it
 	LabelManifest      = "minilet.io/manifest"       // manifest file the pod came from
 	LabelContainerType = "minilet.io/container-type" // sandbox, init or app
+	// LabelSandbox names the sandbox instance a container belongs to: on
+	// the pause container, a token made when it was created; on the
+	// others, the token of the pause whose namespaces they join. A
+	// container whose token is not the running pause's (after a reboot,
+	// or a pause that died) can never run again and is made anew.
+	LabelSandbox = "minilet.io/sandbox"
 
 	// AnnotationShimGroup makes the runc v2 shim run all of a pod's
 	// containers in one shim process.

@@ -164,9 +164,13 @@ type Runtime interface {
 	ListImages(ctx context.Context) ([]Image, error)
 
 	// CreateContainer creates a container (not its task). ErrAlreadyExists
-	// if the ID is taken.
+	// if the ID is taken; a snapshot left by an earlier create that never
+	// wrote its container is replaced.
 	CreateContainer(ctx context.Context, spec ContainerSpec) error
-	// StartContainer creates and starts the container's task and returns its PID.
+	// StartContainer starts the container's task and returns its PID,
+	// whatever state an earlier call left it in: a task made but not
+	// started is started, an exited or unknown one is replaced, a running
+	// one is kept.
 	StartContainer(ctx context.Context, id string) (uint32, error)
 	// StopContainer sends signal (empty: SIGTERM), waits up to grace for the
 	// task to exit, then sends SIGKILL and waits again. A container with no
@@ -180,6 +184,12 @@ type Runtime interface {
 	// ListContainers lists the containers whose labels include all of
 	// selector (nil: all of the runtime's namespace).
 	ListContainers(ctx context.Context, selector map[string]string) ([]Container, error)
+	// ListSnapshots lists the keys of the runtime's container snapshots
+	// that start with prefix, with or without a container.
+	ListSnapshots(ctx context.Context, prefix string) ([]string, error)
+	// RemoveSnapshot removes a snapshot that no container uses. A snapshot
+	// already gone is not an error.
+	RemoveSnapshot(ctx context.Context, key string) error
 	// Exec runs cmd in the running container id, killing it after timeout.
 	Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (ExecResult, error)
 

@@ -36,14 +36,29 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 	if spec.LogPath != "" {
 		labels[labelLogPath] = spec.LogPath
 	}
-	_, err = r.client.NewContainer(ctx, spec.ID,
-		containerd.WithImage(img),
-		containerd.WithSnapshotter(r.opts.Snapshotter),
-		containerd.WithNewSnapshot(spec.ID, img),
-		containerd.WithRuntime(r.opts.RuntimeName, nil),
-		containerd.WithContainerLabels(labels),
-		containerd.WithNewSpec(specOpts(spec)...),
-	)
+	create := func() error {
+		_, err := r.client.NewContainer(ctx, spec.ID,
+			containerd.WithImage(img),
+			containerd.WithSnapshotter(r.opts.Snapshotter),
+			containerd.WithNewSnapshot(spec.ID, img),
+			containerd.WithRuntime(r.opts.RuntimeName, nil),
+			containerd.WithContainerLabels(labels),
+			containerd.WithNewSpec(specOpts(spec)...),
+		)
+		return err
+	}
+	err = create()
+	if errdefs.IsAlreadyExists(err) {
+		// Either the container exists, or only its snapshot does: an
+		// earlier create died between preparing the snapshot and writing
+		// the container. That snapshot is ours and unused: replace it.
+		if _, lerr := r.client.LoadContainer(ctx, spec.ID); errdefs.IsNotFound(lerr) {
+			if rerr := r.RemoveSnapshot(ctx, spec.ID); rerr != nil {
+				return fmt.Errorf("create container %s: %w", spec.ID, rerr)
+			}
+			err = create()
+		}
+	}
 	if err != nil {
 		// A failed create may leave the snapshot behind.
 		if !errdefs.IsAlreadyExists(err) {

@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/snapshots"
 
 	"github.com/minilet/minilet/pkg/containerlog"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -151,7 +152,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	ctx = r.ctx(ctx)
 	c, err := r.client.LoadContainer(ctx, id)
 	if errdefs.IsNotFound(err) {
-		return r.removeSnapshot(ctx, id)
+		return r.RemoveSnapshot(ctx, id)
 	}
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", id, wrap(err))
@@ -172,12 +173,31 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	return nil
 }
 
-func (r *Runtime) removeSnapshot(ctx context.Context, key string) error {
+// RemoveSnapshot removes the snapshot key. A snapshot already gone is not
+// an error.
+func (r *Runtime) RemoveSnapshot(ctx context.Context, key string) error {
+	ctx = r.ctx(ctx)
 	err := r.client.SnapshotService(r.opts.Snapshotter).Remove(ctx, key)
 	if err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("remove snapshot %s: %w", key, wrap(err))
 	}
 	return nil
+}
+
+// ListSnapshots lists the keys of the snapshots that start with prefix.
+func (r *Runtime) ListSnapshots(ctx context.Context, prefix string) ([]string, error) {
+	ctx = r.ctx(ctx)
+	var keys []string
+	err := r.client.SnapshotService(r.opts.Snapshotter).Walk(ctx, func(_ context.Context, info snapshots.Info) error {
+		if strings.HasPrefix(info.Name, prefix) {
+			keys = append(keys, info.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", wrap(err))
+	}
+	return keys, nil
 }
 
 // ContainerStatus reports one container and its task.

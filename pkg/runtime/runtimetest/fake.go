@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type Fake struct {
 	mu         sync.Mutex
 	containers map[string]*entry
+	snapshots  map[string]bool // by key (the container ID), as containerd keeps them
 	images     map[string]runtime.Image
 	nextPID    uint32
 	calls      []string
@@ -27,15 +29,16 @@ type Fake struct {
 }
 
 type entry struct {
-	spec runtime.ContainerSpec
-	c    runtime.Container
+	spec    runtime.ContainerSpec
+	c       runtime.Container
+	hasTask bool // a task exists (in c.State); false: none, as after a reboot
 }
 
 var _ runtime.Runtime = (*Fake)(nil)
 
 // New makes a Fake whose clock is now.
 func New(now func() time.Time) *Fake {
-	return &Fake{containers: map[string]*entry{}, images: map[string]runtime.Image{}, nextPID: 100,
+	return &Fake{containers: map[string]*entry{}, snapshots: map[string]bool{}, images: map[string]runtime.Image{}, nextPID: 100,
 		exits: make(chan runtime.Exit, 100), now: now, FailStart: map[string]error{}}
 }
 
@@ -114,6 +117,9 @@ func (f *Fake) CreateContainer(_ context.Context, spec runtime.ContainerSpec) er
 	if _, ok := f.images[spec.Image]; !ok {
 		return fmt.Errorf("image %q: %w", spec.Image, runtime.ErrNotFound)
 	}
+	// A snapshot without its container is replaced, as the containerd
+	// runtime does.
+	f.snapshots[spec.ID] = true
 	f.containers[spec.ID] = &entry{spec: spec, c: runtime.Container{
 		ID: spec.ID, Image: spec.Image, ImageID: f.images[spec.Image].Digest, Labels: spec.Labels,
 		CreatedAt: f.now(), State: runtime.StateCreated,
@@ -132,15 +138,41 @@ func (f *Fake) StartContainer(_ context.Context, id string) (uint32, error) {
 	if !ok {
 		return 0, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
 	}
-	if e.c.State == runtime.StateRunning {
+	if e.c.State == runtime.StateRunning && e.hasTask {
 		return e.c.PID, nil
 	}
+	if err := f.checkNamespaces(e.spec); err != nil {
+		return 0, fmt.Errorf("start container %s: %w", id, err)
+	}
+	e.hasTask = true
 	f.nextPID++
 	e.c.PID = f.nextPID
 	e.c.State = runtime.StateRunning
 	e.c.StartedAt = f.now()
 	e.c.ExitCode, e.c.FinishedAt = 0, time.Time{}
 	return e.c.PID, nil
+}
+
+// checkNamespaces fails, as runc does, when the spec joins the namespaces
+// of a process (/proc/<pid>/ns/...) that no running container has.
+func (f *Fake) checkNamespaces(spec runtime.ContainerSpec) error {
+	ns := spec.Namespaces
+	for _, m := range []runtime.NamespaceMode{ns.Network, ns.IPC, ns.UTS, ns.PID} {
+		var pid uint32
+		if _, err := fmt.Sscanf(m.Path, "/proc/%d/ns/", &pid); err != nil {
+			continue
+		}
+		alive := false
+		for _, e := range f.containers {
+			if e.hasTask && e.c.State == runtime.StateRunning && e.c.PID == pid {
+				alive = true
+			}
+		}
+		if !alive {
+			return fmt.Errorf("namespace path: lstat %s: no such file or directory", m.Path)
+		}
+	}
+	return nil
 }
 
 func (f *Fake) StopContainer(_ context.Context, id, signal string, grace time.Duration) error {
@@ -162,7 +194,60 @@ func (f *Fake) RemoveContainer(_ context.Context, id string) error {
 	defer f.mu.Unlock()
 	f.record("RemoveContainer " + id)
 	delete(f.containers, id)
+	delete(f.snapshots, id)
 	return nil
+}
+
+func (f *Fake) ListSnapshots(_ context.Context, prefix string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for k := range f.snapshots {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (f *Fake) RemoveSnapshot(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("RemoveSnapshot " + key)
+	if _, used := f.containers[key]; used {
+		return fmt.Errorf("remove snapshot %s: in use by its container", key)
+	}
+	delete(f.snapshots, key)
+	return nil
+}
+
+// LeaveSnapshot makes a snapshot with no container, as a create that died
+// half-way leaves it.
+func (f *Fake) LeaveSnapshot(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapshots[key] = true
+}
+
+// LeaveTaskCreated leaves the container id with a task made but never
+// started, as a start that died half-way leaves it.
+func (f *Fake) LeaveTaskCreated(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.containers[id]
+	e.hasTask, e.c.State, e.c.PID = true, runtime.StateCreated, 0
+}
+
+// Reboot drops every task, as a host reboot does: containers and
+// snapshots stay, with no task.
+func (f *Fake) Reboot() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.containers {
+		e.hasTask, e.c.State, e.c.PID = false, runtime.StateCreated, 0
+		e.c.ExitCode, e.c.FinishedAt = 0, time.Time{}
+	}
 }
 
 func (f *Fake) ContainerStatus(_ context.Context, id string) (runtime.Container, error) {

@@ -1,0 +1,125 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// errSandbox wraps a failure to make the sandbox, which the status and
+// events report as FailedCreatePodSandBox.
+type errSandbox struct{ err error }
+
+func (e errSandbox) Error() string { return e.err.Error() }
+func (e errSandbox) Unwrap() error { return e.err }
+
+// applied is what carrying out a plan changed that the next pass can know
+// without asking the runtime.
+type applied struct {
+	sandbox *runtime.Container // a sandbox made by this plan
+	started bool               // containers were started
+}
+
+// apply carries out a plan's steps in order, the actions of a step side by
+// side. A failed start is not an error here (it is recorded, with its
+// retry delay, for the next plan); any other failure stops the plan.
+func (w *worker) apply(ctx context.Context, rec podRecord, o observed, p podPlan) (applied, error) {
+	var out applied
+	for _, step := range p.steps {
+		if len(step) == 1 {
+			if err := w.applyOne(ctx, rec, o, step[0], &out); err != nil {
+				return out, err
+			}
+			continue
+		}
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			errs []error
+		)
+		for _, a := range step {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mine applied
+				err := w.applyOne(ctx, rec, o, a, &mine)
+				mu.Lock()
+				defer mu.Unlock()
+				errs = append(errs, err)
+				out.started = out.started || mine.started
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a action, out *applied) error {
+	w.log.Debug("apply", zap.Stringer("action", a))
+	pod := rec.Pod
+	switch a.kind {
+	case actKill:
+		err := w.killContainer(ctx, a, containerSpecByName(pod, a.name))
+		if err == nil && a.reason == "Terminating" && a.name != "" {
+			w.d.crashAt(CrashContainersKilled)
+		}
+		return err
+	case actKillForProbe:
+		w.killForProbe(ctx, pod, a)
+		return nil
+	case actRemove:
+		if err := w.d.rt.RemoveContainer(ctx, a.id); err != nil {
+			return err
+		}
+		if a.logsBefore > 0 {
+			if err := w.d.host.RemoveOldContainerLogs(w.paths, a.name, a.logsBefore); err != nil {
+				w.log.Warn("cannot remove old logs", zap.String("container", a.name), zap.Error(err))
+			}
+		}
+		return nil
+	case actRemoveSnapshot:
+		return w.d.rt.RemoveSnapshot(ctx, a.id)
+	case actMakeSandbox:
+		sb, err := w.makeSandbox(ctx, a.reason == "SandboxChanged")
+		if err != nil {
+			return errSandbox{err}
+		}
+		out.sandbox = &sb
+		return nil
+	case actStart:
+		c := containerSpecByName(pod, a.name)
+		if c == nil || o.sandbox == nil {
+			return fmt.Errorf("start %s: no such container or no sandbox", a.name)
+		}
+		w.applyStart(ctx, pod, c, a, o.sandbox)
+		out.started = true
+		return nil
+	case actRemovePod:
+		return w.removePod(ctx, pod, rec)
+	}
+	return fmt.Errorf("unknown action %q", a.kind)
+}
+
+// containerSpecByName finds an init or app container of the pod.
+func containerSpecByName(pod *v1.Pod, name string) *v1.Container {
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == name {
+			return &pod.Spec.InitContainers[i]
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}

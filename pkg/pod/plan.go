@@ -1,0 +1,384 @@
+package pod
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/restart"
+	"github.com/minilet/minilet/pkg/runtime"
+)
+
+// actionKind names one thing the worker can do to a pod.
+type actionKind string
+
+const (
+	// actKill stops a container: preStop hook (with grace), stop signal,
+	// grace, SIGKILL; it returns once the container has exited.
+	actKill actionKind = "kill"
+	// actKillForProbe is actKill in the background, after a failed
+	// liveness or startup probe.
+	actKillForProbe actionKind = "kill-for-probe"
+	// actRemove deletes a container's task, the container and its snapshot
+	// (and, with logsBefore > 0, its logs of older attempts).
+	actRemove actionKind = "remove"
+	// actRemoveSnapshot deletes a snapshot that has no container.
+	actRemoveSnapshot actionKind = "remove-snapshot"
+	// actMakeSandbox makes the pod's sandbox: record, host dirs, netns,
+	// CNI, pause container, hosts files. Every step tolerates what an
+	// earlier, interrupted attempt left.
+	actMakeSandbox actionKind = "make-sandbox"
+	// actStart creates one attempt of a container (unless it exists) and
+	// starts its task (whatever state the task is in).
+	actStart actionKind = "start"
+	// actRemovePod releases the pod's network and removes its netns,
+	// files, mounts, cgroup and logs: the last step of a teardown.
+	actRemovePod actionKind = "remove-pod"
+)
+
+// action is one step of a plan.
+type action struct {
+	kind       actionKind
+	id         string        // container (or snapshot) ID
+	name       string        // container name
+	typ        string        // start: podsandbox.TypeInit or TypeApp
+	attempt    int           // start: the attempt (restartCount) to make
+	grace      time.Duration // kill
+	signal     string        // kill: the image's STOPSIGNAL ("": SIGTERM)
+	reason     string        // why: logs, events, the restart metric
+	logsBefore int           // remove: also remove the container's logs of attempts before this
+}
+
+func (a action) String() string {
+	s := string(a.kind)
+	if a.id != "" {
+		s += " " + a.id
+	}
+	if a.kind == actStart {
+		s += fmt.Sprintf(" %s#%d", a.name, a.attempt)
+	}
+	if a.kind == actKill || a.kind == actKillForProbe {
+		s += " grace=" + a.grace.String()
+	}
+	if a.reason != "" {
+		s += " (" + a.reason + ")"
+	}
+	return s
+}
+
+// podPlan is what one pass of a sync does: steps in order, the actions of
+// one step side by side.
+type podPlan struct {
+	steps [][]action
+	// wake is when to look again if nothing else wakes the worker first
+	// (a back-off ending); 0: only on events.
+	wake time.Duration
+}
+
+func (p *podPlan) step(as ...action) {
+	if len(as) > 0 {
+		p.steps = append(p.steps, as)
+	}
+}
+
+func (p *podPlan) waitFor(d time.Duration) { p.wake = minPositive(p.wake, d) }
+
+// planInput is everything plan decides from: the desired pod, what the
+// runtime holds, and what the worker remembers.
+type planInput struct {
+	pod *v1.Pod
+	// complete: the pod's record holds its IPs, so the sandbox was
+	// finished (network attached, files written). A running pause
+	// without them was left half-made.
+	complete    bool
+	obs         observed
+	terminating bool
+	grace       time.Duration             // termination grace period
+	gates       map[string]gate           // crash-loop back-off, by container name
+	failures    map[string]containerError // last failed start, by container name
+	probes      map[string]probeInfo      // by container ID (running instances)
+	killing     map[string]string         // container ID → why minilet kills it (in flight or done)
+	now         time.Time
+}
+
+// probeInfo is what the probes say of one running container instance.
+type probeInfo struct {
+	started bool   // startup probe passed (or none)
+	failed  string // "LivenessProbe" or "StartupProbe" when that probe failed; ""
+}
+
+// plan decides the next steps for a pod from its observed state. It is a
+// pure function: every kubelet rule minilet follows is here (sandbox
+// (re)creation, init / sidecar / app order, restart policies and back-off,
+// probe kills, termination with grace), and so is the cleanup of whatever a
+// crash of the daemon, of containerd or of the host left half-made. The
+// worker applies the steps, observes again and plans again until a plan
+// has no steps.
+func plan(in planInput) podPlan {
+	if in.terminating {
+		return planTermination(in)
+	}
+	var p podPlan
+	o := in.obs
+	sandboxOK := o.sandbox != nil && o.sandbox.State == runtime.StateRunning && in.complete
+
+	// Containers that cannot run again: those of another sandbox (a pause
+	// that died, a host that rebooted), or of a sandbox about to be made
+	// again. Running ones are killed; ones that never started are removed.
+	var kills, removes []action
+	for _, name := range sortedNames(o) {
+		for _, c := range o.byName[name] {
+			if sandboxOK && o.belongs(&c) {
+				continue
+			}
+			switch {
+			case c.State == runtime.StateRunning || c.State == runtime.StateUnknown:
+				kills = append(kills, action{kind: actKill, id: c.ID, name: name, signal: c.Labels[labelStopSignal], reason: "SandboxChanged"})
+			case c.State == runtime.StateCreated && c.StartedAt.IsZero():
+				removes = append(removes, action{kind: actRemove, id: c.ID, name: name, reason: "never started in its sandbox"})
+			}
+		}
+	}
+	p.step(kills...)
+	for _, k := range o.orphanSnapshots {
+		removes = append(removes, action{kind: actRemoveSnapshot, id: k, reason: "snapshot without container"})
+	}
+	p.step(removes...)
+
+	if !sandboxOK {
+		var remake []action
+		changed := false
+		if o.sandbox != nil {
+			changed = in.complete || o.sandbox.State != runtime.StateCreated
+			remake = append(remake, action{kind: actRemove, id: o.sandbox.ID, reason: "sandbox " + string(o.sandbox.State) + sandboxNote(in.complete)})
+		}
+		p.step(remake...)
+		reason := ""
+		if changed {
+			reason = "SandboxChanged"
+		}
+		p.step(action{kind: actMakeSandbox, reason: reason})
+		return p // the containers wait for the new sandbox
+	}
+
+	initDone := planInit(in, &p)
+	if initDone {
+		planApps(in, &p)
+	}
+	p.step(planProbeKills(in)...)
+	p.step(planOldAttempts(in)...)
+	return p
+}
+
+func sandboxNote(complete bool) string {
+	if complete {
+		return ""
+	}
+	return ", left half-made"
+}
+
+// planInit runs init containers one at a time, in order; a sidecar
+// (restartPolicy Always) must be running and started for the next to
+// start, and is restarted whenever it exits. It reports whether every init
+// container is done, so the apps may run.
+func planInit(in planInput, p *podPlan) bool {
+	pod := in.pod
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		cur := current(in.obs, c.Name)
+		if isSidecar(c) {
+			if cur == nil || cur.State != runtime.StateRunning {
+				if cur != nil && cur.State == runtime.StateUnknown {
+					return false
+				}
+				if a, ok := startOrWait(in, p, c, podsandbox.TypeInit, cur); ok {
+					p.step(a)
+				}
+				return false // the next looks again once it runs
+			}
+			if !in.probes[cur.ID].started {
+				return false // its startup probe's result wakes the worker
+			}
+			continue
+		}
+		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 {
+			continue
+		}
+		switch {
+		case cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown):
+			// waits for its exit
+		case cur != nil && cur.State == runtime.StateExited && pod.Spec.RestartPolicy == v1.RestartPolicyNever:
+			// the pod has failed
+		default:
+			if a, ok := startOrWait(in, p, c, podsandbox.TypeInit, cur); ok {
+				p.step(a)
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// planApps starts or restarts the app containers that need it, side by
+// side: they are independent once the init containers are done.
+func planApps(in planInput, p *podPlan) {
+	var starts []action
+	for i := range in.pod.Spec.Containers {
+		c := &in.pod.Spec.Containers[i]
+		cur := current(in.obs, c.Name)
+		if cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown) {
+			continue
+		}
+		if cur != nil && cur.State == runtime.StateExited && !restart.ShouldRestart(in.pod.Spec.RestartPolicy, cur.ExitCode) {
+			continue
+		}
+		if a, ok := startOrWait(in, p, c, podsandbox.TypeApp, cur); ok {
+			starts = append(starts, a)
+		}
+	}
+	p.step(starts...)
+}
+
+// startOrWait is the start of c's next attempt, unless a crash-loop
+// back-off or a failed start's retry delay holds it back (then p wakes
+// when it ends). cur is c's latest attempt in the running sandbox.
+func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *runtime.Container) (action, bool) {
+	if cur != nil && cur.State == runtime.StateExited {
+		if g, ok := in.gates[c.Name]; ok && g.forID == cur.ID && in.now.Before(g.due) {
+			p.waitFor(g.due.Sub(in.now))
+			return action{}, false
+		}
+	}
+	if f, ok := in.failures[c.Name]; ok && in.now.Before(f.due) {
+		p.waitFor(f.due.Sub(in.now))
+		return action{}, false
+	}
+	a := action{kind: actStart, id: "", name: c.Name, typ: typ, attempt: nextAttempt(in.obs, c.Name)}
+	if cur != nil && cur.State == runtime.StateExited {
+		a.reason = terminated(cur).Reason
+		if r := in.killing[cur.ID]; r != "" {
+			a.reason = r
+		}
+	}
+	if cur == nil && in.obs.latest(c.Name) != nil {
+		a.reason = "SandboxChanged"
+	}
+	return a, true
+}
+
+// current is c's latest attempt if it belongs to the running sandbox; an
+// attempt made for another sandbox is history, never started again.
+func current(o observed, name string) *runtime.Container {
+	l := o.latest(name)
+	if l == nil || !o.belongs(l) {
+		return nil
+	}
+	return l
+}
+
+// nextAttempt is the attempt number of c's next start: the latest one's
+// again if it was made in this sandbox and never ran (a start that died
+// half-way), else one more than the latest.
+func nextAttempt(o observed, name string) int {
+	l := o.latest(name)
+	if l == nil {
+		return 0
+	}
+	if l.State == runtime.StateCreated && o.belongs(l) {
+		return restartCountOf(l)
+	}
+	return restartCountOf(l) + 1
+}
+
+// planProbeKills kills the running containers whose liveness or startup
+// probe failed, in the background (the grace period may be long), with the
+// probe's terminationGracePeriodSeconds if set, else the pod's.
+func planProbeKills(in planInput) []action {
+	specs := containerSpecs(in.pod)
+	var out []action
+	for _, name := range sortedNames(in.obs) {
+		cur := current(in.obs, name)
+		spec := specs[name]
+		if cur == nil || spec == nil || cur.State != runtime.StateRunning {
+			continue
+		}
+		why := in.probes[cur.ID].failed
+		if why == "" || in.killing[cur.ID] != "" {
+			continue
+		}
+		pr := spec.LivenessProbe
+		if why == "StartupProbe" {
+			pr = spec.StartupProbe
+		}
+		grace := time.Duration(gracePeriod(in.pod)) * time.Second
+		if pr != nil && pr.TerminationGracePeriodSeconds != nil {
+			grace = time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
+		}
+		out = append(out, action{kind: actKillForProbe, id: cur.ID, name: name, grace: grace, signal: cur.Labels[labelStopSignal], reason: why})
+	}
+	return out
+}
+
+// planOldAttempts removes attempts older than the previous one, with their
+// logs: the previous one is kept for lastState and `logs --previous`, as
+// the kubelet keeps it. A container that crash-loops for days thus keeps
+// two, not one per restart.
+func planOldAttempts(in planInput) []action {
+	var out []action
+	for _, name := range sortedNames(in.obs) {
+		list := in.obs.byName[name]
+		if len(list) < 3 {
+			continue
+		}
+		keepFrom := restartCountOf(&list[len(list)-1]) - 1
+		for _, c := range list[:len(list)-2] {
+			if c.State == runtime.StateRunning || c.State == runtime.StateUnknown {
+				continue // killed first, removed on a later pass
+			}
+			out = append(out, action{kind: actRemove, id: c.ID, name: name, logsBefore: keepFrom, reason: "older than the previous attempt"})
+		}
+	}
+	return out
+}
+
+// planTermination stops the pod and removes all it made: every container
+// gets its preStop hook and grace (side by side), the pause goes last, then
+// containers, snapshots, network, files, cgroup and logs are removed.
+func planTermination(in planInput) podPlan {
+	var p podPlan
+	o := in.obs
+	var kills, removes []action
+	for _, name := range sortedNames(o) {
+		for _, c := range o.byName[name] {
+			if c.State == runtime.StateRunning || c.State == runtime.StateUnknown {
+				kills = append(kills, action{kind: actKill, id: c.ID, name: name, grace: in.grace, signal: c.Labels[labelStopSignal], reason: "Terminating"})
+			}
+			removes = append(removes, action{kind: actRemove, id: c.ID, name: name})
+		}
+	}
+	p.step(kills...)
+	if sb := o.sandbox; sb != nil {
+		if sb.State == runtime.StateRunning || sb.State == runtime.StateUnknown {
+			p.step(action{kind: actKill, id: sb.ID, grace: minGrace, reason: "Terminating"})
+		}
+		removes = append(removes, action{kind: actRemove, id: sb.ID})
+	}
+	for _, k := range o.orphanSnapshots {
+		removes = append(removes, action{kind: actRemoveSnapshot, id: k})
+	}
+	p.step(removes...)
+	p.step(action{kind: actRemovePod})
+	return p
+}
+
+func sortedNames(o observed) []string {
+	names := make([]string, 0, len(o.byName))
+	for n := range o.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
