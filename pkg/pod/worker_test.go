@@ -336,3 +336,109 @@ func TestEventsFoldRepeatsPerContainer(t *testing.T) {
 		t.Fatalf("events: %+v", evs)
 	}
 }
+
+func (h *harness) hasEvent(reason string) bool {
+	for _, e := range h.w.events.list() {
+		if e.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// After a reboot the runtime keeps containers but no tasks: the pod runs
+// again in a new sandbox, init containers run again as new attempts (the
+// fake, as runc, refuses a spec that joins the old pause's namespaces).
+func TestRebootMakesNewSandboxAndAttempts(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, []string{"init"}, "app"))
+	h.sync()
+	h.rt.Exit(h.id("init", 0), 0)
+	h.sync()
+	if h.state(h.id("app", 0)) != runtime.StateRunning {
+		t.Fatal("app not running before the reboot")
+	}
+	h.rt.Reboot()
+	h.sync()
+	if h.state(podsandbox.SandboxID(h.w.podID)) != runtime.StateRunning {
+		t.Fatalf("sandbox not made again: %v", h.rt.Calls())
+	}
+	if h.state(h.id("init", 1)) != runtime.StateRunning || h.state(h.id("app", 1)) != "absent" {
+		t.Fatalf("init must run again first: init#1=%s app#1=%s", h.state(h.id("init", 1)), h.state(h.id("app", 1)))
+	}
+	h.rt.Exit(h.id("init", 1), 0)
+	h.sync()
+	if h.state(h.id("app", 1)) != runtime.StateRunning {
+		t.Fatalf("app not running again after the reboot: %v", h.rt.Calls())
+	}
+	st := h.status()
+	if st.Phase != v1.PodRunning || st.ContainerStatuses[0].RestartCount != 1 {
+		t.Fatalf("status after the reboot: %s restartCount %d", st.Phase, st.ContainerStatuses[0].RestartCount)
+	}
+	if !h.hasEvent("SandboxChanged") {
+		t.Fatal("no SandboxChanged event")
+	}
+}
+
+// Partial states a killed daemon leaves, fed to a worker that adopts the
+// pod (not fresh): each converges to one running sandbox and app, with
+// nothing left over.
+func TestAdoptedPartialStatesConverge(t *testing.T) {
+	cases := map[string]func(h *harness){
+		"pause task made, never started": func(h *harness) {
+			h.sync()
+			h.rt.LeaveTaskCreated(podsandbox.SandboxID(h.w.podID))
+			h.w.rec.PodIPs = nil
+		},
+		"app container made, task made, never started": func(h *harness) {
+			h.sync()
+			h.rt.LeaveTaskCreated(h.id("app", 0))
+		},
+		"snapshot prepared, container never written": func(h *harness) {
+			h.sync()
+			h.rt.LeaveSnapshot(h.id("app", 1))
+		},
+		"pause running, record without IPs": func(h *harness) {
+			h.sync()
+			h.w.rec.PodIPs = nil
+		},
+	}
+	for name, leave := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+			leave(h)
+			h.w.lookedDeep = false // as a worker adopted after a restart
+			h.sync()
+			cs, _ := h.rt.ListContainers(context.Background(), nil)
+			running := 0
+			for _, c := range cs {
+				if c.State == runtime.StateRunning {
+					running++
+				}
+			}
+			if running != 2 {
+				t.Fatalf("want the pause and the app running, got %+v", cs)
+			}
+			snaps, _ := h.rt.ListSnapshots(context.Background(), h.w.podID)
+			if len(snaps) != len(cs) {
+				t.Fatalf("snapshots %v for containers %d", snaps, len(cs))
+			}
+			if st := h.status(); st.Phase != v1.PodRunning || st.PodIP == "" {
+				t.Fatalf("status: %s ip %q", st.Phase, st.PodIP)
+			}
+		})
+	}
+}
+
+func TestTeardownRemovesOrphanSnapshots(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.sync()
+	h.rt.LeaveSnapshot(h.id("app", 1))
+	h.w.terminate()
+	h.sync()
+	if !h.w.isTorndown() {
+		t.Fatal("teardown did not finish")
+	}
+	if snaps, _ := h.rt.ListSnapshots(context.Background(), ""); len(snaps) != 0 {
+		t.Fatalf("snapshots left: %v", snaps)
+	}
+}
