@@ -1,0 +1,97 @@
+package containerd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd/cio"
+	"go.uber.org/zap"
+
+	"github.com/minilet/minilet/internal/testcontainerd"
+	"github.com/minilet/minilet/pkg/ociarchive"
+	"github.com/minilet/minilet/pkg/runtime"
+	"github.com/minilet/minilet/pkg/runtime/runtimetest"
+)
+
+const contractImage = "localhost/minilet-contract/busybox:1"
+
+// TestContainerdContract runs the runtime contract (the one the fake meets)
+// against a private containerd, with partial states made through the
+// containerd client as a crash leaves them.
+func TestContainerdContract(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containerd; not with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run containerd")
+	}
+	for _, tool := range []string{"containerd", "runc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed; run `make deps`", tool)
+		}
+	}
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("/bin/busybox is missing; run `make deps`")
+	}
+	dir := t.TempDir()
+	proc, err := testcontainerd.Start(filepath.Join(dir, "containerd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proc.Stop)
+	r, err := New(Options{Address: proc.Address, Namespace: "minilet-contract"}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	files, err := ociarchive.BusyboxFiles("/bin/busybox", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ociarchive.Write(&buf, contractImage, files, ociarchive.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := r.ImportImages(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.EnsureImage(ctx, contractImage, runtime.PullNever); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.Contract(t, func(t *testing.T) runtimetest.Harness {
+		return runtimetest.Harness{
+			RT: r,
+			Spec: func(id string) runtime.ContainerSpec {
+				return runtime.ContainerSpec{ID: id, Image: contractImage,
+					Args: []string{"sh", "-c", "while [ ! -f /tmp/finish ]; do sleep 0.05; done; exit 3"},
+					Env:  []string{"PATH=/bin"}}
+			},
+			Finish: func(t *testing.T, id string) {
+				res, err := r.Exec(ctx, id, []string{"touch", "/tmp/finish"}, 10*time.Second)
+				if err != nil || res.ExitCode != 0 {
+					t.Fatalf("finish %s: %v %+v", id, err, res)
+				}
+			},
+			LeaveSnapshot: func(t *testing.T, id string) {
+				if _, err := r.client.SnapshotService(r.opts.Snapshotter).Prepare(r.ctx(ctx), id, ""); err != nil {
+					t.Fatal(err)
+				}
+			},
+			LeaveTaskCreated: func(t *testing.T, id string) {
+				c, err := r.client.LoadContainer(r.ctx(ctx), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.NewTask(r.ctx(ctx), cio.NullIO); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
+	})
+}
