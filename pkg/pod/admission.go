@@ -122,26 +122,28 @@ func (m *Manager) Drain(ctx context.Context, gracePeriod *int64) error {
 	if err := m.SetCordoned(ctx, true); err != nil {
 		return err
 	}
+	req := &drainRequest{grace: gracePeriod}
 	m.mu.Lock()
-	for key, w := range m.active {
-		if w.blockedBy() != nil {
-			continue
-		}
-		delete(m.active, key)
-		m.terminating[w] = struct{}{}
-		w.terminateWithGrace(gracePeriod)
-	}
+	m.draining = req
 	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		if m.draining == req {
+			m.draining = nil
+		}
+		m.mu.Unlock()
+		m.requestResync()
+	}()
+	m.requestResync()
 	m.log().Info("draining the node")
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		m.mu.Lock()
-		left := len(m.terminating)
+		done := req.applied && len(m.terminating) == 0
 		m.mu.Unlock()
-		if left == 0 {
+		if done {
 			m.log().Info("node drained")
-			m.requestResync()
 			return nil
 		}
 		select {

@@ -75,6 +75,7 @@ type Manager struct {
 	active      map[string]*worker // by namespace/name
 	terminating map[*worker]struct{}
 	desired     *manifest.State
+	draining    *drainRequest // set by Drain until every pod is stopped
 	lastLoop    time.Time
 }
 
@@ -188,77 +189,77 @@ func (m *Manager) isTracked(w *worker) bool {
 	return ok
 }
 
-// reconcile diffs the desired set against the workers: pods no longer
-// wanted (and not from a held file) or changed are terminated; new pods get
-// a worker once no older pod of the same name is still terminating.
+// reconcile carries out planPods: the desired set against the workers.
 func (m *Manager) reconcile(start func(*worker)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.desired == nil {
 		return
 	}
-	want := map[string]manifest.Pod{}
-	for _, p := range m.desired.Pods {
-		want[p.Pod.Namespace+"/"+p.Pod.Name] = p
+	in := podsInput{
+		desired:     m.desired.Pods,
+		active:      make(map[string]activePod, len(m.active)),
+		terminating: map[string]bool{},
+		held:        map[string]bool{},
+		cordoned:    m.cordoned(),
+		draining:    m.draining,
 	}
-	held := map[string]bool{}
-	for _, f := range m.desired.HeldFiles {
-		held[f] = true
-	}
-	cordoned := m.cordoned()
 	for key, w := range m.active {
 		rec := w.record()
-		d, ok := want[key]
-		blocked := w.blockedBy() != nil
-		switch {
-		case ok && d.Hash != rec.Hash && cordoned && !blocked:
-			// Running pods stay while the node is cordoned; the change
-			// waits for uncordon.
-			w.events.record(v1.EventTypeWarning, "FailedScheduling", "the manifest changed, but the node is cordoned: the pod is replaced once it is uncordoned", "")
-			continue
-		case ok && d.Hash == rec.Hash && blocked:
-			// Not started: admit it again (the node may be uncordoned).
-			w.setBlock(m.admit(rec.Pod))
-			continue
-		case held[rec.File]:
-			// Its file is broken: keep the pod as it is, and say why on it.
-			w.events.record(v1.EventTypeWarning, "FailedManifest",
-				"manifest has an error; the pod keeps running its last valid version: "+fileError(m.desired.Errors, rec.File), "")
-			if !ok || d.Hash == rec.Hash {
-				continue
-			}
-			w.log.Info("manifest changed; replacing pod", zap.String("oldUID", string(rec.Pod.UID)), zap.String("newUID", string(d.Pod.UID)))
-		case !ok:
-			w.log.Info("manifest removed; stopping pod")
-		case d.Hash != rec.Hash:
-			w.log.Info("manifest changed; replacing pod", zap.String("oldUID", string(rec.Pod.UID)), zap.String("newUID", string(d.Pod.UID)))
-		default:
-			continue
-		}
-		delete(m.active, key)
-		m.terminating[w] = struct{}{}
-		w.terminate()
+		in.active[key] = activePod{hash: rec.Hash, file: rec.File, blocked: w.blockedBy() != nil}
 	}
-	for key, d := range want {
-		if _, ok := m.active[key]; ok {
-			continue
+	for w := range m.terminating {
+		in.terminating[w.key()] = true
+	}
+	for _, f := range m.desired.HeldFiles {
+		in.held[f] = true
+	}
+	for _, c := range planPods(in) {
+		m.applyChange(c, start)
+	}
+	if d := m.draining; d != nil && !d.applied {
+		d.applied = true
+	}
+}
+
+// applyChange carries out one change of planPods. Call with m.mu held.
+func (m *Manager) applyChange(c change, start func(*worker)) {
+	w := m.active[c.key]
+	switch c.kind {
+	case chKeepCordoned:
+		w.events.record(v1.EventTypeWarning, "FailedScheduling", "the manifest changed, but the node is cordoned: the pod is replaced once it is uncordoned", "")
+	case chReadmit:
+		w.setBlock(m.admit(w.record().Pod))
+	case chKeepHeld:
+		// Its file is broken: keep the pod as it is, and say why on it.
+		w.events.record(v1.EventTypeWarning, "FailedManifest",
+			"manifest has an error; the pod keeps running its last valid version: "+fileError(m.desired.Errors, w.record().File), "")
+	case chStop:
+		switch c.reason {
+		case "removed":
+			w.log.Info("manifest removed; stopping pod")
+		case "changed":
+			w.log.Info("manifest changed; replacing pod", zap.String("oldUID", string(w.record().Pod.UID)))
+		case "drain":
+			w.log.Info("draining; stopping pod")
 		}
-		if m.terminatingKey(key) {
-			continue // started when the old pod is gone
-		}
-		pod := d.Pod.DeepCopy()
+		delete(m.active, c.key)
+		m.terminating[w] = struct{}{}
+		w.terminateWithGrace(c.grace)
+	case chAdd:
+		pod := c.pod.Pod.DeepCopy()
 		now := m.d.now()
 		pod.CreationTimestamp = metav1.NewTime(now)
-		w := newWorker(m.d, podRecord{Pod: pod, File: d.File, Hash: d.Hash}, now)
+		w := newWorker(m.d, podRecord{Pod: pod, File: c.pod.File, Hash: c.pod.Hash}, now)
 		w.fresh = !m.hasRecord(w)
-		w.log.Info("pod added", zap.String("file", d.File), zap.String("uid", string(pod.UID)))
+		w.log.Info("pod added", zap.String("file", c.pod.File), zap.String("uid", string(pod.UID)))
 		if b := m.admit(pod); b != nil {
 			w.setBlock(b)
 		}
 		if access := hostAccess(pod); len(access) > 0 {
 			w.log.Warn("pod has access to the host", zap.Strings("access", access))
 		}
-		m.active[key] = w
+		m.active[c.key] = w
 		start(w)
 	}
 }
@@ -294,15 +295,6 @@ func fileError(errs []manifest.FileError, file string) string {
 func (m *Manager) hasRecord(w *worker) bool {
 	_, err := os.Stat(w.paths.PodFile())
 	return err == nil
-}
-
-func (m *Manager) terminatingKey(key string) bool {
-	for w := range m.terminating {
-		if w.key() == key {
-			return true
-		}
-	}
-	return false
 }
 
 // routeExit wakes the worker of the container that exited. An empty exit

@@ -1,0 +1,122 @@
+package pod
+
+import (
+	"sort"
+
+	"github.com/minilet/minilet/pkg/manifest"
+)
+
+// changeKind names one thing the manager can do to its set of workers.
+type changeKind string
+
+const (
+	// chStop terminates the worker of an active pod (gracefully; with
+	// grace set, drain's grace period replaces the pod's).
+	chStop changeKind = "stop"
+	// chAdd starts a worker for a desired pod.
+	chAdd changeKind = "add"
+	// chReadmit admits a pod that was not started again (the node may
+	// have been uncordoned).
+	chReadmit changeKind = "readmit"
+	// chKeepHeld keeps a pod whose manifest is broken, and says so on it.
+	chKeepHeld changeKind = "keep-held"
+	// chKeepCordoned keeps a running pod whose manifest changed while the
+	// node is cordoned, and says so on it.
+	chKeepCordoned changeKind = "keep-cordoned"
+)
+
+// change is one decision of planPods.
+type change struct {
+	kind   changeKind
+	key    string       // namespace/name
+	pod    manifest.Pod // chAdd: the desired pod
+	grace  *int64       // chStop: drain's grace period
+	reason string       // chStop: "removed", "changed", "drain"
+}
+
+// activePod is what the manager knows of a running worker's pod.
+type activePod struct {
+	hash    string
+	file    string
+	blocked bool // not started (admission)
+}
+
+// podsInput is what planPods decides from.
+type podsInput struct {
+	desired     []manifest.Pod
+	active      map[string]activePod // by namespace/name
+	terminating map[string]bool      // keys whose old pod is still stopping
+	held        map[string]bool      // manifest files that exist but cannot be used now
+	cordoned    bool
+	// draining, when set, stops every started pod with this grace
+	// period (nil inside: the pod's own).
+	draining *drainRequest
+}
+
+type drainRequest struct {
+	grace   *int64
+	applied bool // a reconcile has stopped the pods (the manager's, not planPods')
+}
+
+// planPods reconciles the desired set with the workers, as a pure
+// function: pods no longer wanted (and not from a held file) or changed are
+// stopped; a new pod gets a worker once no older pod of the same name is
+// still stopping (the kubelet's allowStaticPodStart); while the node is
+// cordoned, running pods stay and a changed manifest waits; a drain stops
+// every started pod.
+func planPods(in podsInput) []change {
+	want := map[string]manifest.Pod{}
+	for _, p := range in.desired {
+		want[p.Pod.Namespace+"/"+p.Pod.Name] = p
+	}
+	var out []change
+	stopped := map[string]bool{}
+	for _, key := range sortedKeys(in.active) {
+		a := in.active[key]
+		d, ok := want[key]
+		switch {
+		case in.draining != nil && !a.blocked:
+			out = append(out, change{kind: chStop, key: key, grace: in.draining.grace, reason: "drain"})
+			stopped[key] = true
+			continue
+		case ok && d.Hash != a.hash && in.cordoned && !a.blocked:
+			out = append(out, change{kind: chKeepCordoned, key: key})
+			continue
+		case ok && d.Hash == a.hash && a.blocked:
+			out = append(out, change{kind: chReadmit, key: key})
+			continue
+		case in.held[a.file]:
+			out = append(out, change{kind: chKeepHeld, key: key})
+			if !ok || d.Hash == a.hash {
+				continue
+			}
+			out = append(out, change{kind: chStop, key: key, reason: "changed"})
+		case !ok:
+			out = append(out, change{kind: chStop, key: key, reason: "removed"})
+		case d.Hash != a.hash:
+			out = append(out, change{kind: chStop, key: key, reason: "changed"})
+		default:
+			continue
+		}
+		stopped[key] = true
+	}
+	for _, key := range sortedKeys(want) {
+		if _, ok := in.active[key]; ok && !stopped[key] {
+			continue
+		}
+		if stopped[key] || in.terminating[key] {
+			continue // started when the old pod is gone
+		}
+		out = append(out, change{kind: chAdd, key: key, pod: want[key]})
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
