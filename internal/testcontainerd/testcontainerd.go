@@ -45,7 +45,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.trac
   address = ""
 [metrics]
   address = ""
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), p.Address, p.Address+".ttrpc")
+`, filepath.Join(dir, "root"), p.StateDir(), p.Address, p.Address+".ttrpc")
 	if err := os.WriteFile(p.configPath(), []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
@@ -53,6 +53,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.trac
 }
 
 func (p *Process) configPath() string { return filepath.Join(p.Dir, "config.toml") }
+
+// StateDir is containerd's state directory (tasks' bundles and rootfs
+// mounts): what lives in /run/containerd, lost at a reboot, where root/ is
+// kept.
+func (p *Process) StateDir() string { return filepath.Join(p.Dir, "state") }
 
 // Restart starts containerd again on the same config (after Stop).
 func (p *Process) Restart() error {
@@ -97,6 +102,30 @@ func (p *Process) Stop() {
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.exited
+	}
+}
+
+// Kill kills containerd with SIGKILL, as a crash or the OOM killer would,
+// and waits for it to exit. The shims, and so the containers, keep
+// running; Restart starts it again.
+func (p *Process) Kill() {
+	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// Running reports whether the containerd started last is still running.
+func (p *Process) Running() bool {
+	if p == nil || p.exited == nil {
+		return false
+	}
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
 	}
 }
 

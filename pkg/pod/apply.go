@@ -32,35 +32,40 @@ type applied struct {
 func (w *worker) apply(ctx context.Context, rec podRecord, o observed, p podPlan) (applied, error) {
 	var out applied
 	for _, step := range p.steps {
-		if len(step) == 1 {
-			if err := w.applyOne(ctx, rec, o, step[0], &out); err != nil {
-				return out, err
-			}
-			continue
-		}
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			errs []error
-		)
-		for _, a := range step {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var mine applied
-				err := w.applyOne(ctx, rec, o, a, &mine)
-				mu.Lock()
-				defer mu.Unlock()
-				errs = append(errs, err)
-				out.started = out.started || mine.started
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		if err := w.applyStep(ctx, rec, o, step, &out); err != nil {
 			return out, err
+		}
+		if a := step[0]; a.kind == actKill && a.reason == "Terminating" && a.name != "" {
+			w.d.crashAt(CrashContainersKilled)
 		}
 	}
 	return out, nil
+}
+
+// applyStep carries out the actions of one step side by side.
+func (w *worker) applyStep(ctx context.Context, rec podRecord, o observed, step []action, out *applied) error {
+	if len(step) == 1 {
+		return w.applyOne(ctx, rec, o, step[0], out)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, a := range step {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine applied
+			err := w.applyOne(ctx, rec, o, a, &mine)
+			mu.Lock()
+			defer mu.Unlock()
+			errs = append(errs, err)
+			out.started = out.started || mine.started
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a action, out *applied) error {
@@ -68,11 +73,7 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 	pod := rec.Pod
 	switch a.kind {
 	case actKill:
-		err := w.killContainer(ctx, a, containerSpecByName(pod, a.name))
-		if err == nil && a.reason == "Terminating" && a.name != "" {
-			w.d.crashAt(CrashContainersKilled)
-		}
-		return err
+		return w.killContainer(ctx, a, containerSpecByName(pod, a.name))
 	case actKillForProbe:
 		w.killForProbe(ctx, pod, a)
 		return nil

@@ -42,6 +42,7 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		e.predicted = true
 		next = &e
 		w.fresh = false
+		w.lookedDeep = true // nothing can be left over from an earlier run
 	}
 	for pass := 0; ; pass++ {
 		if next != nil {
