@@ -10,13 +10,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
-	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/minilet/minilet/pkg/manifest"
@@ -113,7 +113,29 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	return cmd
 }
 
+// checkDaemonFlags rejects bad flags before anything is connected to.
+func checkDaemonFlags(f *daemonFlags) (logMax int64, err error) {
+	q, err := resource.ParseQuantity(f.containerLogMaxSize)
+	if err != nil || q.Value() < 1024 {
+		return 0, fmt.Errorf("--container-log-max-size %q: want a size of at least 1Ki, like 10Mi", f.containerLogMaxSize)
+	}
+	if f.containerLogMaxFiles < 1 {
+		return 0, fmt.Errorf("--container-log-max-files must be at least 1")
+	}
+	if f.logLinkDir != "" && !filepath.IsAbs(f.logLinkDir) {
+		return 0, fmt.Errorf("--container-log-link-dir %q: want an absolute path, or empty for no links", f.logLinkDir)
+	}
+	if err := node.ValidateLabels(f.nodeLabels); err != nil {
+		return 0, fmt.Errorf("--node-labels: %w", err)
+	}
+	return q.Value(), nil
+}
+
 func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
+	logMax, err := checkDaemonFlags(f)
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(f.logLevel, f.logFormat)
 	if err != nil {
 		return err
@@ -134,16 +156,13 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err != nil {
 		return err
 	}
-	logMax, err := resource.ParseQuantity(f.containerLogMaxSize)
-	if err != nil || logMax.Value() < 1024 {
-		return fmt.Errorf("--container-log-max-size %q: want a size of at least 1Ki, like 10Mi", f.containerLogMaxSize)
-	}
-	if f.containerLogMaxFiles < 1 {
-		return fmt.Errorf("--container-log-max-files must be at least 1")
+	cordon, err := node.OpenCordonStore(filepath.Join(f.rootDir, "node.json"))
+	if err != nil {
+		return err
 	}
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
-		LogDriver: logDriver, LogMaxSize: logMax.Value(), LogMaxFiles: f.containerLogMaxFiles,
+		LogDriver: logDriver, LogMaxSize: logMax, LogMaxFiles: f.containerLogMaxFiles,
 	}, log.Named("containerd"))
 	if err != nil {
 		return err
@@ -166,99 +185,90 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	defer netMgr.Close()
 
-	if f.logLinkDir != "" && !filepath.IsAbs(f.logLinkDir) {
-		return fmt.Errorf("--container-log-link-dir %q: want an absolute path, or empty for no links", f.logLinkDir)
-	}
 	host := podhost.Host{HostResolv: f.resolvConf, LogLinkDir: f.logLinkDir}
 	if err := host.SweepLogLinks(f.podLogDir); err != nil {
 		log.Warn("cannot remove links to logs that are gone", zap.Error(err))
 	}
 	nodeIP := hostIP()
 	reg := prometheus.NewRegistry()
-	var mgr *pod.Manager
-	met, err := metrics.New(reg, version, podListerFunc(func() []v1.Pod { return mgr.Pods() }))
+	met, err := metrics.New(reg)
 	if err != nil {
 		return err
 	}
 	rti := met.InstrumentRuntime(rt)
 	prober := probe.NewManager(rti, probe.Options{
 		UserAgent: "minilet-probe/" + version,
-		Events:    probeEventsFunc(func(t probe.Target, typ, reason, msg string) { mgr.Event(t, typ, reason, msg) }),
 		Observer:  probeMetrics{met},
 		Log:       log.Named("probe"),
 	})
-	mgr = pod.NewManager(pod.Config{
-		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
-		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
-		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
-	}, rti, netMgr, host, prober, met, log.Named("pods"))
-
-	if err := node.ValidateLabels(f.nodeLabels); err != nil {
-		return fmt.Errorf("--node-labels: %w", err)
-	}
-	cordon, err := node.OpenCordonStore(filepath.Join(f.rootDir, "node.json"))
-	if err != nil {
-		return err
-	}
 	reporter := node.NewReporter(node.Info{
 		Name: f.nodeName, Labels: f.nodeLabels, MiniletVersion: version,
 		InternalIP: nodeIP, PodCIDR: f.podCIDR,
 	}, f.rootDir, cordon, rt)
-	mgr.SetNode(reporter, cordon)
-
+	mgr := pod.NewManager(pod.Config{
+		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
+		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
+		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
+	}, pod.Deps{
+		Runtime: rti, Network: netMgr, Host: host, Prober: prober, Observer: met,
+		Node: reporter, Cordon: cordon, Log: log.Named("pods"),
+	})
+	if err := metrics.RegisterPods(reg, version, mgr); err != nil {
+		return err
+	}
 	src := manifest.NewSource(f.manifestDir, manifest.Options{
 		NodeName: f.nodeName, FollowSymlinks: f.followSymlinks, StrictPerms: os.Geteuid() == 0,
 		RescanInterval: f.rescanInterval,
 	}, log.Named("manifests"))
+	srv := server.New(server.Options{
+		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
+	})
+
+	// Every goroutine below ends with ctx, and is waited for before the
+	// deferred Close calls run.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	goWait := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
 	states := make(chan manifest.State)
 	errc := make(chan error, 4)
-	go func() {
+	goWait(func() {
 		errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
-	}()
-	go func() { errc <- src.Run(ctx, states) }()
-	srv := server.New(mgr, mgr, log.Named("api"))
-	go func() { errc <- srv.Serve(ctx, g.runDir) }()
+	})
+	goWait(func() { errc <- src.Run(ctx, states) })
+	goWait(func() { errc <- srv.Serve(ctx, g.runDir) })
 	notify := notifier{log: log}
-	go func() {
+	goWait(func() {
 		errc <- mgr.Run(ctx, states, func() {
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
 			notify.ready()
-			go notify.run(ctx, mgr)
+			goWait(func() { notify.run(ctx, mgr) })
 			// Startup's garbage (the pause image's archive, adopted
 			// pods' listings) would otherwise stay mapped until the
 			// next collection, up to two minutes away. Two
 			// collections: pooled buffers (containerd's 1 MiB copy
 			// buffers) are only dropped by the second. Off the path of
 			// the first sync.
-			go func() {
+			goWait(func() {
 				runtime.GC()
 				debug.FreeOSMemory()
-			}()
+			})
 		})
-	}()
+	})
 	select {
 	case <-ctx.Done():
 		log.Info("minilet stopping; pods keep running")
 		notify.stopping()
 	case err := <-errc:
 		if err != nil && !errors.Is(err, context.Canceled) {
-			stop()
 			return err
 		}
 	}
-	stop()
 	return nil
 }
-
-// podListerFunc adapts a function to metrics.PodLister.
-type podListerFunc func() []v1.Pod
-
-func (f podListerFunc) Pods() []v1.Pod { return f() }
-
-// probeEventsFunc adapts a function to probe.EventRecorder.
-type probeEventsFunc func(t probe.Target, typ, reason, msg string)
-
-func (f probeEventsFunc) Event(t probe.Target, typ, reason, msg string) { f(t, typ, reason, msg) }
 
 // probeMetrics feeds probe runs to the metrics, with the kubelet's
 // probe_type values (Liveness, Readiness, Startup).

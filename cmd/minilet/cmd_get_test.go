@@ -60,7 +60,11 @@ func startCLITestDaemon(t *testing.T, src server.PodSource) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.New(src, nil, nil).ServeListener(ctx, ln) }()
+	o := server.Options{Pods: src}
+	o.ManifestErrors, _ = src.(server.ManifestErrorSource)
+	o.Logs, _ = src.(server.LogLocator)
+	o.Node, _ = src.(server.NodeController)
+	go func() { done <- server.New(o).ServeListener(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -19,9 +19,12 @@ func (l podList) Pods() []v1.Pod { return l }
 func newTest(t *testing.T, pods PodLister) (*Metrics, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	m, err := New(reg, "v1.2.3", pods)
+	m, err := New(reg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if err := RegisterPods(reg, "v1.2.3", pods); err != nil {
+		t.Fatalf("RegisterPods: %v", err)
 	}
 	return m, reg
 }

@@ -50,11 +50,11 @@ type Metrics struct {
 	now func() time.Time
 }
 
-// New registers every minilet collector on reg, plus the Go and process
-// collectors, and returns the handle that other packages observe through.
-// version is the minilet_build_info label. pods may be nil, in which case
-// the pod and container gauges report zero.
-func New(reg prometheus.Registerer, version string, pods PodLister) (*Metrics, error) {
+// New registers minilet's event collectors on reg (restarts, probes,
+// starts, runtime calls), plus the Go and process collectors, and returns
+// the handle that other packages observe through. The pod gauges come from
+// RegisterPods.
+func New(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace,
@@ -109,7 +109,6 @@ func New(reg prometheus.Registerer, version string, pods PodLister) (*Metrics, e
 	}
 
 	cs := []prometheus.Collector{
-		newPodCollector(version, pods),
 		m.restarts, m.probes, m.probeDuration, m.podStart, m.manifestErrors,
 		m.runtimeDuration, m.runtimeErrors, m.imagePull,
 		collectors.NewGoCollector(),
@@ -121,4 +120,15 @@ func New(reg prometheus.Registerer, version string, pods PodLister) (*Metrics, e
 		}
 	}
 	return m, nil
+}
+
+// RegisterPods registers the collector that builds the build-info, pod and
+// container gauges at scrape time from pods (the pod manager). It is apart
+// from New because the pod manager is built with the Metrics as its
+// observer.
+func RegisterPods(reg prometheus.Registerer, version string, pods PodLister) error {
+	if err := reg.Register(newPodCollector(version, pods)); err != nil {
+		return fmt.Errorf("register pod metrics collector: %w", err)
+	}
+	return nil
 }

@@ -12,13 +12,19 @@ import (
 
 func TestNewRegistersOnGivenRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	if _, err := New(reg, "v1", nil); err != nil {
+	if _, err := New(reg); err != nil {
 		t.Fatal(err)
 	}
 	// A second New on the same registry collides rather than silently
 	// sharing state.
-	if _, err := New(reg, "v1", nil); err == nil {
+	if _, err := New(reg); err == nil {
 		t.Fatal("second New on the same registry: got nil error")
+	}
+	if err := RegisterPods(reg, "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := RegisterPods(reg, "v1", nil); err == nil {
+		t.Fatal("second RegisterPods on the same registry: got nil error")
 	}
 	mfs, err := reg.Gather()
 	if err != nil {

@@ -79,26 +79,35 @@ type Manager struct {
 	lastLoop    time.Time
 }
 
-// NewManager makes a Manager. Run starts it. prober and obs may be nil.
-func NewManager(cfg Config, rt runtime.Runtime, net Network, host Host, prober Prober, obs Observer, log *zap.Logger) *Manager {
+// Deps are what a Manager works through. Runtime, Network, Host and Log
+// are required; the others may be nil.
+type Deps struct {
+	Runtime  runtime.Runtime
+	Network  Network
+	Host     Host
+	Prober   Prober      // nil: no probes run
+	Observer Observer    // nil: nothing observed
+	Node     NodeView    // nil: no admission, no node view
+	Cordon   CordonState // nil: cannot cordon
+	Log      *zap.Logger
+}
+
+// NewManager makes a Manager. Run starts it.
+func NewManager(cfg Config, d Deps) *Manager {
+	obs := d.Observer
 	if obs == nil {
 		obs = nopObserver{}
 	}
 	return &Manager{
-		d: &deps{cfg: cfg, rt: rt, net: net, host: host, prober: prober, obs: obs, log: log, now: time.Now,
+		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, now: time.Now,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
+		node:        d.Node,
+		cordon:      d.Cordon,
 		finished:    make(chan *worker),
 		resync:      make(chan struct{}, 1),
 		active:      map[string]*worker{},
 		terminating: map[*worker]struct{}{},
 	}
-}
-
-// SetNode gives the manager this node's view, for admission (nodeSelector,
-// node affinity, cordon) and the API, and its cordon flag. Call it before
-// Run.
-func (m *Manager) SetNode(n NodeView, c CordonState) {
-	m.node, m.cordon = n, c
 }
 
 // Run adopts the pods that are already running, then reconciles them with

@@ -13,7 +13,7 @@ import (
 
 // Prober runs a container's probes and reports changed results (pkg/probe).
 type Prober interface {
-	AddContainer(ctx context.Context, t probe.Target, c *v1.Container, out chan<- probe.Update)
+	AddContainer(ctx context.Context, t probe.Target, c *v1.Container, out chan<- probe.Update, events probe.EventRecorder)
 	RemoveContainer(containerID string)
 	Terminating(podUID string)
 }
@@ -53,7 +53,7 @@ func (w *worker) syncProbes(ctx context.Context, pod *v1.Pod, pc observed) {
 		w.d.prober.AddContainer(ctx, probe.Target{
 			PodUID: string(pod.UID), Namespace: pod.Namespace, Pod: pod.Name, Container: name,
 			ContainerID: cur.ID, PodIP: podIP, StartedAt: cur.StartedAt,
-		}, spec, w.probeCh)
+		}, spec, w.probeCh, probeEvents{w})
 	}
 	w.mu.Lock()
 	var gone []string
@@ -203,18 +203,12 @@ func containerSpecs(pod *v1.Pod) map[string]*v1.Container {
 	return out
 }
 
-// Event records a probe's event on its pod (probe.EventRecorder).
-func (m *Manager) Event(t probe.Target, eventType, reason, message string) {
-	m.mu.Lock()
-	ws := m.allLocked()
-	m.mu.Unlock()
-	for _, w := range ws {
-		if string(w.record().Pod.UID) == t.PodUID {
-			w.events.record(eventType, reason, message, t.Container)
-			if eventType == v1.EventTypeWarning {
-				w.log.Info("probe: "+message, zap.String("container", t.Container), zap.String("reason", reason))
-			}
-			return
-		}
+// probeEvents records a pod's probe events on it (probe.EventRecorder).
+type probeEvents struct{ w *worker }
+
+func (e probeEvents) Event(t probe.Target, eventType, reason, message string) {
+	e.w.events.record(eventType, reason, message, t.Container)
+	if eventType == v1.EventTypeWarning {
+		e.w.log.Info("probe: "+message, zap.String("container", t.Container), zap.String("reason", reason))
 	}
 }

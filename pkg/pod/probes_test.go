@@ -20,7 +20,7 @@ type fakeProber struct {
 	term    []string
 }
 
-func (p *fakeProber) AddContainer(_ context.Context, t probe.Target, _ *v1.Container, _ chan<- probe.Update) {
+func (p *fakeProber) AddContainer(_ context.Context, t probe.Target, _ *v1.Container, _ chan<- probe.Update, _ probe.EventRecorder) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.added[t.ContainerID] = t

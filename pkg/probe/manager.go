@@ -28,7 +28,6 @@ type Options struct {
 	// UserAgent is sent by HTTP and gRPC probes, "minilet-probe/<version>".
 	UserAgent string
 	Clock     Clock // RealClock if nil
-	Events    EventRecorder
 	Observer  Observer
 	Log       *zap.Logger
 }
@@ -41,7 +40,6 @@ const DefaultUserAgent = "minilet-probe"
 type Manager struct {
 	prober   *prober
 	clock    Clock
-	events   EventRecorder
 	observer Observer
 	log      *zap.Logger
 
@@ -87,7 +85,6 @@ func NewManager(exec Execer, opts Options) *Manager {
 	return &Manager{
 		prober:      newProber(exec, opts.UserAgent),
 		clock:       opts.Clock,
-		events:      opts.Events,
 		observer:    opts.Observer,
 		log:         opts.Log,
 		instances:   make(map[string]*instance),
@@ -97,10 +94,11 @@ func NewManager(exec Execer, opts Options) *Manager {
 
 // AddContainer starts one worker per probe c defines, for the container
 // instance t. Workers send an Update on out when a result changes (never
-// the initial result, see Kind.Initial) and end with ctx or
+// the initial result, see Kind.Initial), record their events (Unhealthy,
+// ProbeWarning) on events (nil: none), and end with ctx or
 // RemoveContainer. A zero t.StartedAt means now. Adding an instance that
 // is already there does nothing.
-func (m *Manager) AddContainer(ctx context.Context, t Target, c *v1.Container, out chan<- Update) {
+func (m *Manager) AddContainer(ctx context.Context, t Target, c *v1.Container, out chan<- Update, events EventRecorder) {
 	if c == nil || (c.StartupProbe == nil && c.LivenessProbe == nil && c.ReadinessProbe == nil) {
 		return
 	}
@@ -143,7 +141,7 @@ func (m *Manager) AddContainer(ctx context.Context, t Target, c *v1.Container, o
 		w := newWorker(p.kind, t, params, m.prober.probeFor(t, c, p.spec, params.timeout))
 		w.inst = inst
 		w.clock = m.clock
-		w.events = m.events
+		w.events = events
 		w.observer = m.observer
 		w.out = out
 		w.log = log.With(zap.String("probe", string(p.kind)))

@@ -150,7 +150,7 @@ func newFixture(t *testing.T) *fixture {
 		obs:    &observer{},
 		out:    make(chan probe.Update),
 	}
-	f.m = probe.NewManager(f.exec, probe.Options{UserAgent: "minilet-probe/test", Clock: f.clock, Events: f.events, Observer: f.obs, Log: zaptest.NewLogger(t)})
+	f.m = probe.NewManager(f.exec, probe.Options{UserAgent: "minilet-probe/test", Clock: f.clock, Observer: f.obs, Log: zaptest.NewLogger(t)})
 	return f
 }
 
@@ -168,7 +168,7 @@ func TestManagerLivenessFailure(t *testing.T) {
 	f := newFixture(t)
 	f.exec.exit("live", 1, "nope")
 	c := &v1.Container{Name: "app", LivenessProbe: execProbe("live", v1.Probe{PeriodSeconds: 10, FailureThreshold: 2})}
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
 
 	waitFor(t, "first probe", func() bool { return f.exec.count("live") == 1 && f.clock.Waiters() == 1 })
 	if next, _ := f.clock.NextDeadline(); !next.Equal(t0.Add(10 * time.Second)) {
@@ -203,7 +203,7 @@ func TestManagerInitialDelayExact(t *testing.T) {
 	tg := target("c1")
 	tg.StartedAt = t0.Add(-5 * time.Second) // started 5s before the worker
 	c := &v1.Container{LivenessProbe: execProbe("live", v1.Probe{InitialDelaySeconds: 15})}
-	f.m.AddContainer(context.Background(), tg, c, f.out)
+	f.m.AddContainer(context.Background(), tg, c, f.out, f.events)
 	defer f.m.RemoveContainer("c1")
 
 	waitFor(t, "the worker to wait", func() bool { return f.clock.Waiters() == 1 })
@@ -234,7 +234,7 @@ func TestManagerStartupThenReadinessAtOnce(t *testing.T) {
 		ReadinessProbe: execProbe("ready", v1.Probe{PeriodSeconds: 30}),
 		LivenessProbe:  execProbe("live", v1.Probe{PeriodSeconds: 10}),
 	}
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
 	defer f.m.RemoveContainer("c1")
 
 	waitFor(t, "the first startup probe", func() bool { return f.exec.count("startup") == 1 && f.clock.Waiters() == 1 })
@@ -278,7 +278,7 @@ func TestManagerRemoveCancelsProbeInFlight(t *testing.T) {
 		return mrt.ExecResult{}, ctx.Err()
 	})
 	c := &v1.Container{ReadinessProbe: execProbe("hang", v1.Probe{FailureThreshold: 1})}
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
 	waitFor(t, "the probe to start", func() bool { return inFlight.Load() == 1 })
 	done := make(chan struct{})
 	go func() { f.m.RemoveContainer("c1"); close(done) }()
@@ -300,7 +300,7 @@ func TestManagerRemoveWithConsumerGone(t *testing.T) {
 	base := runtime.NumGoroutine()
 	f := newFixture(t)
 	f.exec.exit("ready", 0, "")
-	f.m.AddContainer(context.Background(), target("c1"), &v1.Container{ReadinessProbe: execProbe("ready", v1.Probe{})}, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), &v1.Container{ReadinessProbe: execProbe("ready", v1.Probe{})}, f.out, f.events)
 	waitFor(t, "the probe", func() bool { return f.exec.count("ready") == 1 })
 	f.m.RemoveContainer("c1")
 	goroutinesBack(t, base)
@@ -322,7 +322,7 @@ func TestManagerTerminating(t *testing.T) {
 		LivenessProbe:  execProbe("live", v1.Probe{FailureThreshold: 1}),
 		ReadinessProbe: execProbe("ready", v1.Probe{}),
 	}
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
 	waitFor(t, "the startup probe", func() bool { return inFlight.Load() == 1 })
 
 	f.m.Terminating("uid1")
@@ -342,7 +342,7 @@ func TestManagerTerminating(t *testing.T) {
 
 	// A second container of the pod added now starts terminating.
 	c2 := &v1.Container{LivenessProbe: execProbe("live", v1.Probe{FailureThreshold: 1}), ReadinessProbe: execProbe("ready", v1.Probe{})}
-	f.m.AddContainer(context.Background(), target("c2"), c2, f.out)
+	f.m.AddContainer(context.Background(), target("c2"), c2, f.out, f.events)
 	if u := recv(t, f.out); u.Kind != probe.Readiness || u.Result != probe.Success || u.Target.ContainerID != "c2" {
 		t.Fatalf("update %+v, want readiness of c2", u)
 	}
@@ -358,7 +358,7 @@ func TestManagerTerminating(t *testing.T) {
 	goroutinesBack(t, base)
 
 	// Once the pod's instances are gone, a pod of that UID is new again.
-	f.m.AddContainer(context.Background(), target("c3"), &v1.Container{LivenessProbe: execProbe("live", v1.Probe{FailureThreshold: 1})}, f.out)
+	f.m.AddContainer(context.Background(), target("c3"), &v1.Container{LivenessProbe: execProbe("live", v1.Probe{FailureThreshold: 1})}, f.out, f.events)
 	if u := recv(t, f.out); u.Kind != probe.Liveness || u.Result != probe.Failure {
 		t.Fatalf("update %+v", u)
 	}
@@ -369,14 +369,14 @@ func TestManagerIdempotentAndEmpty(t *testing.T) {
 	base := runtime.NumGoroutine()
 	f := newFixture(t)
 	f.exec.exit("live", 0, "")
-	f.m.AddContainer(context.Background(), target("c0"), &v1.Container{}, f.out)
-	f.m.AddContainer(context.Background(), target("c0"), nil, f.out)
+	f.m.AddContainer(context.Background(), target("c0"), &v1.Container{}, f.out, f.events)
+	f.m.AddContainer(context.Background(), target("c0"), nil, f.out, f.events)
 	if runtime.NumGoroutine() != base {
 		t.Fatal("a container without probes got workers")
 	}
 	c := &v1.Container{LivenessProbe: execProbe("live", v1.Probe{})}
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
 	waitFor(t, "the worker to wait", func() bool { return f.clock.Waiters() == 1 && f.exec.count("live") == 1 })
 	f.m.RemoveContainer("c1")
 	f.m.RemoveContainer("c1")
@@ -390,7 +390,7 @@ func TestManagerContextEndsWorkers(t *testing.T) {
 	f := newFixture(t)
 	f.exec.exit("live", 0, "")
 	ctx, cancel := context.WithCancel(context.Background())
-	f.m.AddContainer(ctx, target("c1"), &v1.Container{LivenessProbe: execProbe("live", v1.Probe{})}, f.out)
+	f.m.AddContainer(ctx, target("c1"), &v1.Container{LivenessProbe: execProbe("live", v1.Probe{})}, f.out, f.events)
 	waitFor(t, "the worker to wait", func() bool { return f.clock.Waiters() == 1 })
 	cancel()
 	goroutinesBack(t, base)
@@ -403,7 +403,7 @@ func TestManagerObservesDuration(t *testing.T) {
 		f.clock.Advance(300 * time.Millisecond) // the command takes 300ms
 		return mrt.ExecResult{}, nil
 	})
-	f.m.AddContainer(context.Background(), target("c1"), &v1.Container{ReadinessProbe: execProbe("ready", v1.Probe{})}, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), &v1.Container{ReadinessProbe: execProbe("ready", v1.Probe{})}, f.out, f.events)
 	defer f.m.RemoveContainer("c1")
 	recv(t, f.out)
 	waitFor(t, "the observation", func() bool { return len(f.obs.list()) == 1 })
@@ -428,7 +428,7 @@ func TestManagerHTTPReadiness(t *testing.T) {
 		Ports:          []v1.ContainerPort{{Name: "http", ContainerPort: int32(port)}},
 		ReadinessProbe: &v1.Probe{ProbeHandler: v1.ProbeHandler{HTTPGet: &v1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}, PeriodSeconds: 1},
 	}
-	f.m.AddContainer(context.Background(), target("c1"), c, f.out)
+	f.m.AddContainer(context.Background(), target("c1"), c, f.out, f.events)
 	defer f.m.RemoveContainer("c1")
 	waitFor(t, "a failed probe", func() bool { return len(f.events.List()) == 1 && f.clock.Waiters() == 1 })
 	if ev := f.events.List()[0]; ev.Message != "Readiness probe failed: HTTP probe failed with statuscode: 503" {

@@ -77,8 +77,8 @@ func (s *Server) findPod(ns, name string) (v1.Pod, bool) {
 
 func (s *Server) handleManifestErrors(w http.ResponseWriter, _ *http.Request) {
 	list := ManifestErrorList{Items: []string{}}
-	if src, ok := s.src.(ManifestErrorSource); ok {
-		list.Items = append(list.Items, src.ManifestErrors()...)
+	if s.errs != nil {
+		list.Items = append(list.Items, s.errs.ManifestErrors()...)
 	}
 	writeJSON(w, http.StatusOK, list)
 }

@@ -193,8 +193,8 @@ func (s *Server) handlePodLog(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, badLogRequest(err.Error()))
 		return
 	}
-	loc, ok := s.src.(LogLocator)
-	if !ok {
+	loc := s.logs
+	if loc == nil {
 		writeStatus(w, unavailable(errors.New("this daemon does not serve container logs")))
 		return
 	}

@@ -274,7 +274,7 @@ func TestLogsFollowOutlivesServerTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	const timeout = 100 * time.Millisecond
-	srv := &http.Server{Handler: New(src, nil, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
+	srv := &http.Server{Handler: newFor(src, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 

@@ -35,13 +35,13 @@ type NodeController interface {
 	Drain(ctx context.Context, gracePeriod *int64) error
 }
 
-// nodeController returns the source as a NodeController, or answers 404.
+// nodeController returns the node controller, or answers 404.
 func (s *Server) nodeController(w http.ResponseWriter) (NodeController, bool) {
-	nc, ok := s.src.(NodeController)
-	if !ok {
+	if s.node == nil {
 		writeStatus(w, pathNotFound())
+		return nil, false
 	}
-	return nc, ok
+	return s.node, true
 }
 
 func (s *Server) handleGetNode(w http.ResponseWriter, r *http.Request) {

@@ -231,7 +231,7 @@ func TestDrainOutlivesServerTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	const timeout = 100 * time.Millisecond
-	srv := &http.Server{Handler: New(slowDrain{newFakeNode(), 3 * timeout}, nil, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
+	srv := &http.Server{Handler: newFor(slowDrain{newFakeNode(), 3 * timeout}, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	if err := NewClient(dir).Drain(context.Background(), nil); err != nil {

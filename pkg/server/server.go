@@ -13,16 +13,32 @@ import (
 type Server struct {
 	src    PodSource
 	health HealthChecker
+	errs   ManifestErrorSource
+	logs   LogLocator
+	node   NodeController
 	log    *zap.Logger
 	mux    *http.ServeMux
 }
 
-// New returns a server reading pods and events from src. health may be nil.
-func New(src PodSource, health HealthChecker, log *zap.Logger) *Server {
+// Options name what the server reads. Pods is required; a nil Health is
+// always healthy, a nil ManifestErrors lists none, a nil Logs serves no
+// logs (503), a nil Node serves no node (404).
+type Options struct {
+	Pods           PodSource
+	Health         HealthChecker
+	ManifestErrors ManifestErrorSource
+	Logs           LogLocator
+	Node           NodeController
+	Log            *zap.Logger
+}
+
+// New returns a server answering from o.
+func New(o Options) *Server {
+	log := o.Log
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: src, health: health, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {

@@ -69,7 +69,7 @@ func startServer(t *testing.T, src PodSource, health HealthChecker) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- New(src, health, nil).ServeListener(ctx, ln) }()
+	go func() { done <- newFor(src, health).ServeListener(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -289,7 +289,7 @@ func TestServeRemovesSocketWhenDone(t *testing.T) {
 	cancel()
 	// With the context already done, Serve creates the socket, stops at
 	// once and removes it.
-	if err := New(newFakeSource(), nil, nil).Serve(ctx, dir); err != nil {
+	if err := newFor(newFakeSource(), nil).Serve(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(SocketPath(dir)); !errors.Is(err, fs.ErrNotExist) {

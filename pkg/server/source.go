@@ -20,8 +20,8 @@ type HealthChecker interface {
 	Healthy(ctx context.Context) error
 }
 
-// ManifestErrorSource is implemented by a PodSource that can also tell
-// which manifest files it could not use, and why. The API lists them, and
+// ManifestErrorSource tells which manifest files could not be used, and
+// why. The API lists them, and
 // the CLI prints them as warnings, so an operator sees a typo without
 // reading the daemon's log.
 type ManifestErrorSource interface {

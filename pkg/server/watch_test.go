@@ -244,7 +244,7 @@ func (w *syncWriter) String() string {
 func TestWatchEndsWithTheClient(t *testing.T) {
 	src := &watchSource{}
 	src.set(watchPod("default", "web", "u1", v1.PodRunning))
-	h := New(src, nil, nil).Handler()
+	h := newFor(src, nil).Handler()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://minilet/api/v1/pods?watch=true", nil)
 	w := &syncWriter{header: http.Header{}}
@@ -279,7 +279,7 @@ func TestWatchOutlivesServerTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	const timeout = 100 * time.Millisecond
-	srv := &http.Server{Handler: New(src, nil, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
+	srv := &http.Server{Handler: newFor(src, nil).Handler(), ReadTimeout: timeout, WriteTimeout: timeout}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 

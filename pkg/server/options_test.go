@@ -1,0 +1,11 @@
+package server
+
+// newFor builds a Server whose optional parts are whatever the test's fake
+// source also implements.
+func newFor(src PodSource, health HealthChecker) *Server {
+	o := Options{Pods: src, Health: health}
+	o.ManifestErrors, _ = src.(ManifestErrorSource)
+	o.Logs, _ = src.(LogLocator)
+	o.Node, _ = src.(NodeController)
+	return New(o)
+}
