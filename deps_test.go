@@ -24,3 +24,25 @@ func TestImportBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestPodLogicDependsOnInterfaces keeps pkg/pod on its own interfaces:
+// the network, the host side and CNI are reached through pod.Network and
+// pod.Host, wired in cmd/minilet.
+func TestPodLogicDependsOnInterfaces(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./pkg/pod").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{
+			"github.com/minilet/minilet/pkg/network",
+			"github.com/minilet/minilet/pkg/podhost",
+			"github.com/containernetworking/",
+			"github.com/containerd/go-cni",
+		} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("pkg/pod imports %s; it must reach it through an interface", dep)
+			}
+		}
+	}
+}

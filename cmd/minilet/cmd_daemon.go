@@ -210,7 +210,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
 	}, pod.Deps{
-		Runtime: rti, Network: netMgr, Host: host, Prober: prober, Observer: met,
+		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
 		Node: reporter, Cordon: cordon, Log: log.Named("pods"),
 	})
 	if err := metrics.RegisterPods(reg, version, mgr); err != nil {

@@ -2,8 +2,8 @@ package metrics
 
 import (
 	"fmt"
-	"time"
 
+	"github.com/minilet/minilet/pkg/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	v1 "k8s.io/api/core/v1"
@@ -46,8 +46,8 @@ type Metrics struct {
 	runtimeErrors   *prometheus.CounterVec
 	imagePull       prometheus.Histogram
 
-	// now is the clock that times runtime calls; tests replace it.
-	now func() time.Time
+	// clock times runtime calls; tests replace it.
+	clock clock.Clock
 }
 
 // New registers minilet's event collectors on reg (restarts, probes,
@@ -100,7 +100,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help:      "Duration of image ensures that pulled the image.",
 			Buckets:   imagePullBuckets,
 		}),
-		now: time.Now,
+		clock: clock.Real{},
 	}
 	// Every operation's error counter exists from the start, so a rate()
 	// over it is 0 rather than absent until the first failure.

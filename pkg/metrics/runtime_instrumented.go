@@ -55,7 +55,7 @@ var _ runtime.Runtime = (*instrumentedRuntime)(nil)
 
 // observe records one call of op that began at start and returned err.
 func (r *instrumentedRuntime) observe(op string, start time.Time, err error) time.Duration {
-	took := r.m.now().Sub(start)
+	took := r.m.clock.Now().Sub(start)
 	r.m.runtimeDuration.WithLabelValues(op).Observe(took.Seconds())
 	if err != nil {
 		r.m.runtimeErrors.WithLabelValues(op).Inc()
@@ -64,7 +64,7 @@ func (r *instrumentedRuntime) observe(op string, start time.Time, err error) tim
 }
 
 func (r *instrumentedRuntime) EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	img, err := r.rt.EnsureImage(ctx, ref, policy)
 	took := r.observe(opEnsureImage, start, err)
 	if err == nil && img.Pulled {
@@ -74,70 +74,70 @@ func (r *instrumentedRuntime) EnsureImage(ctx context.Context, ref string, polic
 }
 
 func (r *instrumentedRuntime) ListImages(ctx context.Context) ([]runtime.Image, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	imgs, err := r.rt.ListImages(ctx)
 	r.observe(opListImages, start, err)
 	return imgs, err
 }
 
 func (r *instrumentedRuntime) CreateContainer(ctx context.Context, spec runtime.ContainerSpec) error {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	err := r.rt.CreateContainer(ctx, spec)
 	r.observe(opCreateContainer, start, err)
 	return err
 }
 
 func (r *instrumentedRuntime) StartContainer(ctx context.Context, id string) (uint32, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	pid, err := r.rt.StartContainer(ctx, id)
 	r.observe(opStartContainer, start, err)
 	return pid, err
 }
 
 func (r *instrumentedRuntime) StopContainer(ctx context.Context, id, signal string, grace time.Duration) error {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	err := r.rt.StopContainer(ctx, id, signal, grace)
 	r.observe(opStopContainer, start, err)
 	return err
 }
 
 func (r *instrumentedRuntime) RemoveContainer(ctx context.Context, id string) error {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	err := r.rt.RemoveContainer(ctx, id)
 	r.observe(opRemoveContainer, start, err)
 	return err
 }
 
 func (r *instrumentedRuntime) ContainerStatus(ctx context.Context, id string) (runtime.Container, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	c, err := r.rt.ContainerStatus(ctx, id)
 	r.observe(opContainerStatus, start, err)
 	return c, err
 }
 
 func (r *instrumentedRuntime) ListContainers(ctx context.Context, selector map[string]string) ([]runtime.Container, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	cs, err := r.rt.ListContainers(ctx, selector)
 	r.observe(opListContainers, start, err)
 	return cs, err
 }
 
 func (r *instrumentedRuntime) ListSnapshots(ctx context.Context, prefix string) ([]string, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	keys, err := r.rt.ListSnapshots(ctx, prefix)
 	r.observe(opListSnapshots, start, err)
 	return keys, err
 }
 
 func (r *instrumentedRuntime) RemoveSnapshot(ctx context.Context, key string) error {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	err := r.rt.RemoveSnapshot(ctx, key)
 	r.observe(opRemoveSnapshot, start, err)
 	return err
 }
 
 func (r *instrumentedRuntime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	res, err := r.rt.Exec(ctx, id, cmd, timeout)
 	r.observe(opExec, start, err)
 	return res, err
@@ -148,14 +148,14 @@ func (r *instrumentedRuntime) Exits(ctx context.Context) (<-chan runtime.Exit, e
 }
 
 func (r *instrumentedRuntime) Ping(ctx context.Context) error {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	err := r.rt.Ping(ctx)
 	r.observe(opPing, start, err)
 	return err
 }
 
 func (r *instrumentedRuntime) Version(ctx context.Context) (string, error) {
-	start := r.m.now()
+	start := r.m.clock.Now()
 	v, err := r.rt.Version(ctx)
 	r.observe(opVersion, start, err)
 	return v, err

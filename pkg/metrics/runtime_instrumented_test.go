@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/runtime"
 	"github.com/minilet/minilet/pkg/runtime/runtimetest"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -76,7 +77,9 @@ type steppingClock struct {
 	step time.Duration
 }
 
-func (c *steppingClock) now() time.Time {
+func (c *steppingClock) NewTimer(d time.Duration) clock.Timer { return clock.Real{}.NewTimer(d) }
+
+func (c *steppingClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(c.step)
@@ -118,8 +121,8 @@ func callAll(t *testing.T, rt runtime.Runtime) {
 
 func TestInstrumentRuntime(t *testing.T) {
 	m, reg := newTest(t, nil)
-	clock := &steppingClock{t: time.Unix(0, 0), step: 20 * time.Millisecond}
-	m.now = clock.now
+	stepping := &steppingClock{t: time.Unix(0, 0), step: 20 * time.Millisecond}
+	m.clock = stepping
 
 	boom := errors.New("boom")
 	fake := &fakeRuntime{errs: map[string]error{
@@ -131,7 +134,7 @@ func TestInstrumentRuntime(t *testing.T) {
 
 	callAll(t, rt) // EnsureImage found the image locally: no pull observed
 	fake.pulled = true
-	clock.step = 3 * time.Second
+	stepping.step = 3 * time.Second
 	if _, err := rt.EnsureImage(context.Background(), "busybox", runtime.PullAlways); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/minilet/minilet/pkg/network"
 	"github.com/minilet/minilet/pkg/podsandbox"
 )
 
@@ -77,7 +76,7 @@ func (m *Manager) adopt(ctx context.Context) ([]*worker, error) {
 			continue
 		}
 		m.d.log.Warn("removing the network namespace of a pod minilet has no record of", zap.String("podID", id))
-		if err := m.d.net.Detach(ctx, "", network.Attachment{PodID: id}); err != nil {
+		if err := m.d.net.Detach(ctx, "", Attachment{PodID: id}); err != nil {
 			m.d.log.Warn("cannot release the network of an unknown pod", zap.String("podID", id), zap.Error(err))
 		}
 		if err := m.d.net.RemoveNetns(id); err != nil {

@@ -6,17 +6,32 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
-	"github.com/minilet/minilet/pkg/network"
 	"github.com/minilet/minilet/pkg/podsandbox"
 )
 
-// Network makes and removes pod network namespaces (pkg/network).
+// Network makes and removes pod network namespaces and attaches them to
+// the pod network (pkg/network, through an adapter in cmd/minilet).
 type Network interface {
 	CreateNetns(podID string) (string, error)
-	Attach(ctx context.Context, netnsPath string, a network.Attachment) ([]net.IP, error)
-	Detach(ctx context.Context, netnsPath string, a network.Attachment) error
+	Attach(ctx context.Context, netnsPath string, a Attachment) ([]net.IP, error)
+	Detach(ctx context.Context, netnsPath string, a Attachment) error
 	RemoveNetns(podID string) error
 	ListNetns() ([]string, error)
+}
+
+// Attachment is what the network is told of a pod. Detach must be given
+// the same PodID and Ports as Attach.
+type Attachment struct {
+	PodID                string // the CNI container ID and the netns file name
+	Namespace, Name, UID string
+	Ports                []HostPort
+}
+
+// HostPort forwards HostPort on the host (HostIP: one address; "": all) to
+// ContainerPort in the pod, over Protocol (tcp, udp or sctp).
+type HostPort struct {
+	HostPort, ContainerPort int32
+	Protocol, HostIP        string
 }
 
 // Host makes and removes a pod's host-side resources (pkg/podhost).

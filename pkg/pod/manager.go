@@ -13,6 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/restart"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -59,9 +60,11 @@ type deps struct {
 	prober  Prober // nil: no probes run
 	obs     Observer
 	log     *zap.Logger
-	now     func() time.Time
+	clock   clock.Clock
 	backoff restart.Backoff
 }
+
+func (d *deps) now() time.Time { return d.clock.Now() }
 
 // Manager runs one worker per pod and reconciles them with the desired set.
 type Manager struct {
@@ -89,6 +92,7 @@ type Deps struct {
 	Observer Observer    // nil: nothing observed
 	Node     NodeView    // nil: no admission, no node view
 	Cordon   CordonState // nil: cannot cordon
+	Clock    clock.Clock // nil: clock.Real
 	Log      *zap.Logger
 }
 
@@ -98,8 +102,12 @@ func NewManager(cfg Config, d Deps) *Manager {
 	if obs == nil {
 		obs = nopObserver{}
 	}
+	clk := d.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	return &Manager{
-		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, now: time.Now,
+		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
 		node:        d.Node,
 		cordon:      d.Cordon,

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
-	"github.com/minilet/minilet/pkg/network"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/runtime"
 )
@@ -142,8 +141,8 @@ func (w *worker) runSandbox(ctx context.Context, spec runtime.ContainerSpec) (ui
 }
 
 // attachment describes the pod to CNI, with its hostPorts.
-func (w *worker) attachment(pod *v1.Pod) network.Attachment {
-	a := network.Attachment{PodID: w.podID, Namespace: pod.Namespace, Name: pod.Name, UID: string(pod.UID)}
+func (w *worker) attachment(pod *v1.Pod) Attachment {
+	a := Attachment{PodID: w.podID, Namespace: pod.Namespace, Name: pod.Name, UID: string(pod.UID)}
 	for _, c := range pod.Spec.Containers {
 		for _, p := range c.Ports {
 			if p.HostPort == 0 {
@@ -156,7 +155,7 @@ func (w *worker) attachment(pod *v1.Pod) network.Attachment {
 			case v1.ProtocolSCTP:
 				proto = "sctp"
 			}
-			a.Ports = append(a.Ports, network.PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, HostIP: p.HostIP})
+			a.Ports = append(a.Ports, HostPort{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, HostIP: p.HostIP})
 		}
 	}
 	return a

@@ -8,7 +8,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
-	"github.com/minilet/minilet/pkg/podhost"
 	"github.com/minilet/minilet/pkg/podsandbox"
 )
 
@@ -32,7 +31,32 @@ func saveRecord(p podsandbox.Paths, r podRecord) error {
 	if err != nil {
 		return fmt.Errorf("save pod state: %w", err)
 	}
-	return podhost.WriteFileRenamed(recordPath(p), data, 0o600)
+	return writeFileRenamed(recordPath(p), data, 0o600)
+}
+
+// writeFileRenamed writes path through a temporary file and a rename, so a
+// reader (or a daemon started after a crash) sees the old record or the
+// new one, never half of one.
+func writeFileRenamed(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err != nil {
+		return fmt.Errorf("save pod state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("save pod state: %w", err)
+	}
+	return nil
 }
 
 func loadRecord(path string) (podRecord, error) {

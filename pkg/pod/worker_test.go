@@ -12,7 +12,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/minilet/minilet/pkg/network"
+	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/restart"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -32,13 +32,13 @@ func (n *fakeNet) CreateNetns(id string) (string, error) {
 	n.netns[id] = true
 	return "/run/netns/" + id, nil
 }
-func (n *fakeNet) Attach(_ context.Context, _ string, a network.Attachment) ([]net.IP, error) {
+func (n *fakeNet) Attach(_ context.Context, _ string, a Attachment) ([]net.IP, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.attached[a.PodID] = true
 	return []net.IP{net.ParseIP("10.0.0.7")}, nil
 }
-func (n *fakeNet) Detach(_ context.Context, _ string, a network.Attachment) error {
+func (n *fakeNet) Detach(_ context.Context, _ string, a Attachment) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.attached, a.PodID)
@@ -82,6 +82,12 @@ func (h *fakeHost) RemoveOldContainerLogs(podsandbox.Paths, string, int) error {
 }
 func (h *fakeHost) RemoveCgroup(string) error { return nil }
 
+// funcClock is a clock.Clock reading its time from a function.
+type funcClock func() time.Time
+
+func (f funcClock) Now() time.Time                       { return f() }
+func (f funcClock) NewTimer(d time.Duration) clock.Timer { return clock.Real{}.NewTimer(d) }
+
 type harness struct {
 	t    *testing.T
 	now  time.Time
@@ -101,7 +107,7 @@ func newHarness(t *testing.T, pod *v1.Pod) *harness {
 	d := &deps{
 		cfg: Config{RootDir: t.TempDir(), RunDir: t.TempDir(), PodLogDir: t.TempDir(), PauseImage: "pause:1", HostIP: "192.168.0.2", CgroupRoot: "/minilet/test"},
 		rt:  h.rt, net: h.net, host: h.host, obs: nopObserver{}, log: zap.NewNop(),
-		now: func() time.Time { return h.now }, backoff: restart.DefaultBackoff(0),
+		clock: funcClock(func() time.Time { return h.now }), backoff: restart.DefaultBackoff(0),
 	}
 	h.w = newWorker(d, podRecord{Pod: pod, File: "/etc/minilet/p.yaml", Hash: "h1"}, h.now)
 	return h

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minilet/minilet/pkg/clock"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 )
@@ -27,7 +28,7 @@ type Observer interface {
 type Options struct {
 	// UserAgent is sent by HTTP and gRPC probes, "minilet-probe/<version>".
 	UserAgent string
-	Clock     Clock // RealClock if nil
+	Clock     clock.Clock // clock.Real if nil
 	Observer  Observer
 	Log       *zap.Logger
 }
@@ -39,7 +40,7 @@ const DefaultUserAgent = "minilet-probe"
 // concurrent use.
 type Manager struct {
 	prober   *prober
-	clock    Clock
+	clock    clock.Clock
 	observer Observer
 	log      *zap.Logger
 
@@ -77,7 +78,7 @@ func NewManager(exec Execer, opts Options) *Manager {
 		opts.UserAgent = DefaultUserAgent
 	}
 	if opts.Clock == nil {
-		opts.Clock = RealClock{}
+		opts.Clock = clock.Real{}
 	}
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()

@@ -16,6 +16,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/minilet/minilet/pkg/clock/clocktest"
 	"github.com/minilet/minilet/pkg/probe"
 	"github.com/minilet/minilet/pkg/probe/probetest"
 	mrt "github.com/minilet/minilet/pkg/runtime"
@@ -134,7 +135,7 @@ func (o *observer) list() []observation {
 }
 
 type fixture struct {
-	clock  *probetest.Clock
+	clock  *clocktest.Clock
 	exec   *execer
 	events *probetest.Events
 	obs    *observer
@@ -144,7 +145,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{
-		clock:  probetest.NewClock(t0),
+		clock:  clocktest.NewClock(t0),
 		exec:   newExecer(),
 		events: &probetest.Events{},
 		obs:    &observer{},

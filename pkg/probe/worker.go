@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/minilet/minilet/pkg/clock"
 	"go.uber.org/zap"
 )
 
@@ -24,7 +25,7 @@ type worker struct {
 
 	// Run loop collaborators.
 	inst     *instance
-	clock    Clock
+	clock    clock.Clock
 	events   EventRecorder
 	observer Observer
 	out      chan<- Update

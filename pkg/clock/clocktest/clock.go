@@ -1,13 +1,14 @@
-package probetest
+// Package clocktest is a fake clock.Clock for tests.
+package clocktest
 
 import (
 	"sync"
 	"time"
 
-	"github.com/minilet/minilet/pkg/probe"
+	"github.com/minilet/minilet/pkg/clock"
 )
 
-// Clock is a fake probe.Clock: Now stays put until Advance or Set moves
+// Clock is a fake clock.Clock: Now stays put until Advance or Set moves
 // it, and timers fire when the time passes their deadline.
 type Clock struct {
 	mu     sync.Mutex
@@ -27,7 +28,7 @@ func (c *Clock) Now() time.Time {
 
 // NewTimer returns a timer that fires once the clock reaches Now()+d; at
 // once if d <= 0.
-func (c *Clock) NewTimer(d time.Duration) probe.Timer {
+func (c *Clock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &timer{clock: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}

@@ -1,9 +1,11 @@
-package probe
+// Package clock is the time source of minilet's loops (pod workers,
+// probes, metrics), so tests move time instead of sleeping (the idea of
+// Tailscale's tstime). clocktest.Clock is a fake.
+package clock
 
 import "time"
 
-// Clock is the time source of the workers, so tests move time instead of
-// sleeping (the idea of Tailscale's tstime). probetest.Clock is a fake.
+// Clock tells the time and makes timers.
 type Clock interface {
 	Now() time.Time
 	NewTimer(d time.Duration) Timer
@@ -17,14 +19,14 @@ type Timer interface {
 	Stop() bool
 }
 
-// RealClock is the Clock of the time package.
-type RealClock struct{}
+// Real is the Clock of the time package.
+type Real struct{}
 
 // Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
+func (Real) Now() time.Time { return time.Now() }
 
 // NewTimer returns a time.Timer that fires after d.
-func (RealClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+func (Real) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
 
 type realTimer struct{ t *time.Timer }
 
