@@ -30,7 +30,7 @@ func BuildEnv(pod *v1.Pod, c *v1.Container, imageEnv []string, podIPs []string, 
 	for _, e := range c.Env {
 		v := e.Value
 		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
-			v = fieldValue(pod, e.ValueFrom.FieldRef.FieldPath, podIPs, hostIP)
+			v = FieldValue(pod, e.ValueFrom.FieldRef.FieldPath, podIPs, []string{hostIP})
 		} else {
 			v = Expand(v, own)
 		}
@@ -42,39 +42,6 @@ func BuildEnv(pod *v1.Pod, c *v1.Container, imageEnv []string, podIPs []string, 
 		out = append(out, k+"="+vals[k])
 	}
 	return out
-}
-
-func fieldValue(pod *v1.Pod, path string, podIPs []string, hostIP string) string {
-	switch path {
-	case "metadata.name":
-		return pod.Name
-	case "metadata.namespace":
-		return pod.Namespace
-	case "metadata.uid":
-		return string(pod.UID)
-	case "spec.nodeName":
-		return pod.Spec.NodeName
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName
-	case "status.podIP":
-		if len(podIPs) > 0 {
-			return podIPs[0]
-		}
-		return ""
-	case "status.podIPs":
-		return strings.Join(podIPs, ",")
-	case "status.hostIP", "status.hostIPs":
-		return hostIP
-	}
-	for _, m := range []struct {
-		prefix string
-		src    map[string]string
-	}{{"metadata.labels['", pod.Labels}, {"metadata.annotations['", pod.Annotations}} {
-		if strings.HasPrefix(path, m.prefix) && strings.HasSuffix(path, "']") {
-			return m.src[strings.TrimSuffix(strings.TrimPrefix(path, m.prefix), "']")]
-		}
-	}
-	return ""
 }
 
 func envMap(env []string) map[string]string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minilet/minilet/pkg/podsandbox"
 	v1 "k8s.io/api/core/v1"
 )
 
@@ -219,9 +220,9 @@ func describeEnv(pw *prefixWriter, pod *v1.Pod, c *v1.Container) {
 		}
 		switch vf := e.ValueFrom; {
 		case vf.FieldRef != nil:
-			pw.write(level3, "%s:\t%s (%s:%s)\n", e.Name, podFieldValue(pod, vf.FieldRef.FieldPath), vf.FieldRef.APIVersion, vf.FieldRef.FieldPath)
+			pw.write(level3, "%s:\t%s (%s:%s)\n", e.Name, podsandbox.FieldValue(pod, vf.FieldRef.FieldPath, statusIPs(pod.Status.PodIPs), hostIPsOf(pod.Status)), vf.FieldRef.APIVersion, vf.FieldRef.FieldPath)
 		case vf.ResourceFieldRef != nil:
-			pw.write(level3, "%s:\t%s (%s)\n", e.Name, containerResourceValue(c, vf.ResourceFieldRef), vf.ResourceFieldRef.Resource)
+			pw.write(level3, "%s:\t%s (%s)\n", e.Name, resourceValue(c, vf.ResourceFieldRef), vf.ResourceFieldRef.Resource)
 		case vf.SecretKeyRef != nil:
 			optional := vf.SecretKeyRef.Optional != nil && *vf.SecretKeyRef.Optional
 			pw.write(level3, "%s:\t<set to the key '%s' in secret '%s'>\tOptional: %t\n", e.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Name, optional)
