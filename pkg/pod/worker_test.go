@@ -50,7 +50,15 @@ func (n *fakeNet) RemoveNetns(id string) error {
 	delete(n.netns, id)
 	return nil
 }
-func (n *fakeNet) ListNetns() ([]string, error) { return nil, nil }
+func (n *fakeNet) ListNetns() ([]string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var ids []string
+	for id := range n.netns {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
 
 // fakeHost records what was prepared.
 type fakeHost struct {
