@@ -69,11 +69,11 @@ func TestContainerdContract(t *testing.T) {
 			RT: r,
 			Spec: func(id string) runtime.ContainerSpec {
 				return runtime.ContainerSpec{ID: id, Image: contractImage,
-					Args: []string{"sh", "-c", "while [ ! -f /tmp/finish ]; do sleep 0.05; done; exit 3"},
+					Args: []string{"sh", "-c", "while [ ! -f /dev/shm/finish ]; do sleep 0.05; done; exit 3"},
 					Env:  []string{"PATH=/bin"}}
 			},
 			Finish: func(t *testing.T, id string) {
-				res, err := r.Exec(ctx, id, []string{"touch", "/tmp/finish"}, 10*time.Second)
+				res, err := r.Exec(ctx, id, []string{"touch", "/dev/shm/finish"}, 10*time.Second)
 				if err != nil || res.ExitCode != 0 {
 					t.Fatalf("finish %s: %v %+v", id, err, res)
 				}
