@@ -259,3 +259,11 @@ func TestSplitRuleArgs(t *testing.T) {
 		t.Errorf("splitRuleArgs = %q, want %q", got, want)
 	}
 }
+
+// The chain name the bridge plugin gave a pod in a test run (read off
+// iptables-save), which the sweep must find by name.
+func TestPodChainName(t *testing.T) {
+	if got := podChainName("minilet-it-27787-1", "c386e6e27ba7", ""); got != "CNI-196fb4a47a34218ddc163601" {
+		t.Fatalf("podChainName = %s", got)
+	}
+}

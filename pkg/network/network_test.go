@@ -397,3 +397,51 @@ func writeTestFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// A DEL interrupted after the bridge plugin deleted the masquerade rule
+// that jumps to the pod's chain, but before it deleted the chain, leaves a
+// chain nothing points at: the next Detach finds it by its name.
+func TestDetachRemovesChainLeftByInterruptedDel(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := network.Attachment{PodID: "pod-halfdel"}
+	e.attach(ctx, a)
+	var chains []string
+	for {
+		out, err := exec.Command("iptables", "-t", "nat", "-S", "POSTROUTING").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, found := 0, false
+		for _, line := range strings.Split(string(out), "\n") {
+			if !strings.HasPrefix(line, "-A POSTROUTING") {
+				continue
+			}
+			n++
+			f := strings.Fields(line)
+			j := slices.Index(f, "-j")
+			if strings.Contains(line, `id: \"`+a.PodID+`\"`) && j >= 0 && j+1 < len(f) && strings.HasPrefix(f[j+1], "CNI-") {
+				chains = append(chains, f[j+1])
+				if out, err := exec.Command("iptables", "-t", "nat", "-D", "POSTROUTING", fmt.Sprint(n)).CombinedOutput(); err != nil {
+					t.Fatalf("delete rule %d: %v\n%s", n, err, out)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	if len(chains) == 0 {
+		t.Fatal("no masquerade rule jumping to a per-pod chain after ADD")
+	}
+	if err := e.m.Detach(ctx, "", a); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	if err := e.m.RemoveNetns(a.PodID); err != nil {
+		t.Fatalf("RemoveNetns: %v", err)
+	}
+	e.assertReleased(a.PodID)
+	e.assertChainsGone(chains)
+}

@@ -2,6 +2,8 @@ package network
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -59,10 +61,27 @@ func sweepFamily(ctx context.Context, bin, network, podID string, log *zap.Logge
 	}
 	var ours []rule
 	jumpers := map[string]map[string]int{} // table -> chain -> rules jumping to it that are not ours
+	// The pod's own chains, by the name the plugins give them: a DEL
+	// interrupted after deleting the rules that jump to a chain, and
+	// before deleting the chain, leaves it with nothing pointing at it.
+	own := map[string]bool{}
+	if podID != "" {
+		for _, prefix := range []string{"", "DN-", "SN-"} {
+			own[podChainName(network, podID, prefix)] = true
+		}
+	}
+	type chainKey struct{ table, chain string }
+	chains := map[chainKey]bool{}
 	table := ""
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "*") {
 			table = line[1:]
+			continue
+		}
+		if name, ok := strings.CutPrefix(line, ":"); ok {
+			if name, _, _ = strings.Cut(name, " "); own[name] {
+				chains[chainKey{table, name}] = true
+			}
 			continue
 		}
 		if !strings.HasPrefix(line, "-A ") {
@@ -89,12 +108,15 @@ func sweepFamily(ctx context.Context, bin, network, podID string, log *zap.Logge
 			jumpers[table][r.jump]++
 		}
 	}
-	if len(ours) == 0 {
+	for c := range chains {
+		if jumpers[c.table][c.chain] > 0 {
+			delete(chains, c) // still in use (never by design: the name is the pod's)
+		}
+	}
+	if len(ours) == 0 && len(chains) == 0 {
 		return nil
 	}
 	var errs []error
-	type chainKey struct{ table, chain string }
-	chains := map[chainKey]bool{}
 	for _, r := range ours {
 		if strings.HasPrefix(r.jump, "CNI-") && !strings.HasPrefix(r.jump, sharedChainPrefix) && jumpers[r.table][r.jump] == 0 {
 			chains[chainKey{r.table, r.jump}] = true
@@ -118,6 +140,15 @@ func sweepFamily(ctx context.Context, bin, network, podID string, log *zap.Logge
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// podChainName is the name the CNI plugins give a pod's own chain
+// (containernetworking/plugins utils.FormatChainNameWithPrefix): "CNI-",
+// the prefix, and the hex SHA-512 of network name and container ID, cut to
+// 28 characters.
+func podChainName(network, podID, prefix string) string {
+	sum := sha512.Sum512([]byte(network + podID))
+	return ("CNI-" + prefix + hex.EncodeToString(sum[:]))[:28]
 }
 
 func runIPTables(ctx context.Context, bin string, args ...string) error {

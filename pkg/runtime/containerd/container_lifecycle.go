@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/snapshots"
+	"go.uber.org/zap"
 
 	"github.com/minilet/minilet/pkg/containerlog"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -57,6 +59,17 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 		}
 	}
 	t, err := c.NewTask(ctx, creator)
+	if errdefs.IsAlreadyExists(err) {
+		// containerd died while it made this task: after its restart it
+		// holds the task's bundle and shim, but the shim never made the
+		// task, so the task can be neither loaded nor made. Deleting it
+		// through the task service clears both.
+		r.log.Warn("task left half-made by containerd; deleting it", zap.String("id", id))
+		if _, derr := r.client.TaskService().Delete(ctx, &tasks.DeleteTaskRequest{ContainerID: id}); derr != nil && !errdefs.IsNotFound(derr) {
+			return 0, fmt.Errorf("start container %s: delete half-made task: %w", id, wrap(derr))
+		}
+		t, err = c.NewTask(ctx, creator)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("start container %s: create task: %w", id, wrap(err))
 	}
