@@ -39,6 +39,9 @@ func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a
 			delay, ce.st = w.d.backoff.Next(ce.st, time.Time{}, time.Time{})
 		}
 		ce.due = now.Add(delay)
+		if ce.leftover {
+			ce.due = now // a new attempt, under another ID, can start at once
+		}
 		w.lastErr[c.Name] = ce
 		w.log.Error("cannot start container; will retry", zap.String("container", c.Name),
 			zap.String("reason", ce.reason), zap.String("error", ce.message), zap.Duration("retryIn", delay))
@@ -97,7 +100,8 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	pid, err := w.d.rt.StartContainer(ctx, spec.ID)
 	if err != nil {
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
-		return containerError{reason: "RunContainerError", message: err.Error()}
+		return containerError{reason: "RunContainerError", message: err.Error(),
+			leftover: errors.Is(err, runtime.ErrTaskLeftover), forID: spec.ID}
 	}
 	w.events.record(v1.EventTypeNormal, "Started", "Started container "+c.Name, c.Name)
 	log.Info("started container", zap.String("id", spec.ID), zap.Uint32("pid", pid), zap.Int("restartCount", attempt))

@@ -257,6 +257,13 @@ func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *run
 		return action{}, false
 	}
 	a := action{kind: actStart, id: "", name: c.Name, typ: typ, attempt: nextAttempt(in.obs, c.Name)}
+	if f, ok := in.failures[c.Name]; ok && f.leftover && cur != nil && cur.ID == f.forID && cur.State == runtime.StateCreated {
+		// The runtime cannot make a task under this ID: the container is
+		// made anew as the next attempt.
+		p.step(action{kind: actRemove, id: cur.ID, name: c.Name, reason: "its task cannot be made"})
+		a.attempt = restartCountOf(cur) + 1
+		return a, true
+	}
 	if cur != nil && cur.State == runtime.StateExited {
 		a.reason = terminated(cur).Reason
 		if r := in.killing[cur.ID]; r != "" {

@@ -67,6 +67,10 @@ type containerError struct {
 	message string
 	due     time.Time // no new attempt before this
 	st      restart.State
+	// leftover: the runtime cannot make a task for container forID (see
+	// runtime.ErrTaskLeftover); the next attempt gets a new ID at once.
+	leftover bool
+	forID    string
 }
 
 func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {

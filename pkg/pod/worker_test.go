@@ -2,6 +2,7 @@ package pod
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -454,5 +455,20 @@ func TestTeardownRemovesOrphanSnapshots(t *testing.T) {
 	}
 	if snaps, _ := h.rt.ListSnapshots(context.Background(), ""); len(snaps) != 0 {
 		t.Fatalf("snapshots left: %v", snaps)
+	}
+}
+
+// containerd killed while it made a task may leave state under that ID
+// that no later call can clear: the container is made again under the
+// next attempt's ID, at once.
+func TestTaskLeftoverGetsANewAttempt(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.rt.FailStart[h.id("app", 0)] = fmt.Errorf("create task: %w: mkdir bundle: file exists", runtime.ErrTaskLeftover)
+	h.sync()
+	if h.state(h.id("app", 1)) != runtime.StateRunning {
+		t.Fatalf("app not started as attempt 1: %v", h.rt.Calls())
+	}
+	if h.state(h.id("app", 0)) != "absent" {
+		t.Fatal("the unusable attempt 0 was not removed")
 	}
 }

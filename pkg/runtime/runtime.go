@@ -15,6 +15,12 @@ var (
 	ErrNotFound      = errors.New("not found")
 	ErrAlreadyExists = errors.New("already exists")
 	ErrUnavailable   = errors.New("runtime unavailable")
+	// ErrTaskLeftover: the container's task cannot be made because the
+	// runtime kept state of an earlier attempt to make it that it can
+	// neither load nor remove (containerd killed while it made the task).
+	// The container ID is unusable until the runtime restarts: make the
+	// container anew under another ID.
+	ErrTaskLeftover = errors.New("task state left behind by the runtime")
 )
 
 // PullPolicy mirrors a container's imagePullPolicy.

@@ -71,6 +71,12 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 		t, err = c.NewTask(ctx, creator)
 	}
 	if err != nil {
+		if errdefs.IsAlreadyExists(err) || strings.Contains(err.Error(), "file exists") {
+			// The task's bundle directory outlived a containerd that
+			// died while making it, and the new one did not take it
+			// back: this ID cannot get a task.
+			return 0, fmt.Errorf("start container %s: create task: %w: %v", id, runtime.ErrTaskLeftover, err)
+		}
 		return 0, fmt.Errorf("start container %s: create task: %w", id, wrap(err))
 	}
 	if err := t.Start(ctx); err != nil {
