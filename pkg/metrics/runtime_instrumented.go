@@ -136,6 +136,10 @@ func (r *instrumentedRuntime) RemoveSnapshot(ctx context.Context, key string) er
 	return err
 }
 
+func (r *instrumentedRuntime) EndGroup(ctx context.Context, group string) error {
+	return r.rt.EndGroup(ctx, group)
+}
+
 func (r *instrumentedRuntime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {
 	start := r.m.clock.Now()
 	res, err := r.rt.Exec(ctx, id, cmd, timeout)

@@ -222,6 +222,13 @@ func (f *Fake) RemoveSnapshot(_ context.Context, key string) error {
 	return nil
 }
 
+func (f *Fake) EndGroup(_ context.Context, group string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("EndGroup " + group)
+	return nil
+}
+
 // LeaveSnapshot makes a snapshot with no container, as a create that died
 // half-way leaves it.
 func (f *Fake) LeaveSnapshot(key string) {
