@@ -139,7 +139,7 @@ func (f *floor) start(ctx context.Context, fp *floorPod) (floorTimes, error) {
 	t1 := time.Now()
 	t.cni = t1.Sub(t0)
 
-	sb := podsandbox.SandboxSpec(podsandbox.SandboxParams{Pod: p, PodID: fp.podID, Image: f.pause,
+	sb := podsandbox.SandboxSpec(podsandbox.SandboxParams{Pod: p, PodID: fp.podID, Token: floorSandboxToken, Image: f.pause,
 		NetnsPath: netns, CgroupParent: cgroup, Extra: extra})
 	if err := f.rt.CreateContainer(ctx, sb); err != nil {
 		return t, err
@@ -156,7 +156,7 @@ func (f *floor) start(ctx context.Context, fp *floorPod) (floorTimes, error) {
 	}
 	for _, c := range appContainers(p) {
 		spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{Pod: p, PodID: fp.podID, Container: c,
-			Type: podsandbox.TypeApp, Image: f.busybox, SandboxPID: fp.pausePID, PodIPs: podIPs,
+			Type: podsandbox.TypeApp, Image: f.busybox, Sandbox: sb.ID, SandboxPID: fp.pausePID, PodIPs: podIPs,
 			Paths: fp.paths, CgroupParent: cgroup, Extra: extra})
 		if err != nil {
 			return t, err
@@ -184,6 +184,9 @@ func (f *floor) start(ctx context.Context, fp *floorPod) (floorTimes, error) {
 	return t, nil
 }
 
+// floorSandboxToken names the floor's one sandbox per pod.
+const floorSandboxToken = "floor"
+
 // remove tears the pod down as minilet's teardown does: SIGTERM and wait
 // for each app container, stop the pause, remove the containers and their
 // snapshots, CNI DEL, remove the netns. It returns the time that took; the
@@ -194,7 +197,7 @@ func (f *floor) remove(ctx context.Context, fp *floorPod) (time.Duration, error)
 	for _, id := range fp.apps {
 		errs = append(errs, f.rt.StopContainer(ctx, id, "SIGTERM", time.Duration(*fp.pod.Spec.TerminationGracePeriodSeconds)*time.Second))
 	}
-	sb := podsandbox.SandboxID(fp.podID)
+	sb := podsandbox.SandboxID(fp.podID, floorSandboxToken)
 	errs = append(errs, f.rt.StopContainer(ctx, sb, "", 2*time.Second))
 	for _, id := range fp.apps {
 		errs = append(errs, f.rt.RemoveContainer(ctx, id))
@@ -254,7 +257,8 @@ func (f *floor) restartApp(ctx context.Context, fp *floorPod) (time.Duration, er
 		return 0, err
 	}
 	spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{Pod: p, PodID: fp.podID, Container: c,
-		Type: podsandbox.TypeApp, RestartCount: 1, Image: f.busybox, SandboxPID: fp.pausePID, PodIPs: []string{"10.232.128.1"},
+		Type: podsandbox.TypeApp, RestartCount: 1, Image: f.busybox,
+		Sandbox: podsandbox.SandboxID(fp.podID, floorSandboxToken), SandboxPID: fp.pausePID, PodIPs: []string{"10.232.128.1"},
 		Paths: fp.paths, CgroupParent: f.cgroupRoot + "/pod" + fp.podID, Extra: extra})
 	if err != nil {
 		return 0, err

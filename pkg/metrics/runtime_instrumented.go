@@ -136,8 +136,8 @@ func (r *instrumentedRuntime) RemoveSnapshot(ctx context.Context, key string) er
 	return err
 }
 
-func (r *instrumentedRuntime) EndGroup(ctx context.Context, group string) error {
-	return r.rt.EndGroup(ctx, group)
+func (r *instrumentedRuntime) EndGroups(ctx context.Context, prefix string) error {
+	return r.rt.EndGroups(ctx, prefix)
 }
 
 func (r *instrumentedRuntime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {

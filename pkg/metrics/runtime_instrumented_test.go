@@ -59,7 +59,7 @@ func (f *fakeRuntime) ListSnapshots(context.Context, string) ([]string, error) {
 func (f *fakeRuntime) RemoveSnapshot(context.Context, string) error {
 	return f.call(opRemoveSnapshot)
 }
-func (f *fakeRuntime) EndGroup(context.Context, string) error { return nil }
+func (f *fakeRuntime) EndGroups(context.Context, string) error { return nil }
 func (f *fakeRuntime) Exec(context.Context, string, []string, time.Duration) (runtime.ExecResult, error) {
 	return runtime.ExecResult{ExitCode: 3}, f.call(opExec)
 }

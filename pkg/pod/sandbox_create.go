@@ -80,11 +80,9 @@ func (w *worker) makeSandbox(ctx context.Context, changed bool) (runtime.Contain
 			}
 		}()
 	}
-	extra := w.extraLabels(rec)
-	extra[podsandbox.LabelSandbox] = newSandboxToken()
 	spec := podsandbox.SandboxSpec(podsandbox.SandboxParams{
-		Pod: pod, PodID: w.podID, Image: pause, NetnsPath: netnsPath,
-		CgroupParent: w.cgroupParent(), Extra: extra,
+		Pod: pod, PodID: w.podID, Token: newSandboxToken(), Image: pause, NetnsPath: netnsPath,
+		CgroupParent: w.cgroupParent(), Extra: w.extraLabels(rec),
 	})
 	pid, runErr := w.runSandbox(ctx, spec)
 	wg.Wait()
@@ -128,7 +126,7 @@ func (w *worker) saveRecord(rec podRecord) error {
 // newSandboxToken names a new sandbox instance: containers made for it
 // carry it (podsandbox.LabelSandbox).
 func newSandboxToken() string {
-	var b [8]byte
+	var b [4]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return hex.EncodeToString(b[:])
 }

@@ -138,6 +138,15 @@ func (h *harness) state(id string) runtime.ContainerState {
 	return c.State
 }
 
+// sandboxID is the ID of the pod's pause container (there is one at most).
+func (h *harness) sandboxID() string {
+	cs, _ := h.rt.ListContainers(context.Background(), map[string]string{podsandbox.LabelContainerType: podsandbox.TypeSandbox})
+	if len(cs) != 1 {
+		h.t.Fatalf("%d pause containers", len(cs))
+	}
+	return cs[0].ID
+}
+
 func newPod(policy v1.RestartPolicy, inits []string, apps ...string) *v1.Pod {
 	p := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default", UID: "uid-p"},
 		Spec: v1.PodSpec{RestartPolicy: policy}}
@@ -306,9 +315,9 @@ func TestTeardownRemovesEverything(t *testing.T) {
 func TestDeadSandboxIsRecreated(t *testing.T) {
 	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
 	h.sync()
-	h.rt.Exit(podsandbox.SandboxID(h.w.podID), 0)
+	h.rt.Exit(h.sandboxID(), 0)
 	h.sync()
-	if h.state(podsandbox.SandboxID(h.w.podID)) != runtime.StateRunning {
+	if h.state(h.sandboxID()) != runtime.StateRunning {
 		t.Fatal("sandbox not recreated")
 	}
 	if h.state(h.id("app", 1)) != runtime.StateRunning {
@@ -374,7 +383,7 @@ func TestRebootMakesNewSandboxAndAttempts(t *testing.T) {
 	}
 	h.rt.Reboot()
 	h.sync()
-	if h.state(podsandbox.SandboxID(h.w.podID)) != runtime.StateRunning {
+	if h.state(h.sandboxID()) != runtime.StateRunning {
 		t.Fatalf("sandbox not made again: %v", h.rt.Calls())
 	}
 	if h.state(h.id("init", 1)) != runtime.StateRunning || h.state(h.id("app", 1)) != "absent" {
@@ -401,7 +410,7 @@ func TestAdoptedPartialStatesConverge(t *testing.T) {
 	cases := map[string]func(h *harness){
 		"pause task made, never started": func(h *harness) {
 			h.sync()
-			h.rt.LeaveTaskCreated(podsandbox.SandboxID(h.w.podID))
+			h.rt.LeaveTaskCreated(h.sandboxID())
 			h.w.rec.PodIPs = nil
 		},
 		"app container made, task made, never started": func(h *harness) {

@@ -53,8 +53,14 @@ func PodID(uid types.UID) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// SandboxID is the containerd ID of a pod's pause container.
-func SandboxID(podID string) string { return podID + "-pod" }
+// SandboxID is the containerd ID of one pause container of a pod: each
+// sandbox instance has its own (token, see LabelSandbox), as CRI sandboxes
+// do, so a runtime that kept state of an earlier one under its ID (a task
+// create cut short) never stands in the way of the next. The dot keeps it
+// apart from every container ID (a container name has no dot). A minilet
+// before tokens named the pause "<pod-id>-pod"; such pods are found by
+// label all the same.
+func SandboxID(podID, token string) string { return podID + "-pod." + token }
 
 // maxNameInID bounds the part of a container ID taken from its name, so the
 // ID stays within containerd's 76 characters.

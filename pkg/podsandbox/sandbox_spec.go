@@ -11,6 +11,7 @@ type SandboxParams struct {
 	Pod          *v1.Pod
 	PodID        string
 	Image        runtime.Image // the pause image
+	Token        string        // the sandbox instance (LabelSandbox)
 	NetnsPath    string        // ignored with hostNetwork
 	CgroupParent string
 	Extra        map[string]string // more labels (manifest file, hash)
@@ -21,7 +22,7 @@ type SandboxParams struct {
 // namespace that the app containers join with shareProcessNamespace.
 func SandboxSpec(p SandboxParams) runtime.ContainerSpec {
 	pod := p.Pod
-	id := SandboxID(p.PodID)
+	id := SandboxID(p.PodID, p.Token)
 	ns := runtime.Namespaces{
 		Network: runtime.NamespaceMode{Path: p.NetnsPath},
 		IPC:     runtime.NamespaceMode{Host: pod.Spec.HostIPC},
@@ -43,6 +44,7 @@ func SandboxSpec(p SandboxParams) runtime.ContainerSpec {
 		Labels:       labels(pod, p.PodID, SandboxName, TypeSandbox, 0, p.Extra),
 		Annotations:  map[string]string{AnnotationShimGroup: id},
 	}
+	spec.Labels[LabelSandbox] = p.Token
 	if !pod.Spec.HostNetwork {
 		spec.Hostname = Hostname(pod)
 	}

@@ -196,10 +196,10 @@ type Runtime interface {
 	// RemoveSnapshot removes a snapshot that no container uses. A snapshot
 	// already gone is not an error.
 	RemoveSnapshot(ctx context.Context, key string) error
-	// EndGroup ends what the runtime still runs for a group of containers
-	// (a pod's shim) once none of its containers is left. Nothing left to
-	// end is not an error.
-	EndGroup(ctx context.Context, group string) error
+	// EndGroups ends what the runtime still runs for the groups of
+	// containers whose ID starts with prefix (a pod's shims), once none of
+	// their containers is left. Nothing left to end is not an error.
+	EndGroups(ctx context.Context, prefix string) error
 	// Exec runs cmd in the running container id, killing it after timeout.
 	Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (ExecResult, error)
 

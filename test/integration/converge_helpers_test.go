@@ -214,7 +214,14 @@ func (v *hostView) converged(d *daemon, pp *poolPod, p *v1.Pod) []string {
 	// containerd: one running sandbox, one running container per app
 	// container, the one the status names; older attempts only after a
 	// restart, and none running; no task half made.
-	sandbox := podsandbox.SandboxID(pp.podID)
+	sandboxes := sandboxesOf(pp.podID, v.containers)
+	if len(sandboxes) != 1 {
+		bad("sandbox containers %v, want exactly one", sandboxes)
+	}
+	sandbox := ""
+	if len(sandboxes) > 0 {
+		sandbox = sandboxes[0]
+	}
 	sbTask, ok := v.tasks[sandbox]
 	if !v.containers[sandbox] || !ok || sbTask.status != "RUNNING" {
 		bad("sandbox %s: container %v, task %+v; want a RUNNING task", sandbox, v.containers[sandbox], sbTask)
@@ -228,7 +235,7 @@ func (v *hostView) converged(d *daemon, pp *poolPod, p *v1.Pod) []string {
 	}
 	attempts := map[string][]int{} // container name → attempts present
 	for id := range v.containers {
-		if podOfContainer(id) != pp.podID || id == sandbox {
+		if podOfContainer(id) != pp.podID || isSandboxID(pp.podID, id) {
 			continue
 		}
 		rest := strings.TrimPrefix(id, pp.podID+"-")
@@ -491,7 +498,10 @@ next:
 		if pp == nil || !desired[p.Name] || p.UID != pp.uid || allRunning(&p) != nil {
 			continue
 		}
-		sb := tasks[podsandbox.SandboxID(pp.podID)]
+		var sb ctrTask
+		if ids := sandboxesOf(pp.podID, tasks); len(ids) == 1 {
+			sb = tasks[ids[0]]
+		}
 		if sb.status != "RUNNING" {
 			continue
 		}
@@ -563,7 +573,11 @@ func (d *daemon) checkConverged(pool []*poolPod, desired map[string]bool, before
 		}
 		probs = append(probs, v.converged(d, pp, p)...)
 		if r, ok := before[pp.name]; ok {
-			if t := v.tasks[podsandbox.SandboxID(pp.podID)]; t.pid != r.pause {
+			var t ctrTask
+			if ids := sandboxesOf(pp.podID, v.tasks); len(ids) == 1 {
+				t = v.tasks[ids[0]]
+			}
+			if t.pid != r.pause {
 				probs = append(probs, fmt.Sprintf("pod %s: pause pid %d, was %d before the kill", pp.name, t.pid, r.pause))
 			}
 			for _, cs := range p.Status.ContainerStatuses {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -84,6 +85,24 @@ func (v *hostView) ownedBy(podID, kind string) []owned {
 func podOfContainer(id string) string {
 	owner, _, _ := strings.Cut(id, "-")
 	return owner
+}
+
+// isSandboxID reports whether id names a pause container of podID:
+// <pod-id>-pod.<token>, or <pod-id>-pod as an older minilet named it.
+func isSandboxID(podID, id string) bool {
+	return id == podID+"-pod" || strings.HasPrefix(id, podID+"-pod.")
+}
+
+// sandboxesOf lists the keys of m that name pause containers of podID.
+func sandboxesOf[V any](podID string, m map[string]V) []string {
+	var out []string
+	for id := range m {
+		if isSandboxID(podID, id) {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // observe reads everything the daemon's pods can own. pool names the pods

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,22 +22,24 @@ import (
 // state directory is).
 const shimSocketDir = "/run/containerd/s"
 
-// EndGroup ends the shim of a group of containers (a pod) once none of its
-// containers is left. containerd asks a shim to exit when it deletes the
+// EndGroups ends the shims of the groups whose ID starts with prefix (a
+// pod's sandboxes) once none of their containers is left. containerd asks a shim to exit when it deletes the
 // shim's last task; a delete cut short (the daemon killed while containerd
 // deleted the task) leaves the shim with nothing to serve, forever, and
 // neither containerd nor its restart will end it. EndGroup finds it by its
 // command line (this containerd's address and namespace, the group's ID),
 // asks it to exit (SIGTERM), kills it after a grace, and removes its
 // socket.
-func (r *Runtime) EndGroup(ctx context.Context, group string) error {
-	pids, err := r.shimsOf(group)
-	if err != nil || len(pids) == 0 {
+func (r *Runtime) EndGroups(ctx context.Context, prefix string) error {
+	shims, err := r.shimsOf(prefix)
+	if err != nil || len(shims) == 0 {
 		return err
 	}
-	for _, pid := range pids {
+	var pids []int
+	for pid, group := range shims {
 		r.log.Warn("ending the shim left behind by an interrupted delete", zap.String("group", group), zap.Int("pid", pid))
 		_ = syscall.Kill(pid, syscall.SIGTERM)
+		pids = append(pids, pid)
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for _, pid := range pids {
@@ -51,22 +54,26 @@ func (r *Runtime) EndGroup(ctx context.Context, group string) error {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	sum := sha256.Sum256([]byte(filepath.Join(r.opts.Address, r.opts.Namespace, group)))
-	sock := filepath.Join(shimSocketDir, fmt.Sprintf("%x", sum))
-	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove the socket of shim %s: %w", group, err)
+	var errs []error
+	for _, group := range shims {
+		sum := sha256.Sum256([]byte(filepath.Join(r.opts.Address, r.opts.Namespace, group)))
+		sock := filepath.Join(shimSocketDir, fmt.Sprintf("%x", sum))
+		if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the socket of shim %s: %w", group, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
-// shimsOf lists the shim processes of group: containerd-shim-* with
-// -namespace, -id and -address naming this runtime and group.
-func (r *Runtime) shimsOf(group string) ([]int, error) {
+// shimsOf finds the shim processes of the groups starting with prefix:
+// containerd-shim-* with -namespace and -address naming this runtime, and
+// -id the group. It maps their PIDs to their groups.
+func (r *Runtime) shimsOf(prefix string) (map[int]string, error) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
-	var out []int
+	out := map[int]string{}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -80,8 +87,9 @@ func (r *Runtime) shimsOf(group string) ([]int, error) {
 		if !bytes.Contains(args[0], []byte("containerd-shim")) {
 			continue
 		}
-		if argAfter(args, "-id") == group && argAfter(args, "-namespace") == r.opts.Namespace && argAfter(args, "-address") == r.opts.Address {
-			out = append(out, pid)
+		id := argAfter(args, "-id")
+		if strings.HasPrefix(id, prefix) && argAfter(args, "-namespace") == r.opts.Namespace && argAfter(args, "-address") == r.opts.Address {
+			out[pid] = id
 		}
 	}
 	return out, nil

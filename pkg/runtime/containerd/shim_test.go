@@ -28,21 +28,21 @@ func TestEndGroupEndsOnlyTheGroupsShim(t *testing.T) {
 		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 		return cmd
 	}
-	mine, other := start("abc-pod"), start("def-pod")
+	mine, other := start("abc-pod.1a2b"), start("def-pod.3c4d")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		pids, _ := r.shimsOf("abc-pod")
-		if len(pids) == 1 && pids[0] == mine.Process.Pid {
+		shims, _ := r.shimsOf("abc-")
+		if len(shims) == 1 && shims[mine.Process.Pid] == "abc-pod.1a2b" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("shim of abc-pod not found: %v", pids)
+			t.Fatalf("shim of abc-pod.1a2b not found: %v", shims)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	done := make(chan struct{})
 	go func() { _ = mine.Wait(); close(done) }()
-	if err := r.EndGroup(context.Background(), "abc-pod"); err != nil {
+	if err := r.EndGroups(context.Background(), "abc-"); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -222,10 +222,10 @@ func (f *Fake) RemoveSnapshot(_ context.Context, key string) error {
 	return nil
 }
 
-func (f *Fake) EndGroup(_ context.Context, group string) error {
+func (f *Fake) EndGroups(_ context.Context, prefix string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record("EndGroup " + group)
+	f.record("EndGroups " + prefix)
 	return nil
 }
 
