@@ -156,7 +156,7 @@ func (f *floor) start(ctx context.Context, fp *floorPod) (floorTimes, error) {
 	}
 	for _, c := range appContainers(p) {
 		spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{Pod: p, PodID: fp.podID, Container: c,
-			Type: podsandbox.TypeApp, Image: f.busybox, Sandbox: sb.ID, SandboxPID: fp.pausePID, PodIPs: podIPs,
+			Type: podsandbox.TypeApp, Image: f.busybox, SandboxPID: fp.pausePID, PodIPs: podIPs,
 			Paths: fp.paths, CgroupParent: cgroup, Extra: extra})
 		if err != nil {
 			return t, err
@@ -257,8 +257,7 @@ func (f *floor) restartApp(ctx context.Context, fp *floorPod) (time.Duration, er
 		return 0, err
 	}
 	spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{Pod: p, PodID: fp.podID, Container: c,
-		Type: podsandbox.TypeApp, RestartCount: 1, Image: f.busybox,
-		Sandbox: podsandbox.SandboxID(fp.podID, floorSandboxToken), SandboxPID: fp.pausePID, PodIPs: []string{"10.232.128.1"},
+		Type: podsandbox.TypeApp, RestartCount: 1, Image: f.busybox, SandboxPID: fp.pausePID, PodIPs: []string{"10.232.128.1"},
 		Paths: fp.paths, CgroupParent: f.cgroupRoot + "/pod" + fp.podID, Extra: extra})
 	if err != nil {
 		return 0, err

@@ -81,6 +81,11 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 		if err := w.d.rt.RemoveContainer(ctx, a.id); err != nil {
 			return err
 		}
+		// runc removes a container's cgroup with it, except for a task
+		// containerd lost while runc had made it.
+		if err := w.d.host.RemoveCgroup(w.cgroupParent() + "/" + a.id); err != nil {
+			return err
+		}
 		if a.logsBefore > 0 {
 			if err := w.d.host.RemoveOldContainerLogs(w.paths, a.name, a.logsBefore); err != nil {
 				w.log.Warn("cannot remove old logs", zap.String("container", a.name), zap.Error(err))

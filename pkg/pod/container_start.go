@@ -79,7 +79,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	}
 	spec, err := podsandbox.ContainerSpecFor(podsandbox.ContainerParams{
 		Pod: pod, PodID: w.podID, Container: c, Type: typ, RestartCount: attempt,
-		Image: img, Sandbox: sb.ID, SandboxPID: sb.PID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
+		Image: img, SandboxPID: sb.PID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
 		Paths: w.paths, CgroupParent: w.cgroupParent(), Extra: extra,
 	})
 	if err != nil {

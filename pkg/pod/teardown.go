@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/minilet/minilet/pkg/podsandbox"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,8 +18,8 @@ const minGrace = 2 * time.Second
 // gone: the network is released and the netns, files, mounts, cgroup and
 // logs removed. Every step is idempotent.
 func (w *worker) removePod(ctx context.Context, pod *v1.Pod, rec podRecord) error {
-	// The pod's shims, should a delete cut short have left one.
-	errs := []error{w.d.rt.EndGroups(ctx, w.podID+"-")}
+	// The pod's shim, should a delete cut short have left it.
+	errs := []error{w.d.rt.EndGroups(ctx, podsandbox.ShimGroup(w.podID))}
 	if !pod.Spec.HostNetwork {
 		errs = append(errs, w.d.net.Detach(ctx, rec.NetnsPath, w.attachment(pod)), w.d.net.RemoveNetns(w.podID))
 	}

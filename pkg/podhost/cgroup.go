@@ -6,13 +6,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
-// RemoveCgroup removes the pod's cgroup directory (cgroupParent, relative to
-// each hierarchy's root) from every mounted cgroup hierarchy, v1 and v2.
-// runc removes the containers' own cgroups; their parent is minilet's to
-// remove. A directory that is already gone is fine.
+// RemoveCgroup removes a cgroup directory (parent, relative to each
+// hierarchy's root) with the cgroups below it, from every mounted cgroup
+// hierarchy, v1 and v2. runc removes the containers' own cgroups; what is
+// left once a pod's containers are gone is minilet's to remove: the pod's
+// cgroup, and a container's whose task containerd lost while runc had made
+// it (its "runc init" waits there forever). As the kubelet does for a pod
+// cgroup it destroys, processes still in them are killed first. A
+// directory that is already gone is fine.
 func RemoveCgroup(parent string) error {
 	if parent == "" {
 		return nil
@@ -24,11 +31,56 @@ func RemoveCgroup(parent string) error {
 	var errs []error
 	for _, root := range roots {
 		dir := filepath.Join(root, filepath.Clean("/"+parent))
-		if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
+		if err := removeCgroupTree(dir); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeCgroupTree removes dir and the cgroups below it, deepest first,
+// killing what runs in each.
+func removeCgroupTree(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove cgroup %s: %w", dir, err)
+	}
+	var errs []error
+	for _, e := range ents {
+		if e.IsDir() {
+			errs = append(errs, removeCgroupTree(filepath.Join(dir, e.Name())))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		err := os.Remove(dir)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if !errors.Is(err, syscall.EBUSY) || i == 100 {
+			return fmt.Errorf("remove cgroup %s: %w", dir, err)
+		}
+		killCgroupProcs(dir)
+		time.Sleep(20 * time.Millisecond) // the killed processes' exit
+	}
+}
+
+// killCgroupProcs sends SIGKILL to every process in the cgroup dir.
+func killCgroupProcs(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 // cgroupRoots lists the mount points of cgroup hierarchies.

@@ -20,7 +20,6 @@ type ContainerParams struct {
 	Type         string // TypeApp or TypeInit
 	RestartCount int
 	Image        runtime.Image
-	Sandbox      string // the pause container's ID: its shim runs this one too
 	SandboxPID   uint32 // the pause process, whose namespaces are joined
 	PodIPs       []string
 	HostIP       string
@@ -85,7 +84,7 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 		Security:     sec,
 		CgroupParent: p.CgroupParent,
 		Labels:       labels(pod, p.PodID, c.Name, p.Type, p.RestartCount, p.Extra),
-		Annotations:  map[string]string{AnnotationShimGroup: p.Sandbox},
+		Annotations:  map[string]string{AnnotationShimGroup: ShimGroup(p.PodID)},
 		LogPath:      p.Paths.ContainerLog(c.Name, p.RestartCount),
 		TTY:          c.TTY,
 		Stdin:        c.Stdin,

@@ -53,6 +53,11 @@ func PodID(uid types.UID) string {
 	return hex.EncodeToString(sum[:6])
 }
 
+// ShimGroup names the one shim that runs all of a pod's containers, every
+// sandbox instance's included (AnnotationShimGroup). It is the ID a
+// minilet before sandbox tokens gave the pause, so its pods keep theirs.
+func ShimGroup(podID string) string { return podID + "-pod" }
+
 // SandboxID is the containerd ID of one pause container of a pod: each
 // sandbox instance has its own (token, see LabelSandbox), as CRI sandboxes
 // do, so a runtime that kept state of an earlier one under its ID (a task

@@ -79,7 +79,7 @@ func TestContainerSpecJoinsSandbox(t *testing.T) {
 	pod := testPod()
 	paths := NewPaths("/var/lib/minilet", "/run/minilet", "/var/log/pods", pod)
 	p := ContainerParams{Pod: pod, PodID: PodID(pod.UID), Container: &pod.Spec.Containers[0], Type: TypeApp,
-		RestartCount: 2, Sandbox: "sb-1", SandboxPID: 42, Paths: paths, Image: runtime.Image{Ref: "busybox:1"}}
+		RestartCount: 2, SandboxPID: 42, Paths: paths, Image: runtime.Image{Ref: "busybox:1"}}
 	spec, err := ContainerSpecFor(p)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestContainerSpecJoinsSandbox(t *testing.T) {
 	if spec.Labels[LabelContainerName] != "app" || spec.Labels[LabelRestartCount] != "2" || spec.Labels[LabelPodUID] != "uid-1" {
 		t.Errorf("labels: %v", spec.Labels)
 	}
-	if spec.Annotations[AnnotationShimGroup] != "sb-1" {
+	if spec.Annotations[AnnotationShimGroup] != ShimGroup(PodID(pod.UID)) {
 		t.Errorf("shim group annotation: %v", spec.Annotations)
 	}
 	if spec.LogPath != "/var/log/pods/default_web_uid-1/app/2.log" {

@@ -42,7 +42,7 @@ func SandboxSpec(p SandboxParams) runtime.ContainerSpec {
 		CgroupParent: p.CgroupParent,
 		Security:     runtime.Security{ReadOnlyRootfs: true, NoNewPrivileges: true, CapDrop: []string{"ALL"}},
 		Labels:       labels(pod, p.PodID, SandboxName, TypeSandbox, 0, p.Extra),
-		Annotations:  map[string]string{AnnotationShimGroup: id},
+		Annotations:  map[string]string{AnnotationShimGroup: ShimGroup(p.PodID)},
 	}
 	spec.Labels[LabelSandbox] = p.Token
 	if !pod.Spec.HostNetwork {
