@@ -23,7 +23,6 @@ func (e errSandbox) Unwrap() error { return e.err }
 // without asking the runtime.
 type applied struct {
 	sandbox *runtime.Container // a sandbox made by this plan
-	started bool               // containers were started
 }
 
 // apply carries out a plan's steps in order, the actions of a step side by
@@ -56,12 +55,11 @@ func (w *worker) applyStep(ctx context.Context, rec podRecord, o observed, step 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine applied
+			var mine applied // a step of several actions makes no sandbox
 			err := w.applyOne(ctx, rec, o, a, &mine)
 			mu.Lock()
 			defer mu.Unlock()
 			errs = append(errs, err)
-			out.started = out.started || mine.started
 		}()
 	}
 	wg.Wait()
@@ -107,7 +105,6 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 			return fmt.Errorf("start %s: no such container or no sandbox", a.name)
 		}
 		w.applyStart(ctx, pod, c, a, o.sandbox)
-		out.started = true
 		return nil
 	case actRemovePod:
 		return w.removePod(ctx, pod, rec)

@@ -256,7 +256,7 @@ func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *run
 		p.waitFor(f.due.Sub(in.now))
 		return action{}, false
 	}
-	a := action{kind: actStart, id: "", name: c.Name, typ: typ, attempt: nextAttempt(in.obs, c.Name)}
+	a := action{kind: actStart, name: c.Name, typ: typ, attempt: nextAttempt(in.obs, c.Name)}
 	if f, ok := in.failures[c.Name]; ok && f.leftover && cur != nil && cur.ID == f.forID && cur.State == runtime.StateCreated {
 		// The runtime cannot make a task under this ID: the container is
 		// made anew as the next attempt.

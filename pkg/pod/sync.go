@@ -3,6 +3,7 @@ package pod
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"go.uber.org/zap"
@@ -128,18 +129,9 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	in.gates = make(map[string]gate, len(w.gates))
-	for k, v := range w.gates {
-		in.gates[k] = v
-	}
-	in.failures = make(map[string]containerError, len(w.lastErr))
-	for k, v := range w.lastErr {
-		in.failures[k] = v
-	}
-	in.killing = make(map[string]string, len(w.killReason))
-	for k, v := range w.killReason {
-		in.killing[k] = v
-	}
+	in.gates = maps.Clone(w.gates)
+	in.failures = maps.Clone(w.lastErr)
+	in.killing = maps.Clone(w.killReason)
 	return in
 }
 
