@@ -25,8 +25,8 @@ import (
 func (b *bench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if b.d != nil && b.d.alive() {
-		b.d.removeAllManifests()
+	if b.d != nil && b.d.Running() {
+		b.d.RemoveAllManifests()
 		if err := b.d.waitNoPods(ctx, 60*time.Second); err != nil {
 			b.logf("cleanup: %v", err)
 		}
@@ -42,6 +42,9 @@ func (b *bench) cleanup() {
 	if b.d != nil && b.d.rt != nil {
 		sweepContainers(ctx, b.d.rt, b)
 		b.d.rt.Close()
+	}
+	if b.d != nil && b.d.logFile != nil {
+		_ = b.d.logFile.Close()
 	}
 	if b.f != nil {
 		if b.f.rt != nil {

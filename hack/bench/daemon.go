@@ -2,13 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,10 +13,10 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/internal/testdaemon"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/runtime"
 	rtcontainerd "github.com/minilet/minilet/pkg/runtime/containerd"
-	"github.com/minilet/minilet/pkg/server"
 )
 
 // Network of the daemon's pods (the floor has its own, see floor.go).
@@ -31,211 +26,63 @@ const (
 	daemonSubnet  = "10.232.0.0/17"
 )
 
-// daemon is the minilet process under test, with its own directories,
-// containerd namespace and CNI network.
+// daemon is the minilet process under test (internal/testdaemon), with
+// its log file and a runtime handle on its namespace.
 type daemon struct {
-	bin         string
-	dir         string
-	namespace   string
-	manifests   string
-	rootDir     string
-	runDir      string
-	logDir      string
-	cniConf     string
-	metricsAddr string
-	logPath     string
-	args        []string
-	env         []string // added to the bench's environment
-
-	cmd    *exec.Cmd
-	exited chan struct{}
-	client *server.Client
+	*testdaemon.Daemon
+	logPath string
+	logFile *os.File
 	// rt reads the daemon's containers (labels, PIDs) in its namespace;
 	// the bench never changes them through it, except in cleanup.
 	rt *rtcontainerd.Runtime
 }
 
 func newDaemon(bin, pauseBin, dir, containerdAddr, namespace string) (*daemon, error) {
-	d := &daemon{
-		bin: bin, dir: dir, namespace: namespace,
-		manifests: filepath.Join(dir, "manifests"),
-		rootDir:   filepath.Join(dir, "root"),
-		runDir:    filepath.Join(dir, "run"),
-		logDir:    filepath.Join(dir, "logs"),
-		cniConf:   filepath.Join(dir, "cni"),
-		logPath:   filepath.Join(dir, "minilet.log"),
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
-	for _, p := range []string{d.manifests, d.cniConf} {
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	addr, err := freeLoopbackAddr()
+	d := &daemon{logPath: filepath.Join(dir, "minilet.log")}
+	f, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	d.metricsAddr = addr
-	d.args = []string{"daemon",
-		"--manifest-dir", d.manifests,
-		"--containerd-address", containerdAddr,
-		"--containerd-namespace", d.namespace,
-		"--root-dir", d.rootDir,
-		"--run-dir", d.runDir,
-		"--pod-log-dir", d.logDir,
-		"--container-log-link-dir", filepath.Join(dir, "containers"),
-		"--cni-conf-dir", d.cniConf,
-		"--pod-cidr", daemonSubnet,
-		"--network-name", daemonNetwork,
-		"--bridge-name", daemonBridge,
-		"--pause-binary", pauseBin,
-		"--node-name", "bench",
-		"--metrics-address", d.metricsAddr,
-		"--crash-loop-backoff-max", "10s",
-		"--log-level", "info",
-		"--log-format", "json",
+	d.logFile = f
+	d.Daemon, err = testdaemon.New(testdaemon.Config{
+		Bin: bin, PauseBin: pauseBin, Dir: dir, ContainerdAddress: containerdAddr, Namespace: namespace,
+		Network: daemonNetwork, Bridge: daemonBridge, Subnet: daemonSubnet, NodeName: "bench",
+		Args:   []string{"--crash-loop-backoff-max", "10s", "--log-level", "info", "--log-format", "json"},
+		Output: f,
+	})
+	if err != nil {
+		return nil, err
 	}
-	d.client = server.NewClient(d.runDir)
 	d.rt, err = rtcontainerd.New(rtcontainerd.Options{Address: containerdAddr, Namespace: namespace}, zap.NewNop())
 	return d, err
 }
 
-// importImage imports an image archive into the daemon's namespace with
-// minilet's own command.
-func (d *daemon) importImage(containerdAddr, tar string) error {
-	out, err := exec.Command(d.bin, "images", "import", "--containerd-address", containerdAddr,
-		"--containerd-namespace", d.namespace, tar).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("import %s: %v\n%s", tar, err, out)
-	}
-	return nil
-}
-
 // start runs the daemon and returns once its API answers.
 func (d *daemon) start(ctx context.Context) error {
-	if err := d.startProcess(); err != nil {
-		return err
+	if err := d.Start(ctx, 60*time.Second); err != nil {
+		return fmt.Errorf("%w; see %s", err, d.logPath)
 	}
-	return d.waitAPI(ctx, 60*time.Second)
-}
-
-func (d *daemon) startProcess() error {
-	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd := exec.Command(d.bin, d.args...)
-	cmd.Env = append(os.Environ(), d.env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start minilet: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	d.cmd, d.exited = cmd, exited
 	return nil
-}
-
-// waitAPI polls the API every 5ms until it lists pods.
-func (d *daemon) waitAPI(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		select {
-		case <-d.exited:
-			return fmt.Errorf("minilet exited; see %s", d.logPath)
-		default:
-		}
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		_, err := d.client.ListPods(cctx, "")
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("minilet's API did not answer within %v: %w; see %s", timeout, err, d.logPath)
-		}
-		if err := sleep(ctx, 5*time.Millisecond); err != nil {
-			return err
-		}
-	}
-}
-
-// pid is the daemon's process ID (0 when it is not running).
-func (d *daemon) pid() int {
-	if d.cmd == nil || d.cmd.Process == nil {
-		return 0
-	}
-	return d.cmd.Process.Pid
-}
-
-// alive reports whether the daemon process runs.
-func (d *daemon) alive() bool {
-	if d.cmd == nil {
-		return false
-	}
-	select {
-	case <-d.exited:
-		return false
-	default:
-		return true
-	}
 }
 
 // stop sends SIGTERM and waits for the daemon to exit (SIGKILL after 30s).
 // Pods keep running.
-func (d *daemon) stop() error {
-	if !d.alive() {
-		d.cmd = nil
-		return nil
-	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	var err error
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-		err = errors.New("minilet did not exit within 30s of SIGTERM")
-	}
-	d.cmd = nil
-	return err
-}
-
-// stageManifest writes a manifest's content to a dotfile in the manifest
-// dir; commit renames it into place, which is the moment it is "written".
-func (d *daemon) stageManifest(name, content string) (commit func() error, err error) {
-	tmp := filepath.Join(d.manifests, "."+name+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		return nil, err
-	}
-	return func() error { return os.Rename(tmp, filepath.Join(d.manifests, name)) }, nil
-}
-
-func (d *daemon) removeManifest(name string) error {
-	return os.Remove(filepath.Join(d.manifests, name))
-}
-
-// removeAllManifests empties the manifest dir.
-func (d *daemon) removeAllManifests() {
-	files, _ := filepath.Glob(filepath.Join(d.manifests, "*"))
-	hidden, _ := filepath.Glob(filepath.Join(d.manifests, ".*"))
-	for _, f := range append(files, hidden...) {
-		_ = os.Remove(f)
-	}
-}
+func (d *daemon) stop() error { return d.Signal(syscall.SIGTERM, 30*time.Second) }
 
 // pod fetches one pod of namespace default.
 func (d *daemon) pod(ctx context.Context, name string) (*v1.Pod, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return d.client.GetPod(cctx, "default", name)
+	return d.Client.GetPod(cctx, "default", name)
 }
 
 func (d *daemon) pods(ctx context.Context) ([]v1.Pod, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	l, err := d.client.ListPods(cctx, "")
+	l, err := d.Client.ListPods(cctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +99,7 @@ func (d *daemon) waitPod(ctx context.Context, name string, interval, timeout tim
 				return p, nil
 			}
 		}
-		if !d.alive() {
+		if !d.Running() {
 			return nil, fmt.Errorf("minilet exited; see %s", d.logPath)
 		}
 		if time.Now().After(deadline) {
@@ -274,7 +121,7 @@ func (d *daemon) waitPods(ctx context.Context, interval, timeout time.Duration, 
 				return ps, nil
 			}
 		}
-		if !d.alive() {
+		if !d.Running() {
 			return nil, fmt.Errorf("minilet exited; see %s", d.logPath)
 		}
 		if time.Now().After(deadline) {
@@ -352,22 +199,6 @@ func lastAppStart(cs []runtime.Container, want int) (time.Time, error) {
 	return last, nil
 }
 
-// metrics scrapes the daemon's /metrics.
-func (d *daemon) metrics(ctx context.Context) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.metricsAddr+"/metrics", nil)
-	if err != nil {
-		return "", err
-	}
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}
-
 // sumMetric adds up every sample of a counter in Prometheus text format.
 func sumMetric(text, name string) float64 {
 	var sum float64
@@ -412,15 +243,6 @@ func podReady(p *v1.Pod) error {
 		}
 	}
 	return fmt.Errorf("pod %s has no Ready condition", p.Name)
-}
-
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // sleep waits for d or until ctx ends.

@@ -85,7 +85,7 @@ func (b *bench) floorRestart(ctx context.Context, spec podSpec) (time.Duration, 
 
 func (b *bench) livenessRun(ctx context.Context, spec podSpec, probeFile string, phase time.Duration) (took, exitToStart time.Duration, err error) {
 	file := spec.name + ".yaml"
-	commit, err := b.d.stageManifest(file, spec.manifestYAML())
+	commit, err := b.d.StageManifest(file, spec.manifestYAML())
 	if err != nil {
 		return 0, 0, err
 	}

@@ -34,12 +34,12 @@ func (b *bench) figManyPods(ctx context.Context) error {
 				if err := sleep(ctx, time.Second); err != nil {
 					return err
 				}
-				r, err := rssMiB(b.d.pid())
+				r, err := rssMiB(b.d.PID())
 				if err != nil {
 					return err
 				}
 				rss = append(rss, r)
-				sp, err := readRSSSplit(b.d.pid())
+				sp, err := readRSSSplit(b.d.PID())
 				if err != nil {
 					return err
 				}
@@ -52,7 +52,7 @@ func (b *bench) figManyPods(ctx context.Context) error {
 				if last {
 					return nil // kept for the restart figure
 				}
-				b.d.removeAllManifests()
+				b.d.RemoveAllManifests()
 				return b.d.waitNoPods(ctx, 180*time.Second)
 			},
 			func() error {
@@ -119,7 +119,7 @@ func (b *bench) miniletMany(ctx context.Context, run int) (time.Duration, []int,
 	commits := make([]func() error, b.pods)
 	for j := range commits {
 		spec := podSpec{name: fmt.Sprintf("many%d-%02d", run, j), containers: 1}
-		c, err := b.d.stageManifest(spec.name+".yaml", spec.manifestYAML())
+		c, err := b.d.StageManifest(spec.name+".yaml", spec.manifestYAML())
 		if err != nil {
 			return 0, nil, err
 		}
@@ -289,7 +289,7 @@ func (b *bench) figRestart(ctx context.Context) error {
 			return err
 		}
 		t0 := time.Now()
-		if err := b.d.startProcess(); err != nil {
+		if _, err := b.d.StartProcess(); err != nil {
 			return err
 		}
 		var apiAt time.Duration
@@ -306,7 +306,7 @@ func (b *bench) figRestart(ctx context.Context) error {
 					break
 				}
 			}
-			if !b.d.alive() {
+			if !b.d.Running() {
 				return fmt.Errorf("minilet exited after restart; see %s", b.d.logPath)
 			}
 			if time.Now().After(deadline) {
@@ -339,7 +339,7 @@ func (b *bench) figRestart(ctx context.Context) error {
 			n += abs(len(after) - len(before))
 		}
 		restarted += n
-		if r, err := rssMiB(b.d.pid()); err == nil {
+		if r, err := rssMiB(b.d.PID()); err == nil {
 			rss = append(rss, r)
 		}
 		b.logf("daemon restart %d/%d with %d pods: ready in %.0f ms (API after %.0f ms), %d restarted",
@@ -350,7 +350,7 @@ func (b *bench) figRestart(ctx context.Context) error {
 	f.Extra = map[string]any{"restarted": restarted, "apiAnswersMs": summarize(api), "rssAfterRestartMiB": summarize(rss)}
 	f.Note = fmt.Sprintf("from starting the new process; its API answered after %s ms (median)", fmtNum(summarize(api).Median))
 	b.report.add(f)
-	b.d.removeAllManifests()
+	b.d.RemoveAllManifests()
 	return b.d.waitNoPods(ctx, 180*time.Second)
 }
 

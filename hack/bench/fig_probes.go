@@ -67,7 +67,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 	}
 	for j := 0; j < b.pods; j++ {
 		spec := podSpec{name: fmt.Sprintf("%s-%02d", tag, j), web: true, probes: probes}
-		commit, err := b.d.stageManifest(spec.name+".yaml", spec.manifestYAML())
+		commit, err := b.d.StageManifest(spec.name+".yaml", spec.manifestYAML())
 		if err != nil {
 			return w, err
 		}
@@ -81,8 +81,8 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 	if err := sleep(ctx, 3*time.Second); err != nil {
 		return w, err
 	}
-	pid := b.d.pid()
-	m0, err := b.d.metrics(ctx)
+	pid := b.d.PID()
+	m0, err := b.d.Metrics(ctx)
 	if err != nil {
 		return w, err
 	}
@@ -117,7 +117,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 	<-profiled
 	w.cpu = float64(prev-ticks0) / clockTicks
 	w.elapsed = prevAt.Sub(start).Seconds()
-	m1, err := b.d.metrics(ctx)
+	m1, err := b.d.Metrics(ctx)
 	if err != nil {
 		return w, err
 	}
@@ -127,7 +127,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 			b.warnf("%v", err)
 		}
 	}
-	b.d.removeAllManifests()
+	b.d.RemoveAllManifests()
 	return w, b.d.waitNoPods(ctx, 180*time.Second)
 }
 

@@ -26,12 +26,12 @@ func (b *bench) figIdleRSS(ctx context.Context) error {
 	var xs []float64
 	var split []rssSplit
 	for i := 0; i < 5; i++ {
-		r, err := rssMiB(b.d.pid())
+		r, err := rssMiB(b.d.PID())
 		if err != nil {
 			return err
 		}
 		xs = append(xs, r)
-		sp, err := readRSSSplit(b.d.pid())
+		sp, err := readRSSSplit(b.d.PID())
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (b *bench) figThreeContainers(ctx context.Context) error {
 // netns are gone.
 func (b *bench) miniletStartRemove(ctx context.Context, spec podSpec) (start, remove time.Duration, err error) {
 	file := spec.name + ".yaml"
-	commit, err := b.d.stageManifest(file, spec.manifestYAML())
+	commit, err := b.d.StageManifest(file, spec.manifestYAML())
 	if err != nil {
 		return 0, 0, err
 	}
@@ -168,9 +168,9 @@ func (b *bench) miniletStartRemove(ctx context.Context, spec podSpec) (start, re
 // none of the pod's containers and its netns file is gone (polled every
 // 5ms); then it waits, untimed, until the API no longer lists it.
 func (b *bench) miniletRemove(ctx context.Context, file, uid string) (time.Duration, error) {
-	netns := filepath.Join(b.d.runDir, "netns", podsandbox.PodID(types.UID(uid)))
+	netns := filepath.Join(b.d.RunDir, "netns", podsandbox.PodID(types.UID(uid)))
 	t0 := time.Now()
-	if err := b.d.removeManifest(file); err != nil {
+	if err := b.d.RemoveManifest(file); err != nil {
 		return 0, err
 	}
 	deadline := t0.Add(60 * time.Second)

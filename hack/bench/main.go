@@ -143,7 +143,7 @@ func run() int {
 			msg := fmt.Sprintf("%s: %v", s.set, err)
 			b.report.Errors = append(b.report.Errors, msg)
 			b.logf("FAILED %s", msg)
-			if ctx.Err() != nil || !b.d.alive() {
+			if ctx.Err() != nil || !b.d.Running() {
 				break
 			}
 			if err := b.reset(ctx); err != nil {
@@ -221,16 +221,16 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	if err != nil {
 		return err
 	}
-	if err := b.d.importImage(b.containerd.address, busyboxTar); err != nil {
+	if err := b.d.ImportImage(busyboxTar); err != nil {
 		return err
 	}
 	if b.profileDir != "" {
 		if err := os.MkdirAll(b.profileDir, 0o755); err != nil {
 			return err
 		}
-		b.d.args = append(b.d.args, "--pprof")
+		b.d.Args = append(b.d.Args, "--pprof")
 	}
-	b.d.env = strings.Fields(b.daemonEnv)
+	b.d.Env = strings.Fields(b.daemonEnv)
 	b.logf("starting minilet (log: %s)", b.d.logPath)
 	if err := b.d.start(ctx); err != nil {
 		return err
@@ -242,7 +242,7 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 func (b *bench) namespaces() []string {
 	var out []string
 	if b.d != nil {
-		out = append(out, b.d.namespace)
+		out = append(out, b.d.Namespace)
 	}
 	if b.f != nil {
 		out = append(out, b.f.namespace)
@@ -253,7 +253,7 @@ func (b *bench) namespaces() []string {
 // reset removes every pod of the daemon and of the floor, after a figure
 // failed, so the next one starts from nothing.
 func (b *bench) reset(ctx context.Context) error {
-	b.d.removeAllManifests()
+	b.d.RemoveAllManifests()
 	err := b.d.waitNoPods(ctx, 90*time.Second)
 	if ferr := b.f.removeAll(ctx); ferr != nil && err == nil {
 		err = ferr

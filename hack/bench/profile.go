@@ -28,7 +28,7 @@ func (b *bench) saveProfile(ctx context.Context, path, name string, timeout time
 func (b *bench) fetchProfile(ctx context.Context, path, file string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.d.metricsAddr+"/debug/pprof/"+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.d.MetricsAddr+"/debug/pprof/"+path, nil)
 	if err != nil {
 		return err
 	}

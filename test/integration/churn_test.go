@@ -47,7 +47,7 @@ func TestChurn(t *testing.T) {
 		}
 		return nil
 	})
-	if rules := iptablesRulesOf(d.network); len(rules) > 0 {
+	if rules := iptablesRulesOf(d.Network); len(rules) > 0 {
 		t.Errorf("iptables rules left:\n%s", strings.Join(rules, "\n"))
 	}
 }

@@ -135,14 +135,14 @@ spec:
 func (d *daemon) identify(pool []*poolPod) {
 	d.t.Helper()
 	for _, p := range pool {
-		path := filepath.Join(d.manifests, p.file())
+		path := filepath.Join(d.Manifests, p.file())
 		pods, err := podmanifest.Decode(path, []byte(p.manifest), podmanifest.Options{NodeName: "testnode"})
 		if err != nil || len(pods) != 1 {
 			d.t.Fatalf("pool manifest %s: %d pods, %v", p.name, len(pods), err)
 		}
 		p.uid = pods[0].Pod.UID
 		p.podID = podsandbox.PodID(p.uid)
-		sum := sha512.Sum512([]byte(d.network + p.podID))
+		sum := sha512.Sum512([]byte(d.Network + p.podID))
 		p.chainKey = hex.EncodeToString(sum[:])
 	}
 }
@@ -323,8 +323,8 @@ func (v *hostView) converged(d *daemon, pp *poolPod, p *v1.Pod) []string {
 			if host := readNs(uint32(os.Getpid()), "net"); net != host {
 				bad("hostNetwork pod: pause net namespace %s, the host's is %s", net, host)
 			}
-		} else if ino := fileInode(filepath.Join(d.runDir, "netns", pp.podID)); fmt.Sprintf("net:[%d]", ino) != net {
-			bad("the netns file %s is inode %d, the pause's net namespace is %s", filepath.Join(d.runDir, "netns", pp.podID), ino, net)
+		} else if ino := fileInode(filepath.Join(d.RunDir, "netns", pp.podID)); fmt.Sprintf("net:[%d]", ino) != net {
+			bad("the netns file %s is inode %d, the pause's net namespace is %s", filepath.Join(d.RunDir, "netns", pp.podID), ino, net)
 		}
 	}
 
@@ -410,8 +410,8 @@ func (v *hostView) converged(d *daemon, pp *poolPod, p *v1.Pod) []string {
 		if p.Status.PodIP != p.Status.HostIP {
 			bad("hostNetwork pod IP %s, want the host's %s", p.Status.PodIP, p.Status.HostIP)
 		}
-	} else if _, subnet, _ := net.ParseCIDR(d.subnet); !subnet.Contains(net.ParseIP(p.Status.PodIP)) {
-		bad("pod IP %q is not in %s", p.Status.PodIP, d.subnet)
+	} else if _, subnet, _ := net.ParseCIDR(d.Subnet); !subnet.Contains(net.ParseIP(p.Status.PodIP)) {
+		bad("pod IP %q is not in %s", p.Status.PodIP, d.Subnet)
 	}
 	return probs
 }
@@ -470,7 +470,7 @@ type running struct {
 func (d *daemon) recordRunning(pool []*poolPod, desired map[string]bool) map[string]running {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	list, err := d.client.ListPods(ctx, "")
+	list, err := d.Client.ListPods(ctx, "")
 	if err != nil {
 		d.t.Logf("before the kill: cannot list pods: %v", err)
 		return nil
@@ -528,7 +528,7 @@ var errFatal = errors.New("cannot recover")
 func (d *daemon) checkConverged(pool []*poolPod, desired map[string]bool, before map[string]running) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	list, err := d.client.ListPods(ctx, "")
+	list, err := d.Client.ListPods(ctx, "")
 	if err != nil {
 		return fmt.Errorf("list pods: %w", err)
 	}
@@ -624,21 +624,7 @@ func (d *daemon) waitConverged(pool []*poolPod, desired map[string]bool, before 
 // cgroup would, and waits for it to exit.
 func (d *daemon) killDaemon() {
 	d.t.Helper()
-	d.mu.Lock()
-	cmd, exited := d.cmd, d.exited
-	d.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		d.t.Fatalf("minilet did not exit within 30s of SIGKILL")
-	}
-	d.mu.Lock()
-	d.cmd = nil
-	d.mu.Unlock()
+	d.Kill()
 }
 
 // convergeDaemon starts a daemon for a convergence test. Its cleanups run
@@ -664,13 +650,13 @@ func convergeDaemon(t *testing.T, pool *[]*poolPod) *daemon {
 // then removes their cgroups, runc's state of the namespace and the pool
 // pods' iptables chains.
 func (d *daemon) sweepLeaks(pool []*poolPod) {
-	marker := "/minilet/" + d.namespace + "/"
+	marker := "/minilet/" + d.Namespace + "/"
 	var killed []int
 	for _, p := range processes() {
 		shim := len(p.args) > 0 && strings.Contains(p.args[0], "containerd-shim") &&
-			argAfter(p.args, "-namespace") == d.namespace && argAfter(p.args, "-address") == env.containerd.address
+			argAfter(p.args, "-namespace") == d.Namespace && argAfter(p.args, "-address") == env.containerd.address
 		driver := len(p.args) > 0 && strings.Contains(strings.Join(p.args, " "), "log-driver") &&
-			procEnviron(p.pid)["CONTAINER_NAMESPACE"] == d.namespace
+			procEnviron(p.pid)["CONTAINER_NAMESPACE"] == d.Namespace
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", p.pid))
 		if shim || driver || strings.Contains(string(b), marker) {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
@@ -689,14 +675,14 @@ func (d *daemon) sweepLeaks(pool []*poolPod) {
 			break
 		}
 	}
-	cgRoot := "/sys/fs/cgroup/*/minilet/" + d.namespace
+	cgRoot := "/sys/fs/cgroup/*/minilet/" + d.Namespace
 	for _, pattern := range []string{cgRoot + "/pod*/*", cgRoot + "/pod*", cgRoot} {
 		dirs, _ := filepath.Glob(pattern)
 		for _, dir := range dirs {
 			_ = syscall.Rmdir(dir)
 		}
 	}
-	_ = os.RemoveAll(filepath.Join("/run/containerd/runc", d.namespace))
+	_ = os.RemoveAll(filepath.Join("/run/containerd/runc", d.Namespace))
 	out, _ := exec.Command("iptables-save").Output()
 	table := ""
 	for _, line := range strings.Split(string(out), "\n") {

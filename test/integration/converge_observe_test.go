@@ -146,10 +146,10 @@ func (d *daemon) observe(pool []*poolPod) (*hostView, error) {
 
 	// Mounts: under the daemon's directories, containers' rootfs under
 	// containerd's state dir, and anything else that names a pool pod.
-	taskDir := filepath.Join(env.containerd.StateDir(), "io.containerd.runtime.v2.task", d.namespace) + "/"
+	taskDir := filepath.Join(env.containerd.StateDir(), "io.containerd.runtime.v2.task", d.Namespace) + "/"
 	for _, m := range mountPoints() {
 		switch {
-		case strings.HasPrefix(m, d.dir+"/"):
+		case strings.HasPrefix(m, d.Dir+"/"):
 			owner, kind := d.classifyMount(m)
 			if kind != "" {
 				add(owner, kind, m)
@@ -167,11 +167,11 @@ func (d *daemon) observe(pool []*poolPod) (*hostView, error) {
 	}
 
 	// The daemon's directories.
-	netnsDir := filepath.Join(d.runDir, "netns")
+	netnsDir := filepath.Join(d.RunDir, "netns")
 	for _, e := range readDirNames(netnsDir) {
 		add(e, kNetnsFile, filepath.Join(netnsDir, e))
 	}
-	netDir := filepath.Join(d.rootDir, "cni", "networks", d.network)
+	netDir := filepath.Join(d.RootDir, "cni", "networks", d.Network)
 	for _, e := range readDirNames(netDir) {
 		if net.ParseIP(e) == nil {
 			continue // lock, last_reserved_ip.0
@@ -180,24 +180,24 @@ func (d *daemon) observe(pool []*poolPod) (*hostView, error) {
 		owner, _, _ := strings.Cut(string(b), "\n")
 		add(strings.TrimSpace(owner), kCNIAlloc, e)
 	}
-	for _, e := range readDirNames(filepath.Join(d.rootDir, "pods")) {
-		add(podsandbox.PodID(types.UID(e)), kStateDir, filepath.Join(d.rootDir, "pods", e))
+	for _, e := range readDirNames(filepath.Join(d.RootDir, "pods")) {
+		add(podsandbox.PodID(types.UID(e)), kStateDir, filepath.Join(d.RootDir, "pods", e))
 	}
-	for _, e := range readDirNames(filepath.Join(d.runDir, "pods")) {
-		add(podsandbox.PodID(types.UID(e)), kRunDir, filepath.Join(d.runDir, "pods", e))
+	for _, e := range readDirNames(filepath.Join(d.RunDir, "pods")) {
+		add(podsandbox.PodID(types.UID(e)), kRunDir, filepath.Join(d.RunDir, "pods", e))
 	}
-	for _, e := range readDirNames(d.logDir) {
+	for _, e := range readDirNames(d.LogDir) {
 		parts := strings.Split(e, "_")
-		add(podsandbox.PodID(types.UID(parts[len(parts)-1])), kLogDir, filepath.Join(d.logDir, e))
+		add(podsandbox.PodID(types.UID(parts[len(parts)-1])), kLogDir, filepath.Join(d.LogDir, e))
 	}
-	for _, e := range readDirNames(d.linkDir) {
+	for _, e := range readDirNames(d.LinkDir) {
 		// <pod>_<ns>_<container>-<container ID>.log; the ID starts with
 		// the 12 hex characters of the pod ID.
 		owner := ""
 		if m := logLinkID.FindStringSubmatch(e); m != nil {
 			owner = m[1]
 		}
-		detail := filepath.Join(d.linkDir, e)
+		detail := filepath.Join(d.LinkDir, e)
 		if _, err := os.Stat(detail); err != nil {
 			detail += " (dangling)"
 		}
@@ -209,11 +209,11 @@ func (d *daemon) observe(pool []*poolPod) (*hostView, error) {
 	d.observeRules(pool, add)
 
 	// Pod cgroups, and the processes in them.
-	cgDirs, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/pod*")
+	cgDirs, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.Namespace + "/pod*")
 	for _, cg := range cgDirs {
 		add(strings.TrimPrefix(filepath.Base(cg), "pod"), kCgroup, cg)
 	}
-	marker := "/minilet/" + d.namespace + "/pod"
+	marker := "/minilet/" + d.Namespace + "/pod"
 	for _, pr := range processes() {
 		if pr.state == "Z" {
 			continue // dead; its parent has not reaped it yet
@@ -228,11 +228,11 @@ func (d *daemon) observe(pool []*poolPod) (*hostView, error) {
 		cmdline := strings.Join(pr.args, " ")
 		switch {
 		case len(pr.args) > 0 && strings.Contains(pr.args[0], "containerd-shim") &&
-			argAfter(pr.args, "-namespace") == d.namespace && argAfter(pr.args, "-address") == env.containerd.address:
+			argAfter(pr.args, "-namespace") == d.Namespace && argAfter(pr.args, "-address") == env.containerd.address:
 			// A shim of this containerd and namespace: -namespace NS -id ID -address ADDR.
 			id := argAfter(pr.args, "-id")
 			add(podOfContainer(id), kShim, fmt.Sprintf("pid %d -id %s", pr.pid, id))
-		case strings.Contains(cmdline, "log-driver") && procEnviron(pr.pid)["CONTAINER_NAMESPACE"] == d.namespace:
+		case strings.Contains(cmdline, "log-driver") && procEnviron(pr.pid)["CONTAINER_NAMESPACE"] == d.Namespace:
 			// A log driver: the shim gives it the container in its environment.
 			id := procEnviron(pr.pid)["CONTAINER_ID"]
 			add(podOfContainer(id), kLogDriver, fmt.Sprintf("pid %d for %s", pr.pid, id))
@@ -252,19 +252,19 @@ var logLinkID = regexp.MustCompile(`-([0-9a-f]{12})-[^_]*\.log$`)
 // classifyMount tells whose a mount under the daemon's directory is. The
 // netns directory is a shared mount point made once per daemon: no pod's.
 func (d *daemon) classifyMount(m string) (owner, kind string) {
-	netnsDir := filepath.Join(d.runDir, "netns")
+	netnsDir := filepath.Join(d.RunDir, "netns")
 	if m == netnsDir {
 		return "", ""
 	}
 	if strings.HasPrefix(m, netnsDir+"/") {
 		return filepath.Base(m), kNetnsMount
 	}
-	for _, base := range []string{filepath.Join(d.runDir, "pods"), filepath.Join(d.rootDir, "pods")} {
+	for _, base := range []string{filepath.Join(d.RunDir, "pods"), filepath.Join(d.RootDir, "pods")} {
 		if rest, ok := strings.CutPrefix(m, base+"/"); ok {
 			uid, sub, _ := strings.Cut(rest, "/")
 			owner := podsandbox.PodID(types.UID(uid))
 			switch {
-			case sub == "shm" && base == filepath.Join(d.runDir, "pods"):
+			case sub == "shm" && base == filepath.Join(d.RunDir, "pods"):
 				return owner, kShmMount
 			case strings.HasPrefix(sub, "volumes/"):
 				return owner, kMemMount
@@ -282,7 +282,7 @@ func (d *daemon) observeRules(pool []*poolPod, add func(owner, kind, detail stri
 		add("", kRule, "iptables-save: "+err.Error())
 		return
 	}
-	commentID := regexp.MustCompile(`name: \\"` + regexp.QuoteMeta(d.network) + `\\" id: \\"([^\\"]*)\\"`)
+	commentID := regexp.MustCompile(`name: \\"` + regexp.QuoteMeta(d.Network) + `\\" id: \\"([^\\"]*)\\"`)
 	masq := regexp.MustCompile(`^-A POSTROUTING -s ([0-9.]+)/32 `)
 	dnatTo := regexp.MustCompile(`-j DNAT --to-destination (\S+)`)
 	table := ""

@@ -328,13 +328,13 @@ func (d *daemon) reboot() {
 		children[p.ppid] = append(children[p.ppid], p.pid)
 	}
 	var shims, victims []int
-	namespaces := map[string]bool{d.namespace: true}
+	namespaces := map[string]bool{d.Namespace: true}
 	for _, p := range all {
 		if len(p.args) > 0 && strings.Contains(p.args[0], "containerd-shim") && argAfter(p.args, "-address") == env.containerd.address {
 			shims = append(shims, p.pid)
 			ns := argAfter(p.args, "-namespace")
 			namespaces[ns] = true
-			if ns != d.namespace {
+			if ns != d.Namespace {
 				d.t.Logf("reboot: a shim of namespace %s (not this daemon's) dies too: %v", ns, p.args)
 			}
 		}
@@ -343,7 +343,7 @@ func (d *daemon) reboot() {
 		victims = append(victims, queue[0])
 		queue = append(queue, children[queue[0]]...)
 	}
-	marker := "/minilet/" + d.namespace + "/"
+	marker := "/minilet/" + d.Namespace + "/"
 	for _, p := range all {
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", p.pid)); err == nil && strings.Contains(string(b), marker) && !slices.Contains(victims, p.pid) {
 			victims = append(victims, p.pid)
@@ -366,16 +366,16 @@ func (d *daemon) reboot() {
 
 	// Mounts go first, then what was on tmpfs.
 	state := env.containerd.StateDir()
-	for _, m := range append(mountsUnder(state), mountsUnder(d.dir)...) {
+	for _, m := range append(mountsUnder(state), mountsUnder(d.Dir)...) {
 		// EINVAL: a mount listed twice (stacked) went with the first unmount.
 		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil && err != syscall.EINVAL && err != syscall.ENOENT {
 			d.t.Fatalf("reboot: unmount %s: %v", m, err)
 		}
 	}
-	if left := append(mountsUnder(state), mountsUnder(d.dir)...); len(left) > 0 {
+	if left := append(mountsUnder(state), mountsUnder(d.Dir)...); len(left) > 0 {
 		d.t.Fatalf("reboot: mounts left: %v", left)
 	}
-	for _, dir := range []string{state, d.runDir} {
+	for _, dir := range []string{state, d.RunDir} {
 		for _, e := range readDirNames(dir) {
 			if err := os.RemoveAll(filepath.Join(dir, e)); err != nil {
 				d.t.Fatalf("reboot: wipe %s: %v", dir, err)
@@ -392,7 +392,7 @@ func (d *daemon) reboot() {
 	}
 
 	// Cgroups: the containers' below the pods', the daemon's namespace last.
-	cgRoot := "/sys/fs/cgroup/*/minilet/" + d.namespace
+	cgRoot := "/sys/fs/cgroup/*/minilet/" + d.Namespace
 	d.eventually(10*time.Second, "the pods' cgroups are removed", func() error {
 		var left []string
 		for _, pattern := range []string{cgRoot + "/pod*/*", cgRoot + "/pod*", cgRoot} {
@@ -414,8 +414,8 @@ func (d *daemon) reboot() {
 	})
 
 	// The network: iptables rules are not saved, links are gone.
-	removeRulesOf(d.network)
-	if out, err := runCmd("ip", "-o", "link", "show", "master", d.bridge); err == nil {
+	removeRulesOf(d.Network)
+	if out, err := runCmd("ip", "-o", "link", "show", "master", d.Bridge); err == nil {
 		for _, line := range strings.Split(out, "\n") {
 			if f := strings.Fields(line); len(f) > 1 {
 				name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
@@ -423,7 +423,7 @@ func (d *daemon) reboot() {
 			}
 		}
 	}
-	if _, err := runCmd("ip", "link", "del", d.bridge); err != nil {
-		d.t.Logf("reboot: delete bridge %s: %v", d.bridge, err)
+	if _, err := runCmd("ip", "link", "del", d.Bridge); err != nil {
+		d.t.Logf("reboot: delete bridge %s: %v", d.Bridge, err)
 	}
 }

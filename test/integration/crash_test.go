@@ -30,9 +30,7 @@ func TestKilledMidway(t *testing.T) {
 			if !strings.Contains(d.output.String(), "test crash point reached") {
 				t.Fatalf("the daemon died, but not at the crash point:\n%s", d.output.String())
 			}
-			d.mu.Lock()
-			d.cmd = nil
-			d.mu.Unlock()
+			d.Exited()
 
 			d.start()
 			p := d.waitPod("half", 60*time.Second, "runs after the crash", allRunning)
@@ -54,9 +52,7 @@ func TestKilledMidway(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatal("the daemon did not reach the crash point")
 		}
-		d.mu.Lock()
-		d.cmd = nil
-		d.mu.Unlock()
+		d.Exited()
 		d.start()
 		d.waitGone("half", 30*time.Second)
 		d.assertClean()

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,38 +17,20 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/internal/testdaemon"
 	"github.com/minilet/minilet/pkg/network"
-	"github.com/minilet/minilet/pkg/server"
 )
 
 // daemonSeq gives each daemon its own subnet, bridge and namespace.
 var daemonSeq atomic.Int32
 
-// daemon is one minilet process under test, with its own directories,
-// containerd namespace and CNI network.
+// daemon is one minilet process under test (internal/testdaemon), with its
+// test and its output.
 type daemon struct {
-	t           *testing.T
-	n           int
-	dir         string
-	namespace   string // containerd namespace
-	manifests   string
-	rootDir     string
-	runDir      string
-	logDir      string
-	linkDir     string // the daemon's /var/log/containers
-	cniConf     string
-	bridge      string
-	network     string // CNI network name, unique per run: rules carry it
-	subnet      string
-	args        []string
-	metricsAddr string
-	env         []string // extra environment of the daemon process
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
+	*testdaemon.Daemon
+	t      *testing.T
+	n      int
 	output *lockedBuffer
-	exited chan struct{}
-	client *server.Client
 }
 
 type lockedBuffer struct {
@@ -78,52 +57,32 @@ func startDaemon(t *testing.T) *daemon {
 	t.Helper()
 	needEnv(t)
 	n := int(daemonSeq.Add(1))
-	dir := filepath.Join(env.dir, fmt.Sprintf("d%d", n))
-	d := &daemon{
-		t: t, n: n, dir: dir,
-		namespace: fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
-		manifests: filepath.Join(dir, "manifests"),
-		rootDir:   filepath.Join(dir, "root"),
-		runDir:    filepath.Join(dir, "run"),
-		logDir:    filepath.Join(dir, "logs"),
-		linkDir:   filepath.Join(dir, "containers"),
-		cniConf:   filepath.Join(dir, "cni"),
-		bridge:    fmt.Sprintf("mlt%d", n),
-		network:   fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
-		subnet:    fmt.Sprintf("10.231.%d.0/24", n),
-	}
-	d.metricsAddr = freeLoopbackAddr(t)
-	for _, p := range []string{d.manifests, d.cniConf} {
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d.args = []string{"daemon",
-		"--manifest-dir", d.manifests,
-		"--containerd-address", env.containerd.address,
-		"--containerd-namespace", d.namespace,
-		"--root-dir", d.rootDir,
-		"--run-dir", d.runDir,
-		"--pod-log-dir", d.logDir,
-		"--container-log-link-dir", d.linkDir,
-		"--cni-conf-dir", d.cniConf,
-		"--pod-cidr", d.subnet,
-		"--network-name", d.network,
-		"--bridge-name", d.bridge,
-		"--pause-binary", env.pause,
-		"--node-name", "testnode",
-		"--metrics-address", d.metricsAddr,
-		"--rescan-interval", "2s",
-		"--crash-loop-backoff-max", "2s",
-		"--log-level", "debug",
+	d := &daemon{t: t, n: n, output: &lockedBuffer{}}
+	var err error
+	d.Daemon, err = testdaemon.New(testdaemon.Config{
+		Bin:               env.minilet,
+		PauseBin:          env.pause,
+		Dir:               filepath.Join(env.dir, fmt.Sprintf("d%d", n)),
+		ContainerdAddress: env.containerd.address,
+		Namespace:         fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
+		Network:           fmt.Sprintf("minilet-it-%d-%d", os.Getpid(), n),
+		Bridge:            fmt.Sprintf("mlt%d", n),
+		Subnet:            fmt.Sprintf("10.231.%d.0/24", n),
+		NodeName:          "testnode",
+		Args: []string{
+			"--rescan-interval", "2s",
+			"--crash-loop-backoff-max", "2s",
+			"--log-level", "debug",
+		},
+		Output: d.output,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The test image goes into the daemon's namespace before it starts.
-	out, err := exec.Command(env.minilet, "images", "import", "--containerd-address", env.containerd.address,
-		"--containerd-namespace", d.namespace, env.busyboxTar).CombinedOutput()
-	if err != nil {
-		t.Fatalf("import busybox image: %v\n%s", err, out)
+	if err := d.ImportImage(env.busyboxTar); err != nil {
+		t.Fatalf("import busybox image: %v", err)
 	}
-	d.client = server.NewClient(d.runDir)
 	d.start()
 	t.Cleanup(d.cleanup)
 	return d
@@ -132,80 +91,42 @@ func startDaemon(t *testing.T) *daemon {
 // start runs the daemon process and waits until its API answers.
 func (d *daemon) start(extraArgs ...string) {
 	d.t.Helper()
-	exited := d.startProcess(extraArgs...)
-	d.eventually(30*time.Second, "the daemon's API answers", func() error {
-		select {
-		case <-exited:
-			return fmt.Errorf("minilet exited: %s", d.output.String())
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := d.client.ListPods(ctx, "")
-		return err
-	})
+	if err := d.Start(context.Background(), 30*time.Second, extraArgs...); err != nil {
+		d.t.Fatalf("%v:\n%s", err, d.output.String())
+	}
 }
 
 // startProcess runs the daemon process; the channel closes when it exits.
 func (d *daemon) startProcess(extraArgs ...string) <-chan struct{} {
 	d.t.Helper()
-	d.mu.Lock()
-	if d.output == nil {
-		d.output = &lockedBuffer{}
+	exited, err := d.StartProcess(extraArgs...)
+	if err != nil {
+		d.t.Fatal(err)
 	}
-	cmd := exec.Command(env.minilet, append(append([]string{}, d.args...), extraArgs...)...)
-	cmd.Stdout, cmd.Stderr = d.output, d.output
-	cmd.Env = append(os.Environ(), d.env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		d.mu.Unlock()
-		d.t.Fatalf("start minilet: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	d.cmd, d.exited = cmd, exited
-	d.mu.Unlock()
 	return exited
 }
 
 // signal sends sig to the daemon and waits for it to exit.
 func (d *daemon) signal(sig syscall.Signal) {
 	d.t.Helper()
-	d.mu.Lock()
-	cmd, exited := d.cmd, d.exited
-	d.mu.Unlock()
-	if cmd == nil {
-		return
+	if err := d.Signal(sig, 30*time.Second); err != nil {
+		d.t.Error(err)
 	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-		d.t.Errorf("minilet did not exit within 30s of %v", sig)
-	}
-	d.mu.Lock()
-	d.cmd = nil
-	d.mu.Unlock()
 }
 
 // cleanup stops the daemon and removes what is left of its pods, so one
 // test's leftovers never reach the next.
 func (d *daemon) cleanup() {
 	// First let the daemon remove its pods, as an operator would.
-	d.mu.Lock()
-	running := d.cmd != nil
-	d.mu.Unlock()
-	if running {
-		files, _ := filepath.Glob(filepath.Join(d.manifests, "*"))
+	if d.Running() {
+		files, _ := filepath.Glob(filepath.Join(d.Manifests, "*"))
 		for _, f := range files {
 			_ = os.Remove(f)
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			l, err := d.client.ListPods(ctx, "")
+			l, err := d.Client.ListPods(ctx, "")
 			cancel()
 			if err == nil && len(l.Items) == 0 {
 				break
@@ -219,39 +140,39 @@ func (d *daemon) cleanup() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ids, _ := env.containerd.ctr(ctx, d.namespace, "containers", "ls", "-q")
+	ids, _ := env.containerd.ctr(ctx, d.Namespace, "containers", "ls", "-q")
 	for _, id := range strings.Fields(ids) {
-		_, _ = env.containerd.ctr(ctx, d.namespace, "tasks", "kill", "-s", "SIGKILL", id)
+		_, _ = env.containerd.ctr(ctx, d.Namespace, "tasks", "kill", "-s", "SIGKILL", id)
 	}
 	for _, id := range strings.Fields(ids) {
 		for i := 0; i < 50; i++ {
-			if _, err := env.containerd.ctr(ctx, d.namespace, "tasks", "delete", id); err == nil || strings.Contains(err.Error(), "not found") {
+			if _, err := env.containerd.ctr(ctx, d.Namespace, "tasks", "delete", id); err == nil || strings.Contains(err.Error(), "not found") {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		_, _ = env.containerd.ctr(ctx, d.namespace, "containers", "delete", id)
+		_, _ = env.containerd.ctr(ctx, d.Namespace, "containers", "delete", id)
 	}
-	imgs, _ := env.containerd.ctr(ctx, d.namespace, "images", "ls", "-q")
+	imgs, _ := env.containerd.ctr(ctx, d.Namespace, "images", "ls", "-q")
 	for _, img := range strings.Fields(imgs) {
-		_, _ = env.containerd.ctr(ctx, d.namespace, "images", "rm", img)
+		_, _ = env.containerd.ctr(ctx, d.Namespace, "images", "rm", img)
 	}
-	netns, _ := filepath.Glob(filepath.Join(d.runDir, "netns", "*"))
+	netns, _ := filepath.Glob(filepath.Join(d.RunDir, "netns", "*"))
 	for _, ns := range netns {
 		_ = syscall.Unmount(ns, syscall.MNT_DETACH)
 	}
-	for _, m := range mountsUnder(d.dir) {
+	for _, m := range mountsUnder(d.Dir) {
 		_ = syscall.Unmount(m, syscall.MNT_DETACH)
 	}
-	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/*/*")
-	more, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/*")
-	nsDirs, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace)
+	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.Namespace + "/*/*")
+	more, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.Namespace + "/*")
+	nsDirs, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.Namespace)
 	for _, cg := range append(append(cgroups, more...), nsDirs...) {
 		_ = syscall.Rmdir(cg)
 	}
-	_ = exec.Command("ip", "link", "del", d.bridge).Run()
-	removeRulesOf(d.network)
-	_ = os.RemoveAll(d.dir)
+	_ = exec.Command("ip", "link", "del", d.Bridge).Run()
+	removeRulesOf(d.Network)
+	_ = os.RemoveAll(d.Dir)
 }
 
 // iptablesRulesOf lists the nat rules that CNI made for a network (their
@@ -272,30 +193,14 @@ func removeRulesOf(networkName string) {
 	_ = network.SweepNetworkRules(context.Background(), networkName, zap.NewNop())
 }
 
-// freeLoopbackAddr finds a free port on 127.0.0.1 for the daemon's metrics.
-func freeLoopbackAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // metrics scrapes the daemon's /metrics.
 func (d *daemon) metrics() string {
 	d.t.Helper()
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get("http://" + d.metricsAddr + "/metrics")
+	m, err := d.Metrics(context.Background())
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return string(b)
+	return m
 }
 
 // eventually polls f until it returns nil or the deadline passes.
@@ -318,18 +223,14 @@ func (d *daemon) eventually(timeout time.Duration, what string, f func() error) 
 // operators are told to.
 func (d *daemon) writeManifest(name, content string) {
 	d.t.Helper()
-	tmp := filepath.Join(d.manifests, "."+name+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		d.t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(d.manifests, name)); err != nil {
+	if err := d.WriteManifest(name, content); err != nil {
 		d.t.Fatal(err)
 	}
 }
 
 func (d *daemon) removeManifest(name string) {
 	d.t.Helper()
-	if err := os.Remove(filepath.Join(d.manifests, name)); err != nil {
+	if err := d.RemoveManifest(name); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -338,7 +239,7 @@ func (d *daemon) removeManifest(name string) {
 func (d *daemon) pod(ns, name string) (*v1.Pod, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return d.client.GetPod(ctx, ns, name)
+	return d.Client.GetPod(ctx, ns, name)
 }
 
 // waitPod polls the pod until cond holds and returns it.

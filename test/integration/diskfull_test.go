@@ -20,14 +20,14 @@ import (
 func TestLogDiskFull(t *testing.T) {
 	d := startDaemon(t)
 	d.signal(syscall.SIGTERM)
-	if err := os.MkdirAll(d.logDir, 0o755); err != nil {
+	if err := os.MkdirAll(d.LogDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount("tmpfs", d.logDir, "tmpfs", 0, "size=2m"); err != nil {
+	if err := syscall.Mount("tmpfs", d.LogDir, "tmpfs", 0, "size=2m"); err != nil {
 		t.Fatal(err)
 	}
 	d.start()
-	ctl := filepath.Join(d.dir, "ctl")
+	ctl := filepath.Join(d.Dir, "ctl")
 	d.writeManifest("chatty.yaml", fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: chatty}
@@ -41,7 +41,7 @@ spec:
     volumeMounts: [{name: ctl, mountPath: /ctl}]
 `, BusyboxImage, ctl))
 	p := d.waitPod("chatty", 60*time.Second, "runs", allRunning)
-	logFile := filepath.Join(d.logDir, fmt.Sprintf("default_chatty_%s", p.UID), "app", "0.log")
+	logFile := filepath.Join(d.LogDir, fmt.Sprintf("default_chatty_%s", p.UID), "app", "0.log")
 	d.eventually(10*time.Second, "ticks are logged", func() error {
 		if b, _ := os.ReadFile(logFile); !strings.Contains(string(b), "tick-") {
 			return errors.New("no ticks yet")
@@ -49,7 +49,7 @@ spec:
 		return nil
 	})
 
-	filler := filepath.Join(d.logDir, "filler")
+	filler := filepath.Join(d.LogDir, "filler")
 	fillDisk(t, filler)
 	counter := func() int {
 		b, _ := os.ReadFile(filepath.Join(ctl, "counter"))
@@ -94,10 +94,10 @@ spec:
 func TestStateDirFull(t *testing.T) {
 	d := startDaemon(t)
 	d.signal(syscall.SIGTERM)
-	if err := os.MkdirAll(d.rootDir, 0o700); err != nil {
+	if err := os.MkdirAll(d.RootDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount("tmpfs", d.rootDir, "tmpfs", 0, "size=4m,mode=0700"); err != nil {
+	if err := syscall.Mount("tmpfs", d.RootDir, "tmpfs", 0, "size=4m,mode=0700"); err != nil {
 		t.Fatal(err)
 	}
 	d.start()
@@ -116,7 +116,7 @@ spec:
 	d.writeManifest("first.yaml", manifest("first"))
 	first := d.waitPod("first", 60*time.Second, "runs", allRunning)
 
-	filler := filepath.Join(d.rootDir, "filler")
+	filler := filepath.Join(d.RootDir, "filler")
 	fillDisk(t, filler)
 	d.writeManifest("second.yaml", manifest("second"))
 	d.waitPod("second", 30*time.Second, "listed", func(*v1.Pod) error { return nil })

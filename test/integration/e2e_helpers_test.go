@@ -72,7 +72,7 @@ func startE2EDaemon(t *testing.T) *daemon {
 func (d *daemon) importAgnhost() {
 	d.t.Helper()
 	out, err := exec.Command(env.minilet, "images", "import", "--containerd-address", env.containerd.address,
-		"--containerd-namespace", d.namespace, env.agnhostTar).CombinedOutput()
+		"--containerd-namespace", d.Namespace, env.agnhostTar).CombinedOutput()
 	if err != nil {
 		d.t.Fatalf("import agnhost image: %v\n%s", err, out)
 	}
@@ -194,7 +194,7 @@ func (d *daemon) events(pod string) []v1.Event {
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	evs, err := d.client.PodEvents(ctx, "default", pod)
+	evs, err := d.Client.PodEvents(ctx, "default", pod)
 	if err != nil {
 		d.t.Fatalf("events of %s: %v", pod, err)
 	}
@@ -256,12 +256,11 @@ func (d *daemon) probeCount(pod, container, probeType, result string) int {
 
 // daemonPID is the minilet process's PID.
 func (d *daemon) daemonPID() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cmd == nil {
+	pid := d.PID()
+	if pid == 0 {
 		d.t.Fatal("the daemon is not running")
 	}
-	return d.cmd.Process.Pid
+	return pid
 }
 
 // openFDs counts the daemon's open file descriptors.

@@ -35,7 +35,7 @@ func TestE2EHostileProbeTargets(t *testing.T) {
 	t.Parallel()
 	d := startE2EDaemon(t)
 	d.signal(syscall.SIGTERM)
-	d.args = append(d.args, "--pprof")
+	d.Args = append(d.Args, "--pprof")
 	d.start()
 	d.writeManifest("hostile.yaml", manifest(`apiVersion: v1
 kind: Pod
@@ -185,7 +185,7 @@ func (d *daemon) footprint() footprint {
 func (d *daemon) goroutines() int {
 	d.t.Helper()
 	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get("http://" + d.metricsAddr + "/debug/pprof/goroutine?debug=1")
+	resp, err := c.Get("http://" + d.MetricsAddr + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func TestE2ERestartBackoffTable(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t)
 	d.signal(syscall.SIGTERM)
-	d.args = append(d.args, "--crash-loop-backoff-max", "20s")
+	d.Args = append(d.Args, "--crash-loop-backoff-max", "20s")
 	d.start()
 	d.writeManifest("backoff.yaml", fmt.Sprintf(`apiVersion: v1
 kind: Pod

@@ -171,7 +171,7 @@ func (d *daemon) watchTermination(pod, container string, removed time.Time, chec
 		}
 		if check != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			evs, err := d.client.PodEvents(ctx, "default", pod)
+			evs, err := d.Client.PodEvents(ctx, "default", pod)
 			cancel()
 			if err == nil {
 				check(evs.Items)

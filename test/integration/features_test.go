@@ -130,8 +130,8 @@ spec:
 	if hn.Status.PodIP != hn.Status.HostIP {
 		t.Errorf("hostNetwork pod IP %s, want the host IP %s", hn.Status.PodIP, hn.Status.HostIP)
 	}
-	if _, err := os.Stat(filepath.Join(d.runDir, "netns")); err == nil {
-		ents, _ := os.ReadDir(filepath.Join(d.runDir, "netns"))
+	if _, err := os.Stat(filepath.Join(d.RunDir, "netns")); err == nil {
+		ents, _ := os.ReadDir(filepath.Join(d.RunDir, "netns"))
 		if len(ents) != 1 {
 			t.Errorf("netns files: %v, want only the hostPort pod's", ents)
 		}

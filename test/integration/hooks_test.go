@@ -17,7 +17,7 @@ import (
 // kills the container, which is restarted.
 func TestLifecycleHooks(t *testing.T) {
 	d := startDaemon(t)
-	marks := filepath.Join(d.dir, "marks")
+	marks := filepath.Join(d.Dir, "marks")
 	if err := os.MkdirAll(marks, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ spec:
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	evs, err := d.client.PodEvents(ctx, "default", "badhook")
+	evs, err := d.Client.PodEvents(ctx, "default", "badhook")
 	if err != nil {
 		t.Fatal(err)
 	}

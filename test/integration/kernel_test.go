@@ -43,7 +43,7 @@ func mountsUnder(dir string) []string {
 // runtimeFor connects to the test containerd in the daemon's namespace.
 func (d *daemon) runtime() *rtcontainerd.Runtime {
 	d.t.Helper()
-	rt, err := rtcontainerd.New(rtcontainerd.Options{Address: env.containerd.address, Namespace: d.namespace}, zap.NewNop())
+	rt, err := rtcontainerd.New(rtcontainerd.Options{Address: env.containerd.address, Namespace: d.Namespace}, zap.NewNop())
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestManifestLifecycle(t *testing.T) {
 // then SIGKILLs a container that ignores it.
 func TestGracefulStop(t *testing.T) {
 	d := startDaemon(t)
-	marks := filepath.Join(d.dir, "marks")
+	marks := filepath.Join(d.Dir, "marks")
 	if err := os.MkdirAll(marks, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func podIDPrefix(p *v1.Pod) string {
 func env2ctr(d *daemon, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return env.containerd.ctr(ctx, d.namespace, args...)
+	return env.containerd.ctr(ctx, d.Namespace, args...)
 }
 
 // assertClean checks that the daemon's pods left nothing behind.
@@ -181,11 +181,11 @@ func (d *daemon) assertClean() {
 	if out, _ := env2ctr(d, "snapshots", "ls"); strings.Contains(out, "Active") {
 		d.t.Errorf("active snapshots are left:\n%s", out)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(d.runDir, "netns")); len(ents) > 0 {
+	if ents, _ := os.ReadDir(filepath.Join(d.RunDir, "netns")); len(ents) > 0 {
 		d.t.Errorf("network namespaces are left: %v", ents)
 	}
 	var ips []string
-	_ = filepath.WalkDir(filepath.Join(d.rootDir, "cni"), func(path string, e fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(filepath.Join(d.RootDir, "cni"), func(path string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && strings.Count(filepath.Base(path), ".") == 3 {
 			ips = append(ips, path)
 		}
@@ -195,27 +195,27 @@ func (d *daemon) assertClean() {
 		d.t.Errorf("IP allocations are left: %v", ips)
 	}
 	var mounts []string
-	for _, m := range mountsUnder(d.dir) {
+	for _, m := range mountsUnder(d.Dir) {
 		// The netns directory itself is a shared mount point, made once,
 		// as `ip netns` makes /run/netns.
-		if m != filepath.Join(d.runDir, "netns") {
+		if m != filepath.Join(d.RunDir, "netns") {
 			mounts = append(mounts, m)
 		}
 	}
 	if len(mounts) > 0 {
 		d.t.Errorf("mounts are left: %v", mounts)
 	}
-	if rules := iptablesRulesOf(d.network); len(rules) > 0 {
+	if rules := iptablesRulesOf(d.Network); len(rules) > 0 {
 		d.t.Errorf("iptables rules left:\n%s", strings.Join(rules, "\n"))
 	}
-	if ents, _ := os.ReadDir(filepath.Join(d.rootDir, "pods")); len(ents) > 0 {
+	if ents, _ := os.ReadDir(filepath.Join(d.RootDir, "pods")); len(ents) > 0 {
 		d.t.Errorf("pod state directories are left: %v", ents)
 	}
-	if ents, _ := os.ReadDir(d.logDir); len(ents) > 0 {
+	if ents, _ := os.ReadDir(d.LogDir); len(ents) > 0 {
 		d.t.Errorf("pod log directories are left: %v", ents)
 	}
-	cg, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.namespace + "/pod*")
-	cg2, _ := filepath.Glob("/sys/fs/cgroup/minilet/" + d.namespace + "/pod*")
+	cg, _ := filepath.Glob("/sys/fs/cgroup/*/minilet/" + d.Namespace + "/pod*")
+	cg2, _ := filepath.Glob("/sys/fs/cgroup/minilet/" + d.Namespace + "/pod*")
 	if left := append(cg, cg2...); len(left) > 0 {
 		d.t.Errorf("pod cgroups are left: %v", left)
 	}

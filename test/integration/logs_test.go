@@ -33,9 +33,9 @@ spec:
     image: %[1]s
     command: ["sh", "-c", "echo out-$(cat /ctl/round 2>/dev/null); echo err >&2; while [ ! -f /ctl/next ]; do sleep 0.05; done; rm /ctl/next; echo after-$(cat /ctl/round); exit 1"]
     volumeMounts: [{name: ctl, mountPath: /ctl}]
-`, BusyboxImage, filepath.Join(d.dir, "ctl")))
+`, BusyboxImage, filepath.Join(d.Dir, "ctl")))
 	p := d.waitPod("talk", 60*time.Second, "runs", allRunning)
-	file := filepath.Join(d.logDir, fmt.Sprintf("default_talk_%s", p.UID), "app", "0.log")
+	file := filepath.Join(d.LogDir, fmt.Sprintf("default_talk_%s", p.UID), "app", "0.log")
 	d.eventually(10*time.Second, "both streams are logged", func() error {
 		b, _ := os.ReadFile(file)
 		if !strings.Contains(string(b), " stdout F out-") || !strings.Contains(string(b), " stderr F err") {
@@ -51,10 +51,10 @@ spec:
 
 	// The daemon is down while the container writes.
 	d.signal(syscall.SIGTERM)
-	if err := os.WriteFile(filepath.Join(d.dir, "ctl", "round"), []byte("1"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.Dir, "ctl", "round"), []byte("1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(d.dir, "ctl", "next"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.Dir, "ctl", "next"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.eventually(10*time.Second, "the line written while minilet was down is logged", func() error {
@@ -100,7 +100,7 @@ func criTimestamped(out, text string) bool {
 // cli runs a minilet client command against the daemon and returns stdout.
 func (d *daemon) cli(args ...string) string {
 	d.t.Helper()
-	cmd := exec.Command(env.minilet, append(args, "--run-dir", d.runDir)...)
+	cmd := exec.Command(env.minilet, append(args, "--run-dir", d.RunDir)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -161,7 +161,7 @@ spec:
 		}
 		return nil
 	})
-	dir := filepath.Join(d.logDir, fmt.Sprintf("default_crashy_%s", p.UID), "app")
+	dir := filepath.Join(d.LogDir, fmt.Sprintf("default_crashy_%s", p.UID), "app")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -189,9 +189,9 @@ spec:
 	// one per kept log, none dangling; gone with the pod.
 	links := func() map[string]string {
 		out := map[string]string{}
-		ents, _ := os.ReadDir(d.linkDir)
+		ents, _ := os.ReadDir(d.LinkDir)
 		for _, e := range ents {
-			if target, err := os.Readlink(filepath.Join(d.linkDir, e.Name())); err == nil {
+			if target, err := os.Readlink(filepath.Join(d.LinkDir, e.Name())); err == nil {
 				out[e.Name()] = target
 			}
 		}

@@ -13,7 +13,7 @@ import (
 func (d *daemon) manifestErrors() []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	errs, err := d.client.ManifestErrors(ctx)
+	errs, err := d.Client.ManifestErrors(ctx)
 	if err != nil {
 		d.t.Fatal(err)
 	}

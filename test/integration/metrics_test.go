@@ -51,7 +51,7 @@ func TestMetricsAndHealth(t *testing.T) {
 			t.Errorf("promtool check metrics: %v\n%s", err, b)
 		}
 	}
-	resp, err := http.Get("http://" + d.metricsAddr + "/healthz")
+	resp, err := http.Get("http://" + d.MetricsAddr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 func TestNodeCordonDrainAndAdmission(t *testing.T) {
 	d := startDaemon(t)
 	d.signal(syscall.SIGTERM)
-	d.args = append(d.args, "--node-labels", "disk=ssd,zone=a")
+	d.Args = append(d.Args, "--node-labels", "disk=ssd,zone=a")
 	d.start()
 
 	var n v1.Node

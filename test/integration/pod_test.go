@@ -66,8 +66,8 @@ func TestPodRunsInSandbox(t *testing.T) {
 	if p.Status.PodIP == "" {
 		t.Fatal("no pod IP in status")
 	}
-	if _, subnet, _ := net.ParseCIDR(d.subnet); !subnet.Contains(net.ParseIP(p.Status.PodIP)) {
-		t.Errorf("pod IP %s is not in the pod CIDR %s", p.Status.PodIP, d.subnet)
+	if _, subnet, _ := net.ParseCIDR(d.Subnet); !subnet.Contains(net.ParseIP(p.Status.PodIP)) {
+		t.Errorf("pod IP %s is not in the pod CIDR %s", p.Status.PodIP, d.Subnet)
 	}
 	d.eventually(10*time.Second, "the pod IP answers on 8080", func() error {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(p.Status.PodIP, "8080"), time.Second)
@@ -77,7 +77,7 @@ func TestPodRunsInSandbox(t *testing.T) {
 		return c.Close()
 	})
 
-	logFile := filepath.Join(d.logDir, fmt.Sprintf("default_web_%s", p.UID), "reader", "0.log")
+	logFile := filepath.Join(d.LogDir, fmt.Sprintf("default_web_%s", p.UID), "reader", "0.log")
 	d.eventually(10*time.Second, "the reader logged the greeting", func() error {
 		b, err := os.ReadFile(logFile)
 		if err != nil {

@@ -34,7 +34,7 @@ spec:
 	d.eventually(30*time.Second, "five probe runs timed out", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		evs, err := d.client.PodEvents(ctx, "default", "slow")
+		evs, err := d.Client.PodEvents(ctx, "default", "slow")
 		if err != nil {
 			return err
 		}

@@ -71,7 +71,7 @@ spec:
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	evs, err := d.client.PodEvents(ctx, "default", live.Name)
+	evs, err := d.Client.PodEvents(ctx, "default", live.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

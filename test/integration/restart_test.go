@@ -56,7 +56,7 @@ spec:
 	// Each attempt logs to a file of its own; the previous attempt's is
 	// kept (older ones go with their containers, see
 	// TestOldAttemptLogsRemoved).
-	dir := filepath.Join(d.logDir, fmt.Sprintf("default_crash_%s", p.UID), "app")
+	dir := filepath.Join(d.LogDir, fmt.Sprintf("default_crash_%s", p.UID), "app")
 	n := p.Status.ContainerStatuses[0].RestartCount
 	prev := filepath.Join(dir, fmt.Sprintf("%d.log", n-1))
 	if b, err := os.ReadFile(prev); err != nil || !strings.Contains(string(b), "attempt") {

@@ -17,7 +17,7 @@ import (
 func TestSystemdNotify(t *testing.T) {
 	d := startDaemon(t)
 	d.signal(syscall.SIGTERM)
-	sock := filepath.Join(d.dir, "notify.sock")
+	sock := filepath.Join(d.Dir, "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestSystemdNotify(t *testing.T) {
 		return n
 	}
 	d.writeManifest("one.yaml", sleeperPod("one", ""))
-	d.env = []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=1000000"}
+	d.Env = []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=1000000"}
 	d.start()
 	d.eventually(10*time.Second, "READY=1 arrives", func() error {
 		if received("READY=1") == 0 {
@@ -77,6 +77,6 @@ func TestSystemdNotify(t *testing.T) {
 		}
 		return nil
 	})
-	d.env = nil
+	d.Env = nil
 	d.start() // for the cleanup, which removes the pod through the daemon
 }

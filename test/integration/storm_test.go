@@ -21,7 +21,7 @@ func TestCrashStorm(t *testing.T) {
 	}
 	d := startDaemon(t)
 	d.signal(syscall.SIGTERM)
-	d.args = append(d.args, "--crash-loop-backoff-max", "10s")
+	d.Args = append(d.Args, "--crash-loop-backoff-max", "10s")
 	d.start()
 	d.writeManifest("healthy.yaml", fmt.Sprintf(`apiVersion: v1
 kind: Pod
@@ -83,10 +83,7 @@ spec:
 
 // rssKiB is the daemon's resident memory.
 func (d *daemon) rssKiB() int {
-	d.mu.Lock()
-	pid := d.cmd.Process.Pid
-	d.mu.Unlock()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.daemonPID()))
 	if err != nil {
 		d.t.Fatal(err)
 	}
