@@ -239,10 +239,12 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
 	})
 	goWait(func() { errc <- src.Run(ctx, states) })
-	goWait(func() { errc <- srv.Serve(ctx, g.runDir) })
 	notify := notifier{log: log}
 	goWait(func() {
 		errc <- mgr.Run(ctx, states, func() {
+			// The API answers once the pods a previous daemon left are
+			// adopted and the manifests read: before, it would list none.
+			goWait(func() { errc <- srv.Serve(ctx, g.runDir) })
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
 			notify.ready()
 			goWait(func() { notify.run(ctx, mgr) })
