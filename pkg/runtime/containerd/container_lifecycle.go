@@ -32,8 +32,8 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 			return t.Pid(), nil
 		}
 		if err == nil && st.Status == containerd.Created {
-			if err := t.Start(ctx); err != nil {
-				return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+			if err := r.startTask(ctx, id, t); err != nil {
+				return 0, err
 			}
 			return t.Pid(), r.markStarted(ctx, c)
 		}
@@ -79,11 +79,41 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 		}
 		return 0, fmt.Errorf("start container %s: create task: %w", id, wrap(err))
 	}
-	if err := t.Start(ctx); err != nil {
-		_, _ = t.Delete(ctx, containerd.WithProcessKill)
-		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
+	if err := r.startTask(ctx, id, t); err != nil {
+		return 0, err
 	}
 	return t.Pid(), r.markStarted(ctx, c)
+}
+
+// taskStartTimeout bounds the start of a task that is made: runc start
+// only opens the exec fifo that the container's init waits on, which
+// takes milliseconds. An init left wedged by a create cut short
+// (containerd killed while its shim ran runc create) never opens it, and
+// the start would hold the pod forever.
+const taskStartTimeout = 5 * time.Second
+
+// startTask starts a made task; if that fails, or does not answer within
+// taskStartTimeout, the task is killed and deleted, so that the next start
+// makes a new one.
+func (r *Runtime) startTask(ctx context.Context, id string, t containerd.Task) error {
+	sctx, cancel := context.WithTimeout(ctx, taskStartTimeout)
+	defer cancel()
+	err := t.Start(sctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("start container %s: %w", id, ctx.Err())
+	}
+	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer dcancel()
+	if _, derr := t.Delete(dctx, containerd.WithProcessKill); derr != nil && !errdefs.IsNotFound(derr) {
+		r.log.Warn("cannot delete a task that did not start", zap.String("id", id), zap.Error(derr))
+	}
+	if sctx.Err() != nil {
+		return fmt.Errorf("start container %s: the task did not start within %v (removed to be made again): %w", id, taskStartTimeout, wrap(err))
+	}
+	return fmt.Errorf("start container %s: %w", id, wrap(err))
 }
 
 // createdLogPath returns the log path of a container this process created
