@@ -15,8 +15,10 @@ import (
 const minGrace = 2 * time.Second
 
 // removePod is the last step of a teardown, once every container is
-// gone: the network is released and the netns, files, mounts, cgroup and
-// logs removed. Every step is idempotent.
+// gone: the network is released and the netns, cgroup, logs, files and
+// mounts removed. Every step is idempotent. The state dir, with the pod's
+// record, goes last and only once the rest is gone: a daemon killed on
+// the way finds the record and finishes the job.
 func (w *worker) removePod(ctx context.Context, pod *v1.Pod, rec podRecord) error {
 	// The pod's shim, should a delete cut short have left it.
 	errs := []error{w.d.rt.EndGroups(ctx, podsandbox.ShimGroup(w.podID))}
@@ -24,10 +26,12 @@ func (w *worker) removePod(ctx context.Context, pod *v1.Pod, rec podRecord) erro
 		errs = append(errs, w.d.net.Detach(ctx, rec.NetnsPath, w.attachment(pod)), w.d.net.RemoveNetns(w.podID))
 	}
 	errs = append(errs,
-		w.d.host.Teardown(w.paths),
 		w.d.host.RemoveCgroup(w.cgroupParent()),
 		w.d.host.RemoveLogs(w.paths))
 	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := w.d.host.Teardown(w.paths); err != nil {
 		return err
 	}
 	w.stopProbes()

@@ -153,7 +153,20 @@ func (h Host) Teardown(p podsandbox.Paths) error {
 		}
 	}
 	errs = append(errs, unmountAll(p.ShmDir))
-	for _, d := range []string{p.StateDir, filepath.Dir(p.ShmDir)} {
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// Everything but the pod's record first, then the record and the
+	// dirs: a daemon killed half-way still finds the record.
+	ents, _ := os.ReadDir(p.StateDir)
+	for _, e := range ents {
+		if path := filepath.Join(p.StateDir, e.Name()); path != p.PodFile() {
+			if err := os.RemoveAll(path); err != nil {
+				return fmt.Errorf("remove %s: %w", path, err)
+			}
+		}
+	}
+	for _, d := range []string{filepath.Dir(p.ShmDir), p.StateDir} {
 		if err := os.RemoveAll(d); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", d, err))
 		}
