@@ -39,6 +39,21 @@ func (b *bench) cleanup() {
 			b.logf("cleanup: %v", err)
 		}
 	}
+	for _, l := range []*leanFloor{b.lean, b.choices} {
+		if l == nil || l.client == nil {
+			continue
+		}
+		if err := l.removeAll(ctx); err != nil {
+			b.logf("cleanup: %v", err)
+		}
+		if rt, err := rtcontainerd.New(rtcontainerd.Options{Address: b.containerd.address, Namespace: l.namespace}, zap.NewNop()); err == nil {
+			sweepContainers(ctx, rt, b)
+			rt.Close()
+		}
+		l.close()
+	}
+	b.clock.close()
+	b.settler.close()
 	if b.d != nil && b.d.rt != nil {
 		sweepContainers(ctx, b.d.rt, b)
 		b.d.rt.Close()
@@ -88,14 +103,14 @@ func sweepContainers(ctx context.Context, rt *rtcontainerd.Runtime, b *bench) {
 // networks' names (and the per-pod chains they jump to), libcni's cached
 // results, and the pod cgroups under /minilet/<namespace>.
 func sweepHost(namespaces []string, b *bench) {
-	for _, br := range []string{daemonBridge, floorBridge} {
+	for _, br := range []string{daemonBridge, floorBridge, leanNetPlain.bridge, leanNetChoices.bridge} {
 		if _, err := os.Stat("/sys/class/net/" + br); err == nil {
 			if out, err := exec.Command("ip", "link", "del", br).CombinedOutput(); err != nil {
 				b.logf("cleanup: ip link del %s: %v %s", br, err, out)
 			}
 		}
 	}
-	for _, n := range []string{daemonNetwork, floorNetwork} {
+	for _, n := range []string{daemonNetwork, floorNetwork, leanNetPlain.name, leanNetChoices.name} {
 		removeRulesOf(n)
 		files, _ := filepath.Glob("/var/lib/cni/results/" + n + "-*")
 		for _, f := range files {
@@ -104,7 +119,7 @@ func sweepHost(namespaces []string, b *bench) {
 	}
 	for _, ns := range namespaces {
 		var dirs []string
-		for _, pattern := range []string{"/sys/fs/cgroup/*/minilet/" + ns, "/sys/fs/cgroup/minilet/" + ns} {
+		for _, pattern := range []string{"/sys/fs/cgroup/*/minilet/" + ns, "/sys/fs/cgroup/minilet/" + ns, "/sys/fs/cgroup/*/" + ns, "/sys/fs/cgroup/" + ns} {
 			tops, _ := filepath.Glob(pattern)
 			for _, top := range tops {
 				_ = filepath.WalkDir(top, func(p string, e os.DirEntry, err error) error {
@@ -126,12 +141,12 @@ func sweepHost(namespaces []string, b *bench) {
 // leftovers says what a previous bench left on the host, if anything.
 func leftovers() []string {
 	var out []string
-	for _, br := range []string{daemonBridge, floorBridge} {
+	for _, br := range []string{daemonBridge, floorBridge, leanNetPlain.bridge, leanNetChoices.bridge} {
 		if _, err := os.Stat("/sys/class/net/" + br); err == nil {
 			out = append(out, "bridge "+br)
 		}
 	}
-	for _, n := range []string{daemonNetwork, floorNetwork} {
+	for _, n := range []string{daemonNetwork, floorNetwork, leanNetPlain.name, leanNetChoices.name} {
 		if r := iptablesRulesOf(n); len(r) > 0 {
 			out = append(out, "iptables rules of "+n)
 		}

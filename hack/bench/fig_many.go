@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
-	"sync"
+	"sort"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -14,23 +14,103 @@ import (
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
+// manySpecs are n one-container pods of one run.
+func manySpecs(prefix string, run, n int) []podSpec {
+	specs := make([]podSpec, n)
+	for j := range specs {
+		specs[j] = podSpec{name: fmt.Sprintf("%s%d-%03d", prefix, run, j), containers: 1}
+	}
+	return specs
+}
+
 // figManyPods measures b.pods pods written at once until all run, against
-// the floor making them in parallel goroutines; with those pods running it
-// samples the agent's RSS and each pod's shim and pause RSS. The last
+// the floors making them in parallel goroutines; with those pods running
+// it samples the agent's RSS and each pod's shim and pause RSS. The last
 // run's pods stay for the daemon restart figure.
 func (b *bench) figManyPods(ctx context.Context) error {
-	var mStart, fStart, rss []float64
+	var mStart, lStart, oStart, rss []float64
 	var split []rssSplit
 	var mMem, fMem podMemory
 	for i := 0; i < b.runs; i++ {
-		last := i == b.runs-1
-		sides := []func() error{
-			func() error {
-				took, pauses, err := b.miniletMany(ctx, i)
+		res, err := b.runSides(ctx, i, startRun{specs: manySpecs("many", i, b.pods), keepMinilet: i == b.runs-1,
+			after: func(side string, s *startSample) error {
+				if err := sleep(ctx, time.Second); err != nil {
+					return err
+				}
+				mem, err := b.perPodMemory(s.pauses)
 				if err != nil {
 					return err
 				}
-				mStart = append(mStart, ms(took))
+				switch side {
+				case sideMinilet:
+					mMem.add(mem)
+					r, err := rssMiB(b.d.PID())
+					if err != nil {
+						return err
+					}
+					rss = append(rss, r)
+					sp, err := readRSSSplit(b.d.PID())
+					if err != nil {
+						return err
+					}
+					split = append(split, sp)
+				case sideChoices:
+					fMem.add(mem)
+				}
+				return nil
+			}})
+		if err != nil {
+			return err
+		}
+		mStart = append(mStart, ms(res[sideMinilet].burst.total))
+		lStart = append(lStart, ms(res[sideLean].burst.total))
+		oStart = append(oStart, ms(res[sideChoices].burst.total))
+		b.logf("%d pods at once %d/%d: minilet %.0f ms, lean %.0f ms, +choices %.0f ms; agent RSS %.1f MiB",
+			b.pods, i+1, b.runs, mStart[i], lStart[i], oStart[i], rss[i])
+	}
+	b.startFigures("pods_start", fmt.Sprintf("%d pods at once → all apps started", b.pods), mStart, lStart, oStart, nil,
+		"the floors make the pods in parallel goroutines, each pod's steps in sequence")
+	rf := newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil)
+	splitFigure(rf, split)
+	b.report.add(rf)
+	shim := newFigure("shim_rss", "per pod: shim RSS", "MiB", mMem.shim, fMem.shim)
+	shim.Extra = map[string]any{"shimsMinilet": mMem.shims, "shimsFloor": fMem.shims,
+		"pssMinilet": summarize(mMem.shimPss), "pssFloor": summarize(fMem.shimPss)}
+	shim.Suffix = fmt.Sprintf("%d shims for %d pods", mMem.shims, b.pods)
+	if s := summarize(mMem.shimPss); s != nil {
+		shim.Note = fmt.Sprintf("PSS (shared pages split among the shims) %s MiB; floor: lean floor + minilet's choices", fmtNum(s.Median))
+	}
+	b.report.add(shim)
+	pf := newFigure("pause_rss", "per pod: pause RSS", "MiB", mMem.pause, fMem.pause)
+	pf.Note = "floor: lean floor + minilet's choices"
+	b.report.add(pf)
+	if len(mMem.driver) > 0 || len(fMem.driver) > 0 {
+		d := newFigure("logdriver_rss", "per container: log driver process RSS", "MiB", mMem.driver, fMem.driver)
+		d.Extra = map[string]any{"pssMinilet": summarize(mMem.driverPss), "pssFloor": summarize(fMem.driverPss)}
+		d.Note = "the shim runs minilet's log driver (" + filepath.Base(b.bins.logDriver) + ") for each container to write CRI logs"
+		if s := summarize(mMem.driverPss); s != nil {
+			d.Note += fmt.Sprintf("; PSS %s MiB", fmtNum(s.Median))
+		}
+		b.report.add(d)
+	}
+	return b.figRestart(ctx)
+}
+
+// figBurst measures b.burstPods pods at once (the kubelet's default
+// max-pods is 110): the whole burst and each pod's start latency (from the
+// first write to its app container's TaskStart) at the 50th, 90th and 99th
+// percentile over all runs' pods, and the agent's RSS with them running.
+func (b *bench) figBurst(ctx context.Context) error {
+	var mStart, lStart, oStart, rss []float64
+	var mPod, lPod, oPod []float64
+	var split []rssSplit
+	runs := b.burstRuns
+	for i := 0; i < runs; i++ {
+		res, err := b.runSides(ctx, i, startRun{specs: manySpecs("burst", i, b.burstPods),
+			after: func(side string, s *startSample) error {
+				if side != sideMinilet {
+					return nil
+				}
 				if err := sleep(ctx, time.Second); err != nil {
 					return err
 				}
@@ -40,180 +120,52 @@ func (b *bench) figManyPods(ctx context.Context) error {
 				}
 				rss = append(rss, r)
 				sp, err := readRSSSplit(b.d.PID())
-				if err != nil {
-					return err
-				}
 				split = append(split, sp)
-				mem, err := b.perPodMemory(pauses)
-				if err != nil {
-					return err
-				}
-				mMem.add(mem)
-				if last {
-					return nil // kept for the restart figure
-				}
-				b.d.RemoveAllManifests()
-				return b.d.waitNoPods(ctx, 180*time.Second)
-			},
-			func() error {
-				took, pauses, err := b.floorMany(ctx, i)
-				if err != nil {
-					return err
-				}
-				fStart = append(fStart, ms(took))
-				if err := sleep(ctx, time.Second); err != nil {
-					return err
-				}
-				mem, err := b.perPodMemory(pauses)
-				if err != nil {
-					return err
-				}
-				fMem.add(mem)
-				return b.f.removeAll(ctx)
-			},
-		}
-		// The floor goes first on the last run, so the daemon's pods are
-		// the ones left running.
-		if i%2 == 1 || last {
-			sides[0], sides[1] = sides[1], sides[0]
-		}
-		for _, side := range sides {
-			if err := side(); err != nil {
 				return err
-			}
+			}})
+		if err != nil {
+			return err
 		}
-		b.logf("%d pods at once %d/%d: minilet %.0f ms, floor %.0f ms; agent RSS %.1f MiB",
-			b.pods, i+1, b.runs, mStart[i], fStart[i], rss[i])
+		m, l, o := res[sideMinilet].burst, res[sideLean].burst, res[sideChoices].burst
+		mStart, lStart, oStart = append(mStart, ms(m.total)), append(lStart, ms(l.total)), append(oStart, ms(o.total))
+		for _, d := range m.perPod {
+			mPod = append(mPod, ms(d))
+		}
+		for _, d := range l.perPod {
+			lPod = append(lPod, ms(d))
+		}
+		for _, d := range o.perPod {
+			oPod = append(oPod, ms(d))
+		}
+		b.logf("%d pods at once %d/%d: minilet %.0f ms, lean %.0f ms, +choices %.0f ms; agent RSS %.1f MiB",
+			b.burstPods, i+1, runs, mStart[i], lStart[i], oStart[i], rss[i])
 	}
-	f := newFigure("pods_start", fmt.Sprintf("%d pods at once → all running", b.pods), "ms", mStart, fStart)
-	f.Note = "floor makes the pods in parallel goroutines, each pod's steps in sequence"
-	b.report.add(f)
-	rf := newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil)
+	b.startFigures("burst_start", fmt.Sprintf("%d pods at once → all apps started", b.burstPods), mStart, lStart, oStart, nil,
+		"the floors make the pods in parallel goroutines, each pod's steps in sequence")
+	for _, q := range []float64{50, 90, 99} {
+		f := newFigure(fmt.Sprintf("burst_pod_p%.0f", q), fmt.Sprintf("%d pods at once: per-pod start, %.0fth percentile", b.burstPods, q), "ms",
+			[]float64{percentile(mPod, q)}, []float64{percentile(lPod, q)})
+		f.Note = fmt.Sprintf("floor: lean floor (lean floor + minilet's choices: %s ms); over the %d pods of %d runs", fmtNum(percentile(oPod, q)), len(mPod), runs)
+		b.report.add(f)
+	}
+	rf := newFigure("rss_burst", fmt.Sprintf("agent RSS with %d pods", b.burstPods), "MiB", rss, nil)
 	splitFigure(rf, split)
 	b.report.add(rf)
-	shim := newFigure("shim_rss", "per pod: shim RSS", "MiB", mMem.shim, fMem.shim)
-	shim.Extra = map[string]any{"shimsMinilet": mMem.shims, "shimsFloor": fMem.shims,
-		"pssMinilet": summarize(mMem.shimPss), "pssFloor": summarize(fMem.shimPss)}
-	shim.Suffix = fmt.Sprintf("%d shims for %d pods", mMem.shims, b.pods)
-	if s := summarize(mMem.shimPss); s != nil {
-		shim.Note = fmt.Sprintf("PSS (shared pages split among the shims) %s MiB", fmtNum(s.Median))
-	}
-	b.report.add(shim)
-	b.report.add(newFigure("pause_rss", "per pod: pause RSS", "MiB", mMem.pause, fMem.pause))
-	if len(mMem.driver) > 0 || len(fMem.driver) > 0 {
-		d := newFigure("logdriver_rss", "per container: log driver process RSS", "MiB", mMem.driver, fMem.driver)
-		d.Extra = map[string]any{"pssMinilet": summarize(mMem.driverPss), "pssFloor": summarize(fMem.driverPss)}
-		d.Note = "the shim runs minilet's log driver (" + filepath.Base(b.bins.logDriver) + ") for each container to write CRI logs; the floor's shim writes the file itself (unless -floor-logs driver)"
-		if s := summarize(mMem.driverPss); s != nil {
-			d.Note += fmt.Sprintf("; PSS %s MiB", fmtNum(s.Median))
-		}
-		b.report.add(d)
-	}
-	return b.figRestart(ctx)
+	return nil
 }
 
-// miniletMany writes the pods' manifests as fast as possible and measures
-// from just before the first rename to the last app container's start.
-// It returns the pause PIDs.
-func (b *bench) miniletMany(ctx context.Context, run int) (time.Duration, []int, error) {
-	commits := make([]func() error, b.pods)
-	for j := range commits {
-		spec := podSpec{name: fmt.Sprintf("many%d-%02d", run, j), containers: 1}
-		c, err := b.d.StageManifest(spec.name+".yaml", spec.manifestYAML())
-		if err != nil {
-			return 0, nil, err
-		}
-		commits[j] = c
+// percentile is the q-th percentile (nearest rank) of xs.
+func percentile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
 	}
-	t0 := time.Now()
-	for _, c := range commits {
-		if err := c(); err != nil {
-			return 0, nil, err
-		}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	k := int(math.Ceil(q/100*float64(len(s)))) - 1
+	if k < 0 {
+		k = 0
 	}
-	if _, err := b.d.waitPods(ctx, 20*time.Millisecond, 180*time.Second, b.allPodsRunning(false)); err != nil {
-		return 0, nil, err
-	}
-	cs, err := b.d.rt.ListContainers(ctx, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	last, err := lastAppStart(cs, b.pods)
-	if err != nil {
-		return 0, nil, err
-	}
-	return last.Sub(t0), pausePIDs(cs), nil
-}
-
-// allPodsRunning holds when the API lists b.pods pods, each running its
-// container (and Ready, if ready).
-func (b *bench) allPodsRunning(ready bool) func([]v1.Pod) error {
-	return func(ps []v1.Pod) error {
-		if len(ps) != b.pods {
-			return fmt.Errorf("%d pods listed, want %d", len(ps), b.pods)
-		}
-		for i := range ps {
-			if err := allRunning(len(ps[i].Spec.Containers))(&ps[i]); err != nil {
-				return fmt.Errorf("pod %s: %w", ps[i].Name, err)
-			}
-			if ready {
-				if err := podReady(&ps[i]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-}
-
-func pausePIDs(cs []runtime.Container) []int {
-	var out []int
-	for _, c := range cs {
-		if c.Labels[podsandbox.LabelContainerType] == podsandbox.TypeSandbox && c.State == runtime.StateRunning {
-			out = append(out, int(c.PID))
-		}
-	}
-	return out
-}
-
-// floorMany makes the pods through the floor, each in its own goroutine,
-// and measures from the start to the last app container's StartedAt.
-func (b *bench) floorMany(ctx context.Context, run int) (time.Duration, []int, error) {
-	fps := make([]*floorPod, b.pods)
-	for j := range fps {
-		mp, err := decodePod(podSpec{name: fmt.Sprintf("many%d-%02d", run, j), containers: 1}, "bench")
-		if err != nil {
-			return 0, nil, err
-		}
-		if fps[j], err = b.f.prepare(mp); err != nil {
-			return 0, nil, err
-		}
-	}
-	ends := make([]time.Time, b.pods)
-	errs := make([]error, b.pods)
-	var wg sync.WaitGroup
-	t0 := time.Now()
-	for j, fp := range fps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t, err := b.f.start(ctx, fp)
-			ends[j], errs[j] = t.end, err
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return 0, nil, err
-	}
-	var last time.Time
-	pauses := make([]int, b.pods)
-	for j, e := range ends {
-		if e.After(last) {
-			last = e
-		}
-		pauses[j] = int(fps[j].pausePID)
-	}
-	return last.Sub(t0), pauses, nil
+	return s[k]
 }
 
 // podMemory is what the pods' own processes hold, one sample per process.
@@ -374,4 +326,35 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// allPodsRunning holds when the API lists b.pods pods, each running its
+// container (and Ready, if ready).
+func (b *bench) allPodsRunning(ready bool) func([]v1.Pod) error {
+	return func(ps []v1.Pod) error {
+		if len(ps) != b.pods {
+			return fmt.Errorf("%d pods listed, want %d", len(ps), b.pods)
+		}
+		for i := range ps {
+			if err := allRunning(len(ps[i].Spec.Containers))(&ps[i]); err != nil {
+				return fmt.Errorf("pod %s: %w", ps[i].Name, err)
+			}
+			if ready {
+				if err := podReady(&ps[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func pausePIDs(cs []runtime.Container) []int {
+	var out []int
+	for _, c := range cs {
+		if c.Labels[podsandbox.LabelContainerType] == podsandbox.TypeSandbox && c.State == runtime.StateRunning {
+			out = append(out, int(c.PID))
+		}
+	}
+	return out
 }

@@ -47,121 +47,194 @@ func (b *bench) figIdleRSS(ctx context.Context) error {
 	return nil
 }
 
-// figOnePod measures a 1-container pod's start (manifest written → all
-// running) and its removal (manifest removed → containers and netns gone),
-// against the floor's sequential start and its delete. One warm-up run on
-// each side is not counted.
+// startSample is one side's result in one run of a start figure.
+type startSample struct {
+	burst   burst
+	removal time.Duration // when the figure times a removal
+	pauses  []int         // the pods' pause PIDs, when asked for
+}
+
+// startRun says what one run of a start figure does.
+type startRun struct {
+	specs []podSpec
+	// timeRemoval times the removal of the (single) pod on each side.
+	timeRemoval bool
+	// keepMinilet leaves minilet's pods running (it goes last then).
+	keepMinilet bool
+	// after runs on each side once its pods run, before they are removed
+	// (memory samples).
+	after func(side string, s *startSample) error
+}
+
+// runSides runs one run of a start figure on the three sides, in an order
+// that rotates from run to run so drift on the machine weighs on all
+// alike; each side starts on a settled machine (containerd's garbage
+// collection of the previous side's snapshots done, then a pause).
+func (b *bench) runSides(ctx context.Context, run int, r startRun) (map[string]startSample, error) {
+	order := []string{sideMinilet, sideLean, sideChoices}
+	k := ((run % 3) + 3) % 3
+	order = append(order[k:], order[:k]...)
+	if r.keepMinilet {
+		order = []string{sideLean, sideChoices, sideMinilet}
+	}
+	out := map[string]startSample{}
+	for _, side := range order {
+		if err := b.settler.settle(ctx); err != nil {
+			return nil, err
+		}
+		var s startSample
+		var err error
+		switch side {
+		case sideMinilet:
+			s, err = b.miniletSide(ctx, r)
+		case sideLean:
+			s, err = b.leanSide(ctx, b.lean, side, r)
+		case sideChoices:
+			s, err = b.leanSide(ctx, b.choices, side, r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", side, err)
+		}
+		out[side] = s
+	}
+	return out, nil
+}
+
+func (b *bench) miniletSide(ctx context.Context, r startRun) (startSample, error) {
+	var s startSample
+	var err error
+	if s.burst, err = b.miniletBurst(ctx, r.specs); err != nil {
+		return s, err
+	}
+	if r.after != nil {
+		cs, err := b.d.rt.ListContainers(ctx, nil)
+		if err != nil {
+			return s, err
+		}
+		s.pauses = pausePIDs(cs)
+		if err := r.after(sideMinilet, &s); err != nil {
+			return s, err
+		}
+	}
+	if r.keepMinilet {
+		return s, nil
+	}
+	if err := sleep(ctx, settle); err != nil {
+		return s, err
+	}
+	if r.timeRemoval {
+		p, err := b.d.pod(ctx, r.specs[0].name)
+		if err != nil {
+			return s, err
+		}
+		s.removal, err = b.miniletRemove(ctx, r.specs[0].name+".yaml", string(p.UID))
+		return s, err
+	}
+	b.d.RemoveAllManifests()
+	return s, b.d.waitNoPods(ctx, 300*time.Second)
+}
+
+func (b *bench) leanSide(ctx context.Context, l *leanFloor, side string, r startRun) (startSample, error) {
+	var s startSample
+	var err error
+	if s.burst, err = b.leanBurst(ctx, l, r.specs); err != nil {
+		return s, err
+	}
+	if r.after != nil {
+		s.pauses = l.pausePIDs(ctx)
+		if err := r.after(side, &s); err != nil {
+			return s, err
+		}
+	}
+	if err := sleep(ctx, settle); err != nil {
+		return s, err
+	}
+	if r.timeRemoval {
+		t0 := time.Now()
+		err := l.remove(ctx, leanName(r.specs[0].name))
+		s.removal = time.Since(t0)
+		return s, err
+	}
+	return s, l.removeAll(ctx)
+}
+
+// startFigures adds a start figure twice: against the lean floor and
+// against the lean floor with minilet's choices (the seccomp profile on
+// app containers, the log driver), so it reads with and without them.
+func (b *bench) startFigures(key, work string, m, lean, choices []float64, parts []Part, note string) {
+	f := newFigure(key, work, "ms", m, lean)
+	f.Note = "floor: " + b.leanNote() + "; " + note
+	b.report.add(f)
+	o := newFigure(key+"_choices", work+", vs floor + minilet's choices", "ms", m, choices)
+	o.FloorParts = parts
+	o.Note = "floor: " + choicesNote + "; " + note
+	b.report.add(o)
+}
+
+// choicesNote says what the second floor adds to the lean one.
+const choicesNote = "lean floor + containerd's default seccomp profile on app containers (minilet's RuntimeDefault) + output through minilet's log driver"
+
+// leanNote says what the lean floor is, with any choice -lean-with added.
+func (b *bench) leanNote() string {
+	n := "lean floor (plain containerd client calls, containerd's default spec, output written by the shim)"
+	if w := b.report.Config.LeanWith; w != "" {
+		n += " with " + w + " added (-lean-with)"
+	}
+	return n
+}
+
+// figOnePod measures a 1-container pod's start (manifest written → app
+// container's TaskStart) and its removal (manifest removed → containers
+// and netns gone), against the floors' sequential start and their
+// teardown. One warm-up run is not counted.
 func (b *bench) figOnePod(ctx context.Context) error {
-	var mStart, fStart, mRemove, fRemove, pause, cni, app []float64
+	var mStart, lStart, oStart, mRemove, lRemove, oRemove, pause, cni, app []float64
 	for i := -1; i < b.runs; i++ {
 		spec := podSpec{name: fmt.Sprintf("one-%d", i+1), containers: 1}
-		// Alternate which side goes first, so drift on the machine
-		// weighs on both alike.
-		sides := []func() error{
-			func() error {
-				start, remove, err := b.miniletStartRemove(ctx, spec)
-				if err == nil && i >= 0 {
-					mStart, mRemove = append(mStart, ms(start)), append(mRemove, ms(remove))
-				}
-				return err
-			},
-			func() error {
-				t, remove, err := b.floorStartRemove(ctx, spec)
-				if err == nil && i >= 0 {
-					fStart, fRemove = append(fStart, ms(t.total)), append(fRemove, ms(remove))
-					pause, cni, app = append(pause, ms(t.pause)), append(cni, ms(t.cni)), append(app, ms(t.app))
-				}
-				return err
-			},
+		res, err := b.runSides(ctx, i, startRun{specs: []podSpec{spec}, timeRemoval: true})
+		if err != nil {
+			return err
 		}
-		if i%2 != 0 {
-			sides[0], sides[1] = sides[1], sides[0]
+		if i < 0 {
+			continue
 		}
-		for _, side := range sides {
-			if err := side(); err != nil {
-				return err
-			}
-		}
-		if i >= 0 {
-			b.logf("1-container pod %d/%d: start minilet %.0f ms, floor %.0f ms; removal minilet %.0f ms, floor %.0f ms",
-				i+1, b.runs, mStart[i], fStart[i], mRemove[i], fRemove[i])
-		}
+		m, l, o := res[sideMinilet], res[sideLean], res[sideChoices]
+		mStart, lStart, oStart = append(mStart, ms(m.burst.total)), append(lStart, ms(l.burst.total)), append(oStart, ms(o.burst.total))
+		mRemove, lRemove, oRemove = append(mRemove, ms(m.removal)), append(lRemove, ms(l.removal)), append(oRemove, ms(o.removal))
+		pause, cni, app = append(pause, ms(o.burst.parts.pause)), append(cni, ms(o.burst.parts.cni)), append(app, ms(o.burst.parts.apps))
+		b.logf("1-container pod %d/%d: start minilet %.0f ms, lean %.0f ms, +choices %.0f ms; removal minilet %.0f ms, lean %.0f ms, +choices %.0f ms",
+			i+1, b.runs, mStart[i], lStart[i], oStart[i], mRemove[i], lRemove[i], oRemove[i])
 	}
-	f := newFigure("pod1_start", "1-container pod, manifest → all running", "ms", mStart, fStart)
-	f.FloorParts = []Part{{"pause", summarize(pause)}, {"CNI", summarize(cni)}, {"app", summarize(app)}}
-	b.report.add(f)
-	r := newFigure("pod_removal", "pod removal (grace 30 s, exits on SIGTERM) → containers and netns gone", "ms", mRemove, fRemove)
+	b.startFigures("pod1_start", "1-container pod, manifest → app started", mStart, lStart, oStart,
+		[]Part{{"CNI", summarize(cni)}, {"pause", summarize(pause)}, {"app", summarize(app)}}, "steps in sequence")
+	r := newFigure("pod_removal", "pod removal (grace 30 s, exits on SIGTERM) → containers and netns gone", "ms", mRemove, lRemove)
+	r.Note = "floor: " + b.leanNote()
 	b.report.add(r)
+	ro := newFigure("pod_removal_choices", "pod removal, vs floor + minilet's choices", "ms", mRemove, oRemove)
+	ro.Note = "floor: " + choicesNote
+	b.report.add(ro)
 	return nil
 }
 
-// figThreeContainers measures a 3-container pod's start against the floor
-// creating its apps one after another.
+// figThreeContainers measures a 3-container pod's start against the
+// floors creating its apps one after another.
 func (b *bench) figThreeContainers(ctx context.Context) error {
-	var mStart, fStart, pause, cni, app []float64
+	var mStart, lStart, oStart, pause, cni, app []float64
 	for i := 0; i < b.runs; i++ {
 		spec := podSpec{name: fmt.Sprintf("three-%d", i), containers: 3}
-		sides := []func() error{
-			func() error {
-				start, _, err := b.miniletStartRemove(ctx, spec)
-				if err == nil {
-					mStart = append(mStart, ms(start))
-				}
-				return err
-			},
-			func() error {
-				t, _, err := b.floorStartRemove(ctx, spec)
-				if err == nil {
-					fStart = append(fStart, ms(t.total))
-					pause, cni, app = append(pause, ms(t.pause)), append(cni, ms(t.cni)), append(app, ms(t.app))
-				}
-				return err
-			},
+		res, err := b.runSides(ctx, i, startRun{specs: []podSpec{spec}})
+		if err != nil {
+			return err
 		}
-		if i%2 == 1 {
-			sides[0], sides[1] = sides[1], sides[0]
-		}
-		for _, side := range sides {
-			if err := side(); err != nil {
-				return err
-			}
-		}
-		b.logf("3-container pod %d/%d: minilet %.0f ms, floor %.0f ms", i+1, b.runs, mStart[i], fStart[i])
+		m, l, o := res[sideMinilet], res[sideLean], res[sideChoices]
+		mStart, lStart, oStart = append(mStart, ms(m.burst.total)), append(lStart, ms(l.burst.total)), append(oStart, ms(o.burst.total))
+		pause, cni, app = append(pause, ms(o.burst.parts.pause)), append(cni, ms(o.burst.parts.cni)), append(app, ms(o.burst.parts.apps))
+		b.logf("3-container pod %d/%d: minilet %.0f ms, lean %.0f ms, +choices %.0f ms", i+1, b.runs, mStart[i], lStart[i], oStart[i])
 	}
-	f := newFigure("pod3_start", "3-container pod, manifest → all running", "ms", mStart, fStart)
-	f.FloorParts = []Part{{"pause", summarize(pause)}, {"CNI", summarize(cni)}, {"apps", summarize(app)}}
-	f.Note = "floor creates and starts the three apps one after another"
-	b.report.add(f)
+	b.startFigures("pod3_start", "3-container pod, manifest → all apps started", mStart, lStart, oStart,
+		[]Part{{"CNI", summarize(cni)}, {"pause", summarize(pause)}, {"apps", summarize(app)}},
+		"the floors create and start the three apps one after another")
 	return nil
-}
-
-// miniletStartRemove writes the pod's manifest and measures until all its
-// containers run, then removes it and measures until its containers and
-// netns are gone.
-func (b *bench) miniletStartRemove(ctx context.Context, spec podSpec) (start, remove time.Duration, err error) {
-	file := spec.name + ".yaml"
-	commit, err := b.d.StageManifest(file, spec.manifestYAML())
-	if err != nil {
-		return 0, 0, err
-	}
-	t0 := time.Now()
-	if err := commit(); err != nil {
-		return 0, 0, err
-	}
-	p, err := b.d.waitPod(ctx, spec.name, 5*time.Millisecond, 60*time.Second, allRunning(spec.count()))
-	if err != nil {
-		return 0, 0, err
-	}
-	last, err := b.d.lastStarted(ctx, string(p.UID), spec.count())
-	if err != nil {
-		return 0, 0, err
-	}
-	start = last.Sub(t0)
-	if err := sleep(ctx, settle); err != nil {
-		return 0, 0, err
-	}
-	remove, err = b.miniletRemove(ctx, file, string(p.UID))
-	return start, remove, err
 }
 
 // miniletRemove removes a manifest and measures until containerd holds
@@ -194,25 +267,4 @@ func (b *bench) miniletRemove(ctx context.Context, file, uid string) (time.Durat
 		}
 	}
 	return took, b.d.waitNoPods(ctx, 60*time.Second)
-}
-
-// floorStartRemove makes the pod through the floor and removes it.
-func (b *bench) floorStartRemove(ctx context.Context, spec podSpec) (floorTimes, time.Duration, error) {
-	mp, err := decodePod(spec, "bench")
-	if err != nil {
-		return floorTimes{}, 0, err
-	}
-	fp, err := b.f.prepare(mp)
-	if err != nil {
-		return floorTimes{}, 0, err
-	}
-	t, err := b.f.start(ctx, fp)
-	if err != nil {
-		return t, 0, err
-	}
-	if err := sleep(ctx, settle); err != nil {
-		return t, 0, err
-	}
-	remove, err := b.f.remove(ctx, fp)
-	return t, remove, err
 }

@@ -45,12 +45,20 @@ type bench struct {
 	bins       binaries
 	containerd *containerdProc
 	d          *daemon
-	f          *floor
+	f          *floor     // the floor with minilet's choices
+	lean       *leanFloor // the leanest floor: plain containerd client calls
+	choices    *leanFloor // the same, with minilet's choices (seccomp, log driver)
+	clock      *startClock
+	settler    *settler
+	settle     time.Duration
+	burstPods  int
+	burstRuns  int
+	leanWith   map[string]bool
 	report     *Report
 }
 
 // figureSets are the groups of figures -only can pick.
-var figureSets = []string{"pod1", "pod3", "many", "liveness", "probes"}
+var figureSets = []string{"pod1", "pod3", "many", "burst", "liveness", "probes"}
 
 func main() {
 	os.Exit(run())
@@ -63,7 +71,11 @@ func run() int {
 		jsonPath    = flag.String("json", "bench-results.json", "write the results here as JSON (\"\": do not)")
 		probes      = flag.Bool("probes", true, "measure the probe cost (two 20s windows, about a minute more)")
 		probeWindow = flag.Duration("probe-window", 20*time.Second, "CPU measuring window of the probe figure")
-		floorLogs   = flag.String("floor-logs", "file", "container output of the floor's pods: \"file\" (the shim writes the file) or \"driver\" (minilet's log driver, as minilet's containers log) or the absolute path of another logging binary")
+		settlePause = flag.Duration("settle", 3*time.Second, "pause before each timed start, once containerd's garbage collection of the previous run is done")
+		burstPods   = flag.Int("burst-pods", 100, "pods of the burst figure (per-pod latency percentiles)")
+		burstRuns   = flag.Int("burst-runs", 3, "runs of the burst figure")
+		leanWith    = flag.String("lean-with", "", "experiments: add choices of minilet's to the lean floor, comma-separated: driver, seccomp, seccomp-pause, portmap, label (see docs/bench.md)")
+		floorLogs   = flag.String("floor-logs", "driver", "container output of the pods of the floor with minilet's choices: \"driver\" (minilet's log driver, as minilet's containers log) or \"file\" (the shim writes the file, as the lean floor's) or the absolute path of another logging binary")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
 		daemonEnv   = flag.String("daemon-env", "", "space-separated KEY=VALUE pairs added to the daemon's environment (e.g. \"GOGC=50 GOMAXPROCS=1\"), for experiments; recorded in the results")
@@ -114,11 +126,23 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b := &bench{runs: *runs, pods: *pods, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv,
+	b := &bench{runs: *runs, pods: *pods, settle: *settlePause, burstPods: *burstPods, burstRuns: *burstRuns, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv,
 		report: &Report{Started: time.Now(), Config: Config{Runs: *runs, Pods: *pods, Probes: want("probes"),
 			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs, DaemonEnv: *daemonEnv}}}
 	defer b.cleanup()
 
+	b.leanWith = map[string]bool{}
+	for _, w := range strings.Split(*leanWith, ",") {
+		switch w = strings.TrimSpace(w); w {
+		case "":
+		case withDriver, withSeccomp, withSeccompPause, withPortmap, withLabel:
+			b.leanWith[w] = true
+		default:
+			fmt.Fprintf(os.Stderr, "bench: -lean-with: unknown choice %q (want driver, seccomp, seccomp-pause, portmap, label)\n", w)
+			return 2
+		}
+	}
+	b.report.Config.LeanWith = *leanWith
 	if err := b.setup(ctx, *floorLogs); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: setup:", err)
 		return 1
@@ -130,6 +154,7 @@ func run() int {
 		{"pod1", b.figOnePod},
 		{"pod3", b.figThreeContainers},
 		{"many", b.figManyPods},
+		{"burst", b.figBurst},
 		{"liveness", b.figLiveness},
 		{"probes", b.figProbes},
 	}
@@ -213,6 +238,22 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	case filepath.IsAbs(floorLogs):
 		logDriver = floorLogs // another logging binary, to compare drivers
 	}
+	if b.clock, err = newStartClock(ctx, b.containerd.address); err != nil {
+		return err
+	}
+	if b.settler, err = newSettler(b.containerd.address, filepath.Join(b.containerd.Dir, "root"), b.settle); err != nil {
+		return err
+	}
+	b.lean, err = newLeanFloor(ctx, filepath.Join(b.dir, "lean"), b.containerd.address, ns+"-lean", leanNetPlain,
+		busyboxTar, pauseTar, b.leanWith, b.bins.logDriver)
+	if err != nil {
+		return fmt.Errorf("lean floor: %w", err)
+	}
+	b.choices, err = newLeanFloor(ctx, filepath.Join(b.dir, "choices"), b.containerd.address, ns+"-choices", leanNetChoices,
+		busyboxTar, pauseTar, miniletChoices, b.bins.logDriver)
+	if err != nil {
+		return fmt.Errorf("lean floor with minilet's choices: %w", err)
+	}
 	b.f, err = newFloor(ctx, filepath.Join(b.dir, "floor"), b.containerd.address, ns+"-floor", logDriver, busyboxTar, pauseTar)
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
@@ -247,6 +288,11 @@ func (b *bench) namespaces() []string {
 	if b.f != nil {
 		out = append(out, b.f.namespace)
 	}
+	for _, l := range []*leanFloor{b.lean, b.choices} {
+		if l != nil {
+			out = append(out, l.namespace)
+		}
+	}
 	return out
 }
 
@@ -257,6 +303,11 @@ func (b *bench) reset(ctx context.Context) error {
 	err := b.d.waitNoPods(ctx, 90*time.Second)
 	if ferr := b.f.removeAll(ctx); ferr != nil && err == nil {
 		err = ferr
+	}
+	for _, l := range []*leanFloor{b.lean, b.choices} {
+		if lerr := l.removeAll(ctx); lerr != nil && err == nil {
+			err = lerr
+		}
 	}
 	return err
 }

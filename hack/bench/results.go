@@ -79,6 +79,7 @@ type Config struct {
 	Probes         bool   `json:"probes"`
 	ProbeWindowSec int    `json:"probeWindowSeconds"`
 	FloorLogs      string `json:"floorLogs"`
+	LeanWith       string `json:"leanWith,omitempty"`
 	DaemonEnv      string `json:"daemonEnv,omitempty"`
 	MiniletVersion string `json:"miniletVersion"`
 }

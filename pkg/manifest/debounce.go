@@ -1,22 +1,20 @@
 package manifest
 
 import (
-	"path/filepath"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 // Debounce: a change is scanned debounceDelay after the last event while a
-// manifest file is being written (an editor's write and rename give one
-// State), but never later than debounceMax after the first event, so a
-// file written without pause still shows. A file renamed into place or
-// removed is complete at once: while no manifest file has writes pending,
-// events wait only quickDelay. Writes to names that are not read as
+// manifest file is being written (made or written in place and not yet
+// closed by its writer, or its mode changed), but never later than
+// debounceMax after the first event, so a file written without pause still
+// shows. A file closed by its writer (cp, an editor saving in place),
+// renamed into place or removed is complete at once: while no manifest
+// file has writes pending, events wait only quickDelay, which gathers the
+// files of one burst into one scan. Writes to names that are not read as
 // manifests (the hidden temporary file of an atomic write, an editor's
 // swap file) do not count, nor do writes to a file that was then renamed
-// away or removed, so the recommended atomic write (temp file + rename) is
-// seen within milliseconds.
+// away or removed.
 const (
 	debounceDelay = 50 * time.Millisecond
 	quickDelay    = 2 * time.Millisecond
@@ -33,15 +31,16 @@ type changeTracker struct {
 // note records one event and returns the delay after which to scan, and
 // whether to (re)arm the timer with it: a change pending for debounceMax
 // is not pushed back any further.
-func (t *changeTracker) note(ev fsnotify.Event, now time.Time) (time.Duration, bool) {
+func (t *changeTracker) note(ev dirEvent, now time.Time) (time.Duration, bool) {
 	if t.since.IsZero() {
 		t.since = now
 	}
-	name := filepath.Base(ev.Name)
+	name := ev.Name
 	switch {
-	case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
-		delete(t.written, name) // its content is gone from this name
-	case ev.Has(fsnotify.Write) || ev.Has(fsnotify.Chmod):
+	case ev.Op.has(opGone | opMovedIn | opCloseWrite):
+		// Gone from this name, or complete under it.
+		delete(t.written, name)
+	case ev.Op.has(opCreate | opWrite | opChmod):
 		if isManifestName(name) {
 			if t.written == nil {
 				t.written = map[string]bool{}

@@ -3,35 +3,36 @@ package manifest
 import (
 	"testing"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 func TestChangeTrackerDelays(t *testing.T) {
-	ev := func(name string, op fsnotify.Op) fsnotify.Event {
-		return fsnotify.Event{Name: "/etc/minilet/" + name, Op: op}
-	}
+	ev := func(name string, op dirOp) dirEvent { return dirEvent{Name: name, Op: op} }
 	cases := []struct {
 		name   string
-		events []fsnotify.Event
+		events []dirEvent
 		want   time.Duration
 	}{
-		{"atomic write: hidden temp file renamed into place", []fsnotify.Event{
-			ev(".web.yaml.tmp", fsnotify.Create), ev(".web.yaml.tmp", fsnotify.Write),
-			ev(".web.yaml.tmp", fsnotify.Rename), ev("web.yaml", fsnotify.Create)}, quickDelay},
-		{"atomic write through a temp name that looks like a manifest", []fsnotify.Event{
-			ev("web-new.yaml", fsnotify.Create), ev("web-new.yaml", fsnotify.Write),
-			ev("web-new.yaml", fsnotify.Rename), ev("web.yaml", fsnotify.Create)}, quickDelay},
-		{"editor swap file written", []fsnotify.Event{
-			ev(".web.yaml.swp", fsnotify.Write), ev("web.yaml", fsnotify.Create)}, quickDelay},
-		{"removed", []fsnotify.Event{ev("web.yaml", fsnotify.Remove)}, quickDelay},
-		{"written in place", []fsnotify.Event{
-			ev("web.yaml", fsnotify.Create), ev("web.yaml", fsnotify.Write)}, debounceDelay},
-		{"written in place, then another file renamed in", []fsnotify.Event{
-			ev("web.yaml", fsnotify.Write), ev("db.yaml", fsnotify.Create)}, debounceDelay},
-		{"chmod of a manifest", []fsnotify.Event{ev("web.yaml", fsnotify.Chmod)}, debounceDelay},
-		{"written, then removed", []fsnotify.Event{
-			ev("web.yaml", fsnotify.Write), ev("web.yaml", fsnotify.Remove)}, quickDelay},
+		{"atomic write: hidden temp file renamed into place", []dirEvent{
+			ev(".web.yaml.tmp", opCreate), ev(".web.yaml.tmp", opWrite),
+			ev(".web.yaml.tmp", opGone), ev("web.yaml", opMovedIn)}, quickDelay},
+		{"atomic write through a temp name that looks like a manifest", []dirEvent{
+			ev("web-new.yaml", opCreate), ev("web-new.yaml", opWrite),
+			ev("web-new.yaml", opGone), ev("web.yaml", opMovedIn)}, quickDelay},
+		{"editor swap file written", []dirEvent{
+			ev(".web.yaml.swp", opWrite), ev("web.yaml", opMovedIn)}, quickDelay},
+		{"removed", []dirEvent{ev("web.yaml", opGone)}, quickDelay},
+		{"written in place, still open", []dirEvent{
+			ev("web.yaml", opCreate), ev("web.yaml", opWrite)}, debounceDelay},
+		{"made in place, not yet written", []dirEvent{ev("web.yaml", opCreate)}, debounceDelay},
+		{"written in place and closed (cp)", []dirEvent{
+			ev("web.yaml", opCreate), ev("web.yaml", opWrite), ev("web.yaml", opCloseWrite)}, quickDelay},
+		{"two written in place, one closed", []dirEvent{
+			ev("web.yaml", opCreate), ev("db.yaml", opCreate), ev("web.yaml", opWrite), ev("web.yaml", opCloseWrite)}, debounceDelay},
+		{"written in place, then another file renamed in", []dirEvent{
+			ev("web.yaml", opWrite), ev("db.yaml", opMovedIn)}, debounceDelay},
+		{"chmod of a manifest", []dirEvent{ev("web.yaml", opChmod)}, debounceDelay},
+		{"written, then removed", []dirEvent{
+			ev("web.yaml", opWrite), ev("web.yaml", opGone)}, quickDelay},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,7 +56,7 @@ func TestChangeTrackerDelays(t *testing.T) {
 func TestChangeTrackerMaxAndScan(t *testing.T) {
 	var tr changeTracker
 	t0 := time.Unix(1000, 0)
-	w := fsnotify.Event{Name: "/d/web.yaml", Op: fsnotify.Write}
+	w := dirEvent{Name: "web.yaml", Op: opWrite}
 	if _, rearm := tr.note(w, t0); !rearm || !tr.pending() {
 		t.Fatal("first event: want a pending change and the timer armed")
 	}
@@ -66,7 +67,7 @@ func TestChangeTrackerMaxAndScan(t *testing.T) {
 	if tr.pending() {
 		t.Error("pending after scan")
 	}
-	if d, rearm := tr.note(fsnotify.Event{Name: "/d/db.yaml", Op: fsnotify.Create}, t0.Add(2*debounceMax)); d != quickDelay || !rearm {
+	if d, rearm := tr.note(dirEvent{Name: "db.yaml", Op: opMovedIn}, t0.Add(2*debounceMax)); d != quickDelay || !rearm {
 		t.Errorf("after a scan, a rename-in waits %v (rearm %v), want %v: the old write must be forgotten", d, rearm, quickDelay)
 	}
 }

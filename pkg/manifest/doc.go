@@ -7,7 +7,7 @@
 // defaults, validates what matters on one host, refuses what cannot be
 // honoured without an API server, and hashes the result.
 //
-// A Source watches a directory (fsnotify plus a periodic rescan) and sends a
+// A Source watches a directory (inotify plus a periodic rescan) and sends a
 // State, the whole desired set, after every change, like the kubelet's file
 // source (pkg/kubelet/config/file.go). A file that turns bad keeps its last
 // good pods and is reported in State.HeldFiles, so a typo never stops a

@@ -2,11 +2,9 @@ package manifest
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 )
 
@@ -35,7 +33,7 @@ func NewSource(dir string, opts Options, log *zap.Logger) *Source {
 }
 
 // Run scans the directory, sends the first State at once, then watches the
-// directory with fsnotify (and rescans every RescanInterval as a safety net)
+// directory with inotify (and rescans every RescanInterval as a safety net)
 // and sends a new complete State after every change that alters it. If the
 // watch cannot be set up, it logs that and relies on the rescans.
 //
@@ -46,27 +44,27 @@ func NewSource(dir string, opts Options, log *zap.Logger) *Source {
 //
 // Run returns nil when ctx ends. It must not be called twice at once.
 func (s *Source) Run(ctx context.Context, out chan<- State) error {
-	w, err := fsnotify.NewWatcher()
+	w, err := newDirWatch()
 	if err != nil {
 		s.log.Warn("cannot watch manifest directory; relying on periodic rescans", zap.Error(err))
 		w = nil
 	} else {
 		defer w.Close()
 	}
-	var events <-chan fsnotify.Event
+	var events <-chan dirEvent
 	var watchErrs <-chan error
-	watching := false
+	if w != nil {
+		events, watchErrs = w.events, w.errs
+	}
 	watch := func() {
-		if w == nil || watching {
+		if w == nil || w.watching() {
 			return
 		}
-		if err := w.Add(s.dir); err != nil {
+		if err := w.add(s.dir); err != nil {
 			s.logOnce(s.dir+" (watch)", "cannot watch manifest directory; relying on periodic rescans", err)
 			return
 		}
 		s.clearLogged(s.dir + " (watch)")
-		watching = true
-		events, watchErrs = w.Events, w.Errors
 	}
 	watch()
 	if !s.sync(ctx, out) {
@@ -86,15 +84,14 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 			return nil
 		case ev, ok := <-events:
 			if !ok {
-				events, watching = nil, false
+				events = nil
 				continue
 			}
-			if ev.Name == s.dir && ev.Has(fsnotify.Remove|fsnotify.Rename) {
-				// The directory itself went away: watch it again once it
-				// is back.
-				_ = w.Remove(s.dir)
-				watching = false
+			if ev.Op.has(opOverflow) {
+				s.log.Info("manifest watch overflowed; rescanning")
 			}
+			// A directory that went away is watched again at the next
+			// scan, once it is back.
 			if delay, rearm := change.note(ev, time.Now()); rearm {
 				debounce.Reset(delay)
 			}
@@ -103,11 +100,7 @@ func (s *Source) Run(ctx context.Context, out chan<- State) error {
 				watchErrs = nil
 				continue
 			}
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				s.log.Info("manifest watch overflowed; rescanning")
-			} else {
-				s.log.Warn("manifest watch error", zap.Error(err))
-			}
+			s.log.Warn("manifest watch error", zap.Error(err))
 			if !change.pending() {
 				change.begin(time.Now())
 				debounce.Reset(debounceDelay)

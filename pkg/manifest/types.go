@@ -53,7 +53,7 @@ type Options struct {
 	// others or not owned by root, like sshd's StrictModes.
 	StrictPerms bool
 	// RescanInterval is the period of the full rescan that backs up
-	// fsnotify; 20s when zero.
+	// inotify; 20s when zero.
 	RescanInterval time.Duration
 }
 

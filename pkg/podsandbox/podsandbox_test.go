@@ -205,3 +205,20 @@ func TestMountsRejectEscapingSubPath(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// The pause gets no seccomp filter (it guards nothing there and costs runc
+// a compile per pod); app containers keep RuntimeDefault.
+func TestSandboxSpecHasNoSeccompFilter(t *testing.T) {
+	pod := testPod()
+	sb := SandboxSpec(SandboxParams{Pod: pod, PodID: "abc", Token: "t1", NetnsPath: "/run/netns/abc"})
+	if sb.Security.SeccompProfile != "Unconfined" {
+		t.Errorf("pause seccomp %q, want Unconfined", sb.Security.SeccompProfile)
+	}
+	if !sb.Security.NoNewPrivileges || !sb.Security.ReadOnlyRootfs || len(sb.Security.CapDrop) != 1 || sb.Security.CapDrop[0] != "ALL" {
+		t.Errorf("pause security %+v, want no_new_privs, read-only rootfs, all capabilities dropped", sb.Security)
+	}
+	s, err := Security(pod, &pod.Spec.Containers[0], "")
+	if err != nil || s.SeccompProfile != "RuntimeDefault" {
+		t.Errorf("app seccomp %q (%v), want RuntimeDefault", s.SeccompProfile, err)
+	}
+}

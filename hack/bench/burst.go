@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// A start figure compares three sides, made alike and timed alike: from
+// just before the first manifest write (minilet) or the first call (the
+// floors) to the TaskStart event of each pod's last app container in
+// containerd's event stream.
+const (
+	sideMinilet = "minilet"
+	sideLean    = "lean floor"
+	sideChoices = "lean floor + minilet's choices"
+)
+
+// burst is what one side's start of a set of pods took.
+type burst struct {
+	total  time.Duration   // to the last app container's TaskStart
+	perPod []time.Duration // each pod's last app TaskStart, from the start
+	parts  leanTimes       // a floor's parts, for its first pod
+}
+
+// podKey groups container IDs by pod: every ID the bench's sides make
+// starts with the pod's key and a dash (minilet's and the floor's pod
+// ID, the lean floor's pod name).
+func podKey(id string) string {
+	k, _, _ := strings.Cut(id, "-")
+	return k
+}
+
+// burstOf turns TaskStart times into a burst from t0.
+func burstOf(t0 time.Time, starts map[string]time.Time) burst {
+	last := map[string]time.Time{}
+	for id, at := range starts {
+		k := podKey(id)
+		if at.After(last[k]) {
+			last[k] = at
+		}
+	}
+	var b burst
+	for _, at := range last {
+		b.perPod = append(b.perPod, at.Sub(t0))
+	}
+	sort.Slice(b.perPod, func(i, j int) bool { return b.perPod[i] < b.perPod[j] })
+	if n := len(b.perPod); n > 0 {
+		b.total = b.perPod[n-1]
+	}
+	return b
+}
+
+// miniletBurst writes the pods' manifests into the manifest directory the
+// way cp or an editor does (open, write, close: not an atomic rename), one
+// after another as fast as possible, and waits for their app containers'
+// TaskStart events. It then waits, untimed, until the API lists them all
+// running.
+func (b *bench) miniletBurst(ctx context.Context, specs []podSpec) (burst, error) {
+	b.clock.forget()
+	want := 0
+	for _, s := range specs {
+		want += s.count()
+	}
+	t0 := time.Now()
+	for _, s := range specs {
+		if err := os.WriteFile(filepath.Join(b.d.Manifests, s.name+".yaml"), []byte(s.manifestYAML()), 0o644); err != nil {
+			return burst{}, err
+		}
+	}
+	starts, err := b.clock.wait(ctx, b.d.Namespace, t0, want, isApp, 300*time.Second)
+	if err != nil {
+		return burst{}, fmt.Errorf("minilet: %w; see %s", err, b.d.logPath)
+	}
+	if _, err := b.d.waitPods(ctx, 20*time.Millisecond, 120*time.Second, b.allListedRunning(specs)); err != nil {
+		return burst{}, err
+	}
+	return burstOf(t0, starts), nil
+}
+
+// leanBurst makes the pods through a lean floor, each in its own
+// goroutine.
+func (b *bench) leanBurst(ctx context.Context, l *leanFloor, specs []podSpec) (burst, error) {
+	b.clock.forget()
+	want := 0
+	for _, s := range specs {
+		want += s.count()
+	}
+	times := make([]leanTimes, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i, s := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			times[i], errs[i] = l.start(ctx, leanName(s.name), s.count())
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return burst{}, err
+	}
+	starts, err := b.clock.wait(ctx, l.namespace, t0, want, isApp, 60*time.Second)
+	if err != nil {
+		return burst{}, err
+	}
+	bu := burstOf(t0, starts)
+	bu.parts = times[0]
+	return bu, nil
+}
+
+// leanName is a lean pod's name: no dash, so podKey finds it in its IDs.
+func leanName(name string) string { return strings.ReplaceAll(name, "-", "x") }
+
+// allListedRunning holds when the API lists every pod of specs with all
+// its containers running.
+func (b *bench) allListedRunning(specs []podSpec) func([]v1.Pod) error {
+	return func(ps []v1.Pod) error {
+		byName := map[string]*v1.Pod{}
+		for i := range ps {
+			byName[ps[i].Name] = &ps[i]
+		}
+		for _, s := range specs {
+			p := byName[s.name]
+			if p == nil {
+				return fmt.Errorf("pod %s not listed", s.name)
+			}
+			if err := allRunning(s.count())(p); err != nil {
+				return fmt.Errorf("pod %s: %w", s.name, err)
+			}
+		}
+		return nil
+	}
+}
