@@ -29,6 +29,38 @@ type burst struct {
 	total  time.Duration   // to the last app container's TaskStart
 	perPod []time.Duration // each pod's last app TaskStart, from the start
 	parts  leanTimes       // a floor's parts, for its first pod
+	all    []leanTimes     // a floor's parts, every pod's
+	// For minilet's phases: the start, the TaskStart times by container
+	// ID, and where the burst's lines start in the daemon's log.
+	t0        time.Time
+	starts    map[string]time.Time
+	logOffset int64
+	// cpu is the busy CPU time of the whole machine from the start to
+	// the last TaskStart seen; agent the daemon's own part of it.
+	cpu, agent time.Duration
+}
+
+// cpuMeter reads the machine's (and a process's) CPU time around a burst.
+type cpuMeter struct {
+	pid              int // 0: no agent
+	machine0, agent0 int64
+}
+
+func startCPU(pid int) cpuMeter {
+	m := cpuMeter{pid: pid, machine0: machineCPU()}
+	if pid > 0 {
+		m.agent0, _ = cpuTicks(pid)
+	}
+	return m
+}
+
+func (m cpuMeter) stop(b *burst) {
+	tick := time.Second / clockTicks
+	b.cpu = time.Duration(machineCPU()-m.machine0) * tick
+	if m.pid > 0 {
+		a, _ := cpuTicks(m.pid)
+		b.agent = time.Duration(a-m.agent0) * tick
+	}
 }
 
 // podKey groups container IDs by pod: every ID the bench's sides make
@@ -66,13 +98,32 @@ func burstOf(t0 time.Time, starts map[string]time.Time) burst {
 // running.
 func (b *bench) miniletBurst(ctx context.Context, specs []podSpec) (burst, error) {
 	b.clock.forget()
+	var profiled sync.WaitGroup
+	defer profiled.Wait()
+	if b.profileDir != "" && len(specs) > 1 {
+		// The daemon's CPU profile over the burst, one file per run:
+		// merge them with `go tool pprof -proto a b ... > all.pprof`.
+		secs := 1 + len(specs)/15
+		name := fmt.Sprintf("cpu-burst-%d-%s.pprof", len(specs), specs[0].name)
+		profiled.Add(1)
+		go func() {
+			defer profiled.Done()
+			b.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", secs), name, time.Duration(secs+30)*time.Second)
+		}()
+		// Let the profiler start before the first write.
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return burst{}, err
+		}
+	}
 	want := 0
 	for _, s := range specs {
 		want += s.count()
 	}
+	offset := b.logOffset()
+	cpu := startCPU(b.d.PID())
 	t0 := time.Now()
 	for _, s := range specs {
-		if err := os.WriteFile(filepath.Join(b.d.Manifests, s.name+".yaml"), []byte(s.manifestYAML()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(b.d.Manifests, s.file()), []byte(s.manifestYAML()), 0o644); err != nil {
 			return burst{}, err
 		}
 	}
@@ -80,10 +131,15 @@ func (b *bench) miniletBurst(ctx context.Context, specs []podSpec) (burst, error
 	if err != nil {
 		return burst{}, fmt.Errorf("minilet: %w; see %s", err, b.d.logPath)
 	}
-	if _, err := b.d.waitPods(ctx, 20*time.Millisecond, 120*time.Second, b.allListedRunning(specs)); err != nil {
-		return burst{}, err
+	bu := burstOf(t0, starts)
+	cpu.stop(&bu)
+	bu.t0, bu.starts, bu.logOffset = t0, starts, offset
+	if !b.d.outside() {
+		if _, err := b.d.waitPods(ctx, 20*time.Millisecond, 120*time.Second, b.allListedRunning(specs)); err != nil {
+			return burst{}, err
+		}
 	}
-	return burstOf(t0, starts), nil
+	return bu, nil
 }
 
 // leanBurst makes the pods through a lean floor, each in its own
@@ -97,6 +153,7 @@ func (b *bench) leanBurst(ctx context.Context, l *leanFloor, specs []podSpec) (b
 	times := make([]leanTimes, len(specs))
 	errs := make([]error, len(specs))
 	var wg sync.WaitGroup
+	cpu := startCPU(0)
 	t0 := time.Now()
 	for i, s := range specs {
 		wg.Add(1)
@@ -114,7 +171,8 @@ func (b *bench) leanBurst(ctx context.Context, l *leanFloor, specs []podSpec) (b
 		return burst{}, err
 	}
 	bu := burstOf(t0, starts)
-	bu.parts = times[0]
+	cpu.stop(&bu)
+	bu.parts, bu.all = times[0], times
 	return bu, nil
 }
 
@@ -139,5 +197,26 @@ func (b *bench) allListedRunning(specs []podSpec) func([]v1.Pod) error {
 			}
 		}
 		return nil
+	}
+}
+
+// removeManifests removes the pods' manifest files (and only those: with
+// -outside the directory is the host's).
+func (b *bench) removeManifests(specs []podSpec) error {
+	var errs []error
+	for _, s := range specs {
+		if err := os.Remove(filepath.Join(b.d.Manifests, s.file())); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeBenchManifests removes every manifest file the bench may have
+// written (after a failure).
+func (b *bench) removeBenchManifests() {
+	files, _ := filepath.Glob(filepath.Join(b.d.Manifests, benchFilePrefix+"*.yaml"))
+	for _, f := range files {
+		_ = os.Remove(f)
 	}
 }

@@ -26,12 +26,14 @@ func (b *bench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if b.d != nil && b.d.Running() {
-		b.d.RemoveAllManifests()
-		if err := b.d.waitNoPods(ctx, 60*time.Second); err != nil {
+		b.removeBenchManifests()
+		if err := b.d.waitGone(ctx, 60*time.Second); err != nil {
 			b.logf("cleanup: %v", err)
 		}
-		if err := b.d.stop(); err != nil {
-			b.logf("cleanup: %v", err)
+		if !b.d.outside() {
+			if err := b.d.stop(); err != nil {
+				b.logf("cleanup: %v", err)
+			}
 		}
 	}
 	if b.f != nil {
@@ -46,7 +48,7 @@ func (b *bench) cleanup() {
 		if err := l.removeAll(ctx); err != nil {
 			b.logf("cleanup: %v", err)
 		}
-		if rt, err := rtcontainerd.New(rtcontainerd.Options{Address: b.containerd.address, Namespace: l.namespace}, zap.NewNop()); err == nil {
+		if rt, err := rtcontainerd.New(rtcontainerd.Options{Address: b.containerdAddr, Namespace: l.namespace}, zap.NewNop()); err == nil {
 			sweepContainers(ctx, rt, b)
 			rt.Close()
 		}
@@ -55,7 +57,9 @@ func (b *bench) cleanup() {
 	b.clock.close()
 	b.settler.close()
 	if b.d != nil && b.d.rt != nil {
-		sweepContainers(ctx, b.d.rt, b)
+		if !b.d.outside() { // never the host's own minilet's pods
+			sweepContainers(ctx, b.d.rt, b)
+		}
 		b.d.rt.Close()
 	}
 	if b.d != nil && b.d.logFile != nil {

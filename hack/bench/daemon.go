@@ -35,9 +35,13 @@ type daemon struct {
 	// rt reads the daemon's containers (labels, PIDs) in its namespace;
 	// the bench never changes them through it, except in cleanup.
 	rt *rtcontainerd.Runtime
+	// outsidePID is the PID of a daemon the bench did not start
+	// (-outside); netnsDir its netns directory.
+	outsidePID int
+	netnsDir   string
 }
 
-func newDaemon(bin, pauseBin, dir, containerdAddr, namespace string) (*daemon, error) {
+func newDaemon(bin, pauseBin, dir, containerdAddr, namespace, logLevel string) (*daemon, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -50,12 +54,13 @@ func newDaemon(bin, pauseBin, dir, containerdAddr, namespace string) (*daemon, e
 	d.Daemon, err = testdaemon.New(testdaemon.Config{
 		Bin: bin, PauseBin: pauseBin, Dir: dir, ContainerdAddress: containerdAddr, Namespace: namespace,
 		Network: daemonNetwork, Bridge: daemonBridge, Subnet: daemonSubnet, NodeName: "bench",
-		Args:   []string{"--crash-loop-backoff-max", "10s", "--log-level", "info", "--log-format", "json"},
+		Args:   []string{"--crash-loop-backoff-max", "10s", "--log-level", logLevel, "--log-format", "json"},
 		Output: f,
 	})
 	if err != nil {
 		return nil, err
 	}
+	d.netnsDir = filepath.Join(d.RunDir, "netns")
 	d.rt, err = rtcontainerd.New(rtcontainerd.Options{Address: containerdAddr, Namespace: namespace}, zap.NewNop())
 	return d, err
 }

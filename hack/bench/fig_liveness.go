@@ -84,8 +84,7 @@ func (b *bench) floorRestart(ctx context.Context, spec podSpec) (time.Duration, 
 }
 
 func (b *bench) livenessRun(ctx context.Context, spec podSpec, probeFile string, phase time.Duration) (took, exitToStart time.Duration, err error) {
-	file := spec.name + ".yaml"
-	commit, err := b.d.StageManifest(file, spec.manifestYAML())
+	commit, err := b.d.StageManifest(spec.file(), spec.manifestYAML())
 	if err != nil {
 		return 0, 0, err
 	}
@@ -154,7 +153,7 @@ func (b *bench) livenessRun(ctx context.Context, spec podSpec, probeFile string,
 	if err := sleep(ctx, settle); err != nil {
 		return 0, 0, err
 	}
-	_, err = b.miniletRemove(ctx, file, uid)
+	_, err = b.miniletRemove(ctx, spec)
 	return took, exitToStart, err
 }
 

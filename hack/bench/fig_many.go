@@ -29,10 +29,12 @@ func manySpecs(prefix string, run, n int) []podSpec {
 // run's pods stay for the daemon restart figure.
 func (b *bench) figManyPods(ctx context.Context) error {
 	var mStart, lStart, oStart, rss []float64
+	var cpu cpuSamples
+	var ph phaseSamples
 	var split []rssSplit
 	var mMem, fMem podMemory
 	for i := 0; i < b.runs; i++ {
-		res, err := b.runSides(ctx, i, startRun{specs: manySpecs("many", i, b.pods), keepMinilet: i == b.runs-1,
+		res, err := b.runSides(ctx, i, startRun{specs: manySpecs("many", i, b.pods), keepMinilet: i == b.runs-1 && !b.d.outside(),
 			after: func(side string, s *startSample) error {
 				if err := sleep(ctx, time.Second); err != nil {
 					return err
@@ -62,6 +64,10 @@ func (b *bench) figManyPods(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		cpu.add(res, b.pods)
+		if err := ph.add(b, res); err != nil {
+			return err
+		}
 		mStart = append(mStart, ms(res[sideMinilet].burst.total))
 		lStart = append(lStart, ms(res[sideLean].burst.total))
 		oStart = append(oStart, ms(res[sideChoices].burst.total))
@@ -70,6 +76,10 @@ func (b *bench) figManyPods(ctx context.Context) error {
 	}
 	b.startFigures("pods_start", fmt.Sprintf("%d pods at once → all apps started", b.pods), mStart, lStart, oStart, nil,
 		"the floors make the pods in parallel goroutines, each pod's steps in sequence")
+	b.report.add(cpu.figure("pods_cpu", b.pods))
+	for _, f := range ph.figures("pods", b.pods) {
+		b.report.add(f)
+	}
 	rf := newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil)
 	splitFigure(rf, split)
 	b.report.add(rf)
@@ -93,6 +103,9 @@ func (b *bench) figManyPods(ctx context.Context) error {
 		}
 		b.report.add(d)
 	}
+	if b.d.outside() {
+		return nil // the host's minilet is not restarted
+	}
 	return b.figRestart(ctx)
 }
 
@@ -103,6 +116,8 @@ func (b *bench) figManyPods(ctx context.Context) error {
 func (b *bench) figBurst(ctx context.Context) error {
 	var mStart, lStart, oStart, rss []float64
 	var mPod, lPod, oPod []float64
+	var cpu cpuSamples
+	var ph phaseSamples
 	var split []rssSplit
 	runs := b.burstRuns
 	for i := 0; i < runs; i++ {
@@ -127,6 +142,10 @@ func (b *bench) figBurst(ctx context.Context) error {
 			return err
 		}
 		m, l, o := res[sideMinilet].burst, res[sideLean].burst, res[sideChoices].burst
+		cpu.add(res, b.burstPods)
+		if err := ph.add(b, res); err != nil {
+			return err
+		}
 		mStart, lStart, oStart = append(mStart, ms(m.total)), append(lStart, ms(l.total)), append(oStart, ms(o.total))
 		for _, d := range m.perPod {
 			mPod = append(mPod, ms(d))
@@ -146,6 +165,10 @@ func (b *bench) figBurst(ctx context.Context) error {
 		f := newFigure(fmt.Sprintf("burst_pod_p%.0f", q), fmt.Sprintf("%d pods at once: per-pod start, %.0fth percentile", b.burstPods, q), "ms",
 			[]float64{percentile(mPod, q)}, []float64{percentile(lPod, q)})
 		f.Note = fmt.Sprintf("floor: lean floor (lean floor + minilet's choices: %s ms); over the %d pods of %d runs", fmtNum(percentile(oPod, q)), len(mPod), runs)
+		b.report.add(f)
+	}
+	b.report.add(cpu.figure("burst_cpu", b.burstPods))
+	for _, f := range ph.figures("burst", b.burstPods) {
 		b.report.add(f)
 	}
 	rf := newFigure("rss_burst", fmt.Sprintf("agent RSS with %d pods", b.burstPods), "MiB", rss, nil)
@@ -211,7 +234,7 @@ func (b *bench) perPodMemory(pauses []int) (podMemory, error) {
 			m.shimPss = append(m.shimPss, ps)
 		}
 		for _, c := range childrenOf(sh) {
-			if exe := exeOf(c); exe != b.bins.logDriver && exe != b.bins.minilet {
+			if exe := exeOf(c); filepath.Base(exe) != "minilet-log-driver" && exe != b.bins.minilet {
 				continue
 			}
 			if r, err := rssMiB(c); err == nil {
@@ -357,4 +380,22 @@ func pausePIDs(cs []runtime.Container) []int {
 		}
 	}
 	return out
+}
+
+// cpuSamples are the machine's busy CPU time per pod during bursts.
+type cpuSamples struct{ m, agent, lean, choices []float64 }
+
+func (c *cpuSamples) add(res map[string]startSample, pods int) {
+	per := func(d time.Duration) float64 { return ms(d) / float64(pods) }
+	c.m = append(c.m, per(res[sideMinilet].burst.cpu))
+	c.agent = append(c.agent, per(res[sideMinilet].burst.agent))
+	c.lean = append(c.lean, per(res[sideLean].burst.cpu))
+	c.choices = append(c.choices, per(res[sideChoices].burst.cpu))
+}
+
+func (c *cpuSamples) figure(key string, pods int) *Figure {
+	f := newFigure(key, fmt.Sprintf("%d pods at once: machine CPU per pod", pods), "ms", c.m, c.lean)
+	f.Suffix = fmt.Sprintf("minilet's own %s ms", fmtNum(summarize(c.agent).Median))
+	f.Note = fmt.Sprintf("busy CPU time of all processors (/proc/stat) from the first write or call to the last TaskStart seen, over the pods; floor: lean floor (its client calls included); lean floor + minilet's choices: %s ms", fmtNum(summarize(c.choices).Median))
+	return f
 }

@@ -67,7 +67,7 @@ func (b *bench) measureCPU(ctx context.Context, probes bool) (cpuWindow, error) 
 	}
 	for j := 0; j < b.pods; j++ {
 		spec := podSpec{name: fmt.Sprintf("%s-%02d", tag, j), web: true, probes: probes}
-		commit, err := b.d.StageManifest(spec.name+".yaml", spec.manifestYAML())
+		commit, err := b.d.StageManifest(spec.file(), spec.manifestYAML())
 		if err != nil {
 			return w, err
 		}

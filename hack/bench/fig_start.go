@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/minilet/minilet/pkg/podsandbox"
 )
 
@@ -123,15 +121,13 @@ func (b *bench) miniletSide(ctx context.Context, r startRun) (startSample, error
 		return s, err
 	}
 	if r.timeRemoval {
-		p, err := b.d.pod(ctx, r.specs[0].name)
-		if err != nil {
-			return s, err
-		}
-		s.removal, err = b.miniletRemove(ctx, r.specs[0].name+".yaml", string(p.UID))
+		s.removal, err = b.miniletRemove(ctx, r.specs[0])
 		return s, err
 	}
-	b.d.RemoveAllManifests()
-	return s, b.d.waitNoPods(ctx, 300*time.Second)
+	if err := b.removeManifests(r.specs); err != nil {
+		return s, err
+	}
+	return s, b.d.waitGone(ctx, 300*time.Second)
 }
 
 func (b *bench) leanSide(ctx context.Context, l *leanFloor, side string, r startRun) (startSample, error) {
@@ -189,6 +185,7 @@ func (b *bench) leanNote() string {
 // teardown. One warm-up run is not counted.
 func (b *bench) figOnePod(ctx context.Context) error {
 	var mStart, lStart, oStart, mRemove, lRemove, oRemove, pause, cni, app []float64
+	var ph phaseSamples
 	for i := -1; i < b.runs; i++ {
 		spec := podSpec{name: fmt.Sprintf("one-%d", i+1), containers: 1}
 		res, err := b.runSides(ctx, i, startRun{specs: []podSpec{spec}, timeRemoval: true})
@@ -199,6 +196,9 @@ func (b *bench) figOnePod(ctx context.Context) error {
 			continue
 		}
 		m, l, o := res[sideMinilet], res[sideLean], res[sideChoices]
+		if err := ph.add(b, res); err != nil {
+			return err
+		}
 		mStart, lStart, oStart = append(mStart, ms(m.burst.total)), append(lStart, ms(l.burst.total)), append(oStart, ms(o.burst.total))
 		mRemove, lRemove, oRemove = append(mRemove, ms(m.removal)), append(lRemove, ms(l.removal)), append(oRemove, ms(o.removal))
 		pause, cni, app = append(pause, ms(o.burst.parts.pause)), append(cni, ms(o.burst.parts.cni)), append(app, ms(o.burst.parts.apps))
@@ -207,6 +207,9 @@ func (b *bench) figOnePod(ctx context.Context) error {
 	}
 	b.startFigures("pod1_start", "1-container pod, manifest → app started", mStart, lStart, oStart,
 		[]Part{{"CNI", summarize(cni)}, {"pause", summarize(pause)}, {"app", summarize(app)}}, "steps in sequence")
+	for _, f := range ph.figures("pod1", 1) {
+		b.report.add(f)
+	}
 	r := newFigure("pod_removal", "pod removal (grace 30 s, exits on SIGTERM) → containers and netns gone", "ms", mRemove, lRemove)
 	r.Note = "floor: " + b.leanNote()
 	b.report.add(r)
@@ -237,19 +240,27 @@ func (b *bench) figThreeContainers(ctx context.Context) error {
 	return nil
 }
 
-// miniletRemove removes a manifest and measures until containerd holds
-// none of the pod's containers and its netns file is gone (polled every
+// miniletRemove removes a pod's manifest and measures until containerd
+// holds none of its containers and its netns file is gone (polled every
 // 5ms); then it waits, untimed, until the API no longer lists it.
-func (b *bench) miniletRemove(ctx context.Context, file, uid string) (time.Duration, error) {
-	netns := filepath.Join(b.d.RunDir, "netns", podsandbox.PodID(types.UID(uid)))
+func (b *bench) miniletRemove(ctx context.Context, spec podSpec) (time.Duration, error) {
+	cs, err := b.d.rt.ListContainers(ctx, map[string]string{podsandbox.LabelPodName: spec.name})
+	if err != nil {
+		return 0, err
+	}
+	if len(cs) == 0 {
+		return 0, fmt.Errorf("pod %s has no containers", spec.name)
+	}
+	podID := cs[0].Labels[podsandbox.LabelPodID]
+	netns := filepath.Join(b.d.netnsDir, podID)
 	t0 := time.Now()
-	if err := b.d.RemoveManifest(file); err != nil {
+	if err := b.removeManifests([]podSpec{spec}); err != nil {
 		return 0, err
 	}
 	deadline := t0.Add(60 * time.Second)
 	var took time.Duration
 	for {
-		cs, err := b.d.containers(ctx, uid)
+		cs, err := b.d.rt.ListContainers(ctx, map[string]string{podsandbox.LabelPodID: podID})
 		if err != nil {
 			return 0, err
 		}
@@ -260,11 +271,11 @@ func (b *bench) miniletRemove(ctx context.Context, file, uid string) (time.Durat
 			}
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("pod of %s not removed within 60s", file)
+			return 0, fmt.Errorf("pod %s not removed within 60s", spec.name)
 		}
 		if err := sleep(ctx, 5*time.Millisecond); err != nil {
 			return 0, err
 		}
 	}
-	return took, b.d.waitNoPods(ctx, 60*time.Second)
+	return took, b.d.waitGone(ctx, 60*time.Second)
 }

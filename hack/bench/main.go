@@ -41,20 +41,24 @@ type bench struct {
 	profileDir  string // "": no profiles
 	daemonEnv   string
 
-	dir        string
-	bins       binaries
-	containerd *containerdProc
-	d          *daemon
-	f          *floor     // the floor with minilet's choices
-	lean       *leanFloor // the leanest floor: plain containerd client calls
-	choices    *leanFloor // the same, with minilet's choices (seccomp, log driver)
-	clock      *startClock
-	settler    *settler
-	settle     time.Duration
-	burstPods  int
-	burstRuns  int
-	leanWith   map[string]bool
-	report     *Report
+	dir            string
+	bins           binaries
+	containerd     *containerdProc // nil with -outside
+	containerdAddr string
+	attached       bool // -outside: measure the host's own minilet
+	outside        outsideConfig
+	d              *daemon
+	f              *floor     // the floor with minilet's choices
+	lean           *leanFloor // the leanest floor: plain containerd client calls
+	choices        *leanFloor // the same, with minilet's choices (seccomp, log driver)
+	clock          *startClock
+	settler        *settler
+	settle         time.Duration
+	burstPods      int
+	burstRuns      int
+	leanWith       map[string]bool
+	logLevel       string
+	report         *Report
 }
 
 // figureSets are the groups of figures -only can pick.
@@ -77,11 +81,21 @@ func run() int {
 		leanWith    = flag.String("lean-with", "", "experiments: add choices of minilet's to the lean floor, comma-separated: driver, seccomp, seccomp-pause, portmap, label (see docs/bench.md)")
 		floorLogs   = flag.String("floor-logs", "driver", "container output of the pods of the floor with minilet's choices: \"driver\" (minilet's log driver, as minilet's containers log) or \"file\" (the shim writes the file, as the lean floor's) or the absolute path of another logging binary")
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
+		logLevel    = flag.String("daemon-log-level", "info", "the daemon's --log-level (debug logs each step of every pod, for tracing a burst; costs some CPU)")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
 		daemonEnv   = flag.String("daemon-env", "", "space-separated KEY=VALUE pairs added to the daemon's environment (e.g. \"GOGC=50 GOMAXPROCS=1\"), for experiments; recorded in the results")
 		profileDir  = flag.String("profile", "", "directory to write the daemon's pprof profiles to (heap when idle and with pods, goroutines and CPU over the probe window); runs the daemon with --pprof")
+		outside     = flag.Bool("outside", false, "measure the minilet already running on this host (make quickstart) from outside: manifest files in -outside-manifests and containerd's events, beside the floors on the same containerd; runs pod1, pod3, many and burst")
+		oc          = defaultOutside()
 		compare     = flag.Bool("compare", false, "compare two JSON results given as arguments (old new) and exit; runs nothing")
 	)
+	flag.StringVar(&oc.containerd, "outside-containerd", oc.containerd, "with -outside: containerd's socket")
+	flag.StringVar(&oc.root, "outside-containerd-root", oc.root, "with -outside: containerd's root directory")
+	flag.StringVar(&oc.manifests, "outside-manifests", oc.manifests, "with -outside: minilet's manifest directory")
+	flag.StringVar(&oc.namespace, "outside-namespace", oc.namespace, "with -outside: minilet's containerd namespace")
+	flag.StringVar(&oc.netnsDir, "outside-netns-dir", oc.netnsDir, "with -outside: minilet's netns directory")
+	flag.StringVar(&oc.metrics, "outside-metrics", "", "with -outside: minilet's --metrics-address, if it runs with --pprof, for -profile")
+	flag.StringVar(&oc.log, "outside-log", "", "with -outside: minilet's log file, if it logs JSON (--log-format json), to trace each pod's phases")
 	flag.Parse()
 	if *compare {
 		if flag.NArg() != 2 {
@@ -121,12 +135,15 @@ func run() int {
 		if s == "probes" && !*probes {
 			return false
 		}
+		if *outside && !outsideSets[s] {
+			return false
+		}
 		return len(sets) == 0 || sets[s]
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b := &bench{runs: *runs, pods: *pods, settle: *settlePause, burstPods: *burstPods, burstRuns: *burstRuns, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv,
+	b := &bench{runs: *runs, pods: *pods, settle: *settlePause, burstPods: *burstPods, burstRuns: *burstRuns, logLevel: *logLevel, attached: *outside, outside: oc, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv,
 		report: &Report{Started: time.Now(), Config: Config{Runs: *runs, Pods: *pods, Probes: want("probes"),
 			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs, DaemonEnv: *daemonEnv}}}
 	defer b.cleanup()
@@ -203,6 +220,11 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	if err != nil {
 		return err
 	}
+	if b.attached {
+		if b.d, err = attachDaemon(b.outside); err != nil {
+			return err
+		}
+	}
 	if l := leftovers(); len(l) > 0 {
 		b.warnf("a previous bench left %s; removing", strings.Join(l, ", "))
 		sweepHost(nil, b)
@@ -222,11 +244,19 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	if err != nil {
 		return err
 	}
-	b.containerd, err = startContainerd(filepath.Join(b.dir, "containerd"))
-	if err != nil {
-		return err
+	containerdRoot := b.outside.root
+	if b.attached {
+		b.containerdAddr = b.outside.containerd
+		b.report.Machine = describeMachine(firstContainerd()) // the host's: not "other load"
+		b.report.Config.Outside = fmt.Sprintf("minilet pid %d, manifests %s, containerd %s, namespace %s", b.d.PID(), b.outside.manifests, b.outside.containerd, b.outside.namespace)
+	} else {
+		b.containerd, err = startContainerd(filepath.Join(b.dir, "containerd"))
+		if err != nil {
+			return err
+		}
+		b.containerdAddr, containerdRoot = b.containerd.address, filepath.Join(b.containerd.Dir, "root")
+		b.report.Machine = describeMachine(b.containerd.Pid())
 	}
-	b.report.Machine = describeMachine(b.containerd.Pid())
 	if b.report.Machine.OtherLoad != "" {
 		b.logf("other load: %s", b.report.Machine.OtherLoad)
 	}
@@ -238,27 +268,37 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 	case filepath.IsAbs(floorLogs):
 		logDriver = floorLogs // another logging binary, to compare drivers
 	}
-	if b.clock, err = newStartClock(ctx, b.containerd.address); err != nil {
+	if b.clock, err = newStartClock(ctx, b.containerdAddr); err != nil {
 		return err
 	}
-	if b.settler, err = newSettler(b.containerd.address, filepath.Join(b.containerd.Dir, "root"), b.settle); err != nil {
+	if b.settler, err = newSettler(b.containerdAddr, containerdRoot, b.settle); err != nil {
 		return err
 	}
-	b.lean, err = newLeanFloor(ctx, filepath.Join(b.dir, "lean"), b.containerd.address, ns+"-lean", leanNetPlain,
+	b.lean, err = newLeanFloor(ctx, filepath.Join(b.dir, "lean"), b.containerdAddr, ns+"-lean", leanNetPlain,
 		busyboxTar, pauseTar, b.leanWith, b.bins.logDriver)
 	if err != nil {
 		return fmt.Errorf("lean floor: %w", err)
 	}
-	b.choices, err = newLeanFloor(ctx, filepath.Join(b.dir, "choices"), b.containerd.address, ns+"-choices", leanNetChoices,
+	b.choices, err = newLeanFloor(ctx, filepath.Join(b.dir, "choices"), b.containerdAddr, ns+"-choices", leanNetChoices,
 		busyboxTar, pauseTar, miniletChoices, b.bins.logDriver)
 	if err != nil {
 		return fmt.Errorf("lean floor with minilet's choices: %w", err)
 	}
-	b.f, err = newFloor(ctx, filepath.Join(b.dir, "floor"), b.containerd.address, ns+"-floor", logDriver, busyboxTar, pauseTar)
+	b.f, err = newFloor(ctx, filepath.Join(b.dir, "floor"), b.containerdAddr, ns+"-floor", logDriver, busyboxTar, pauseTar)
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
-	b.d, err = newDaemon(b.bins.minilet, b.bins.pause, filepath.Join(b.dir, "daemon"), b.containerd.address, ns)
+	if b.attached {
+		// The pods' image, in the host minilet's namespace.
+		r, err := os.Open(busyboxTar)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		_, err = b.d.rt.ImportImages(ctx, r)
+		return err
+	}
+	b.d, err = newDaemon(b.bins.minilet, b.bins.pause, filepath.Join(b.dir, "daemon"), b.containerdAddr, ns, b.logLevel)
 	if err != nil {
 		return err
 	}
@@ -282,7 +322,7 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 // namespaces are the bench's containerd namespaces (for cgroup cleanup).
 func (b *bench) namespaces() []string {
 	var out []string
-	if b.d != nil {
+	if b.d != nil && !b.d.outside() {
 		out = append(out, b.d.Namespace)
 	}
 	if b.f != nil {
@@ -299,8 +339,8 @@ func (b *bench) namespaces() []string {
 // reset removes every pod of the daemon and of the floor, after a figure
 // failed, so the next one starts from nothing.
 func (b *bench) reset(ctx context.Context) error {
-	b.d.RemoveAllManifests()
-	err := b.d.waitNoPods(ctx, 90*time.Second)
+	b.removeBenchManifests()
+	err := b.d.waitGone(ctx, 90*time.Second)
 	if ferr := b.f.removeAll(ctx); ferr != nil && err == nil {
 		err = ferr
 	}

@@ -66,6 +66,13 @@ func (s podSpec) manifestYAML() string {
 	return b.String()
 }
 
+// benchFilePrefix starts the name of every manifest file the bench
+// writes, so it never touches another file of the directory (-outside).
+const benchFilePrefix = "bench-"
+
+// file is the pod's manifest file name.
+func (s podSpec) file() string { return benchFilePrefix + s.name + ".yaml" }
+
 // count is the number of app containers.
 func (s podSpec) count() int {
 	if s.web {

@@ -152,3 +152,24 @@ func exeOf(pid int) string {
 	}
 	return filepath.Clean(strings.TrimSuffix(p, " (deleted)"))
 }
+
+// machineCPU is the CPU time all processors spent busy since boot (user,
+// nice, system, irq, softirq, steal of /proc/stat), in clock ticks.
+func machineCPU() int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var sum int64
+	for i, v := range f {
+		// cpu user nice system idle iowait irq softirq steal
+		if i == 0 || i == 4 || i == 5 || i > 8 {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		sum += n
+	}
+	return sum
+}

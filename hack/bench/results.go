@@ -80,6 +80,7 @@ type Config struct {
 	ProbeWindowSec int    `json:"probeWindowSeconds"`
 	FloorLogs      string `json:"floorLogs"`
 	LeanWith       string `json:"leanWith,omitempty"`
+	Outside        string `json:"outside,omitempty"`
 	DaemonEnv      string `json:"daemonEnv,omitempty"`
 	MiniletVersion string `json:"miniletVersion"`
 }

@@ -22,13 +22,13 @@ func (m *Manager) Attach(ctx context.Context, netnsPath string, a Attachment) ([
 	}
 	log := m.podLog(a)
 	start := time.Now()
-	res, err := m.cni.Setup(ctx, a.PodID, netnsPath, opts...)
+	res, err := m.cniFor(a).Setup(ctx, a.PodID, netnsPath, opts...)
 	if err != nil {
 		// Release the IP and rules a partial ADD may have left. Use a fresh
 		// context: ctx may be what ran out.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if derr := m.cni.Remove(dctx, a.PodID, netnsPath, opts...); derr != nil {
+		if derr := m.cniFor(a).Remove(dctx, a.PodID, netnsPath, opts...); derr != nil {
 			log.Warn("CNI DEL after a failed ADD failed", zap.Error(derr))
 		}
 		return nil, fmt.Errorf("attach pod %s to network %q: %w", a.PodID, m.network, err)
@@ -37,7 +37,7 @@ func (m *Manager) Attach(ctx context.Context, netnsPath string, a Attachment) ([
 	if len(ips) == 0 {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if derr := m.cni.Remove(dctx, a.PodID, netnsPath, opts...); derr != nil {
+		if derr := m.cniFor(a).Remove(dctx, a.PodID, netnsPath, opts...); derr != nil {
 			log.Warn("CNI DEL after an ADD without IPs failed", zap.Error(derr))
 		}
 		return nil, fmt.Errorf("attach pod %s to network %q: the plugins returned no IP", a.PodID, m.network)

@@ -267,3 +267,30 @@ func TestPodChainName(t *testing.T) {
 		t.Fatalf("podChainName = %s", got)
 	}
 }
+
+func TestWithoutPortmap(t *testing.T) {
+	in := `{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge","bridge":"b0"},{"type":"portmap","capabilities":{"portMappings":true}},{"type":"tuning"}]}`
+	out, ok, err := withoutPortmap([]byte(in))
+	if err != nil || !ok {
+		t.Fatalf("withoutPortmap: ok %v, err %v", ok, err)
+	}
+	var list struct {
+		Name    string `json:"name"`
+		Plugins []struct {
+			Type   string `json:"type"`
+			Bridge string `json:"bridge"`
+		} `json:"plugins"`
+	}
+	if err := json.Unmarshal(out, &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Name != "n" || len(list.Plugins) != 2 || list.Plugins[0].Type != "bridge" || list.Plugins[0].Bridge != "b0" || list.Plugins[1].Type != "tuning" {
+		t.Errorf("without portmap: %s", out)
+	}
+	if _, ok, err := withoutPortmap([]byte(`{"name":"n","plugins":[{"type":"bridge"}]}`)); ok || err != nil {
+		t.Errorf("a chain without portmap: ok %v, err %v; want nothing to reduce", ok, err)
+	}
+	if _, ok, _ := withoutPortmap([]byte(`{"name":"n","plugins":[{"type":"portmap"}]}`)); ok {
+		t.Error("a chain of portmap alone was reduced to nothing")
+	}
+}

@@ -38,7 +38,7 @@ func (m *Manager) Detach(ctx context.Context, netnsPath string, a Attachment) er
 		}
 	}
 	start := time.Now()
-	if err := m.cni.Remove(ctx, a.PodID, path, opts...); err != nil {
+	if err := m.cniFor(a).Remove(ctx, a.PodID, path, opts...); err != nil {
 		return fmt.Errorf("detach pod %s from network %q: %w", a.PodID, m.network, err)
 	}
 	if err := sweepRules(ctx, m.network, a.PodID, log); err != nil {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -21,9 +22,13 @@ const validateTimeout = 30 * time.Second
 // Manager sets up and tears down pod networks on one CNI network.
 // Its methods are safe for concurrent use.
 type Manager struct {
-	cfg     Config
-	log     *zap.Logger
-	cni     gocni.CNI
+	cfg Config
+	log *zap.Logger
+	cni gocni.CNI
+	// noPorts is the same network without its portmap plugin, for pods
+	// without host ports (nil when the network has no portmap): portmap
+	// has nothing to do for them, and each of its runs is a process.
+	noPorts gocni.CNI
 	network string // name of the network in use
 
 	// nsMu serialises netns file creation and removal.
@@ -70,6 +75,26 @@ func New(cfg Config, log *zap.Logger) (*Manager, error) {
 		return nil, fmt.Errorf("CNI network %q from %s: plugins in %v: %w", conf.list.Name, conf.path, cfg.BinDirs, err)
 	}
 
+	c, err := loadCNI(cfg, conf.list.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("CNI network %q from %s: %w", conf.list.Name, conf.path, err)
+	}
+	m := &Manager{cfg: cfg, log: log, cni: c, network: conf.list.Name}
+	if reduced, ok, err := withoutPortmap(conf.list.Bytes); err != nil {
+		return nil, fmt.Errorf("CNI network %q from %s: %w", conf.list.Name, conf.path, err)
+	} else if ok {
+		if m.noPorts, err = loadCNI(cfg, reduced); err != nil {
+			return nil, fmt.Errorf("CNI network %q from %s without portmap: %w", conf.list.Name, conf.path, err)
+		}
+	}
+	log.Info("CNI network loaded", zap.String("network", conf.list.Name), zap.String("file", conf.path),
+		zap.String("cniVersion", conf.list.CNIVersion), zap.String("netnsDir", cfg.NetnsDir),
+		zap.Bool("portmapOnlyForHostPorts", m.noPorts != nil))
+	return m, nil
+}
+
+// loadCNI makes a go-cni instance of the conflist plus loopback.
+func loadCNI(cfg Config, conflist []byte) (gocni.CNI, error) {
 	c, err := gocni.New(
 		gocni.WithPluginDir(cfg.BinDirs),
 		gocni.WithPluginConfDir(cfg.ConfDir),
@@ -80,15 +105,47 @@ func New(cfg Config, log *zap.Logger) (*Manager, error) {
 		return nil, fmt.Errorf("init CNI: %w", err)
 	}
 	// The network goes first so that it gets eth0; loopback comes after.
-	if err := c.Load(gocni.WithConfListBytes(conf.list.Bytes), gocni.WithLoNetwork); err != nil {
-		return nil, fmt.Errorf("load CNI network %q from %s: %w", conf.list.Name, conf.path, err)
+	if err := c.Load(gocni.WithConfListBytes(conflist), gocni.WithLoNetwork); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	if err := c.Status(); err != nil {
-		return nil, fmt.Errorf("CNI network %q: %w", conf.list.Name, err)
+		return nil, err
 	}
-	log.Info("CNI network loaded", zap.String("network", conf.list.Name), zap.String("file", conf.path),
-		zap.String("cniVersion", conf.list.CNIVersion), zap.String("netnsDir", cfg.NetnsDir))
-	return &Manager{cfg: cfg, log: log, cni: c, network: conf.list.Name}, nil
+	return c, nil
+}
+
+// withoutPortmap returns the conflist without its portmap plugins, and
+// whether it had any. The rest of the chain keeps its order.
+func withoutPortmap(conflist []byte) ([]byte, bool, error) {
+	var list map[string]any
+	if err := json.Unmarshal(conflist, &list); err != nil {
+		return nil, false, fmt.Errorf("parse conflist: %w", err)
+	}
+	plugins, _ := list["plugins"].([]any)
+	var kept []any
+	for _, p := range plugins {
+		if m, ok := p.(map[string]any); ok && m["type"] == "portmap" {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	if len(kept) == len(plugins) || len(kept) == 0 {
+		return nil, false, nil
+	}
+	list["plugins"] = kept
+	b, err := json.Marshal(list)
+	return b, err == nil, err
+}
+
+// cniFor is the plugin chain for a pod: without portmap when it has no
+// host ports. ADD and DEL of a pod pick the same chain, as its ports never
+// change; a pod attached with the whole chain and detached without portmap
+// loses nothing, as portmap made no rule for it.
+func (m *Manager) cniFor(a Attachment) gocni.CNI {
+	if len(a.Ports) == 0 && m.noPorts != nil {
+		return m.noPorts
+	}
+	return m.cni
 }
 
 // Network returns the name of the CNI network in use.

@@ -50,6 +50,10 @@ type Runtime struct {
 	unpacked    map[string]bool                // manifest digests known unpacked
 	images      map[string]containerd.Image    // by normalized ref, as last prepared
 	logPaths    map[string]string              // container ID → log path, for containers made here
+	// fresh are containers this process made and has not tried to start
+	// yet: they have no task, so their first start needs neither a load
+	// nor a look for one (two round trips on the pod start path).
+	fresh map[string]containerd.Container
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -71,7 +75,7 @@ func New(opts Options, log *zap.Logger) (*Runtime, error) {
 		return nil, fmt.Errorf("connect to containerd at %s: %w", opts.Address, err)
 	}
 	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{},
-		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, logPaths: map[string]string{}}, nil
+		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, logPaths: map[string]string{}, fresh: map[string]containerd.Container{}}, nil
 }
 
 // Close closes the connection to containerd.

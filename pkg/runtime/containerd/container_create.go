@@ -36,8 +36,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 	if spec.LogPath != "" {
 		labels[labelLogPath] = spec.LogPath
 	}
-	create := func() error {
-		_, err := r.client.NewContainer(ctx, spec.ID,
+	var made containerd.Container
+	create := func() (err error) {
+		made, err = r.client.NewContainer(ctx, spec.ID,
 			containerd.WithImage(img),
 			containerd.WithSnapshotter(r.opts.Snapshotter),
 			containerd.WithNewSnapshot(spec.ID, img),
@@ -71,6 +72,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 	}
 	r.mu.Lock()
 	r.logPaths[spec.ID] = spec.LogPath
+	r.fresh[spec.ID] = made
 	r.mu.Unlock()
 	return nil
 }

@@ -22,23 +22,16 @@ import (
 // already running is kept and its PID returned; an exited one is replaced.
 func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error) {
 	ctx = r.ctx(ctx)
-	c, err := r.client.LoadContainer(ctx, id)
-	if err != nil {
-		return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
-	}
-	if t, err := c.Task(ctx, nil); err == nil {
-		st, err := t.Status(ctx)
-		if err == nil && st.Status == containerd.Running {
-			return t.Pid(), nil
+	// A container this process made a moment ago has no task yet: no
+	// need to load it or look for one.
+	c, fresh := r.takeFresh(id)
+	if !fresh {
+		var err error
+		if c, err = r.client.LoadContainer(ctx, id); err != nil {
+			return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
 		}
-		if err == nil && st.Status == containerd.Created {
-			if err := r.startTask(ctx, id, t); err != nil {
-				return 0, err
-			}
-			return t.Pid(), r.markStarted(ctx, c)
-		}
-		if _, err := t.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
-			return 0, fmt.Errorf("start container %s: remove old task: %w", id, wrap(err))
+		if pid, done, err := r.reuseTask(ctx, id, c); done || err != nil {
+			return pid, err
 		}
 	}
 	logPath, known := r.createdLogPath(id)
@@ -114,6 +107,40 @@ func (r *Runtime) startTask(ctx context.Context, id string, t containerd.Task) e
 		return fmt.Errorf("start container %s: the task did not start within %v (removed to be made again): %w", id, taskStartTimeout, wrap(err))
 	}
 	return fmt.Errorf("start container %s: %w", id, wrap(err))
+}
+
+// reuseTask handles a container's existing task: a running one is kept
+// (done, with its PID), a created one is started (done), any other is
+// deleted so that a new one can be made (not done).
+func (r *Runtime) reuseTask(ctx context.Context, id string, c containerd.Container) (uint32, bool, error) {
+	t, err := c.Task(ctx, nil)
+	if err != nil {
+		return 0, false, nil
+	}
+	st, err := t.Status(ctx)
+	if err == nil && st.Status == containerd.Running {
+		return t.Pid(), true, nil
+	}
+	if err == nil && st.Status == containerd.Created {
+		if err := r.startTask(ctx, id, t); err != nil {
+			return 0, true, err
+		}
+		return t.Pid(), true, r.markStarted(ctx, c)
+	}
+	if _, err := t.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+		return 0, true, fmt.Errorf("start container %s: remove old task: %w", id, wrap(err))
+	}
+	return 0, false, nil
+}
+
+// takeFresh returns a container this process made and has not started
+// yet, and forgets it: a second start looks as for any container.
+func (r *Runtime) takeFresh(id string) (containerd.Container, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.fresh[id]
+	delete(r.fresh, id)
+	return c, ok
 }
 
 // createdLogPath returns the log path of a container this process created
@@ -218,6 +245,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	}
 	r.mu.Lock()
 	delete(r.logPaths, id)
+	delete(r.fresh, id)
 	r.mu.Unlock()
 	return nil
 }
