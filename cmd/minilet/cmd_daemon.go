@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -51,6 +52,7 @@ type daemonFlags struct {
 	imageCredentials     string
 	resolvConf           string
 	backoffMax           time.Duration
+	parallelPodStarts    int
 	rescanInterval       time.Duration
 	logLevel             string
 	logFormat            string
@@ -104,6 +106,7 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.imageCredentials, "image-credentials", "", "docker-style config.json with registry credentials")
 	fl.StringVar(&f.resolvConf, "resolv-conf", "", "resolv.conf for pods with dnsPolicy Default/ClusterFirst (default: /etc/resolv.conf, or systemd-resolved's upstream file)")
 	fl.DurationVar(&f.backoffMax, "crash-loop-backoff-max", 300*time.Second, "cap of the crash-loop back-off")
+	fl.IntVar(&f.parallelPodStarts, "max-parallel-pod-starts", 2*goruntime.NumCPU(), "pod sandboxes (netns, CNI ADD, pause) made at once; more pods wait their turn, up to 10 s each (0: no bound)")
 	fl.DurationVar(&f.rescanInterval, "rescan-interval", 20*time.Second, "full rescan of --manifest-dir, beside file watching")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "auto", "json, console, or auto (json under systemd, console on a terminal)")
@@ -208,7 +211,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	mgr := pod.NewManager(pod.Config{
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
-		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt,
+		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt, ParallelSandboxes: f.parallelPodStarts,
 	}, pod.Deps{
 		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
 		Node: reporter, Cordon: cordon, Log: log.Named("pods"),

@@ -19,10 +19,10 @@ type phaseSamples struct {
 
 // logLine is what the phases need of one line of the daemon's JSON log.
 type logLine struct {
-	TS   string  `json:"ts"`
-	Msg  string  `json:"msg"`
-	Pod  string  `json:"pod"`
-	ID   string  `json:"id"`
+	TS   string          `json:"ts"`
+	Msg  string          `json:"msg"`
+	Pod  string          `json:"pod"`
+	ID   string          `json:"id"`
 	Took json.RawMessage `json:"took"` // "12.3ms" or seconds
 }
 

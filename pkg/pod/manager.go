@@ -29,6 +29,9 @@ type Config struct {
 	HostIP     string
 	CgroupRoot string        // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
 	BackoffMax time.Duration // cap of the crash-loop back-off (0: 300s)
+	// ParallelSandboxes bounds how many pod sandboxes are made at once
+	// (0: no bound; see startSlots).
+	ParallelSandboxes int
 	// CrashPoint, for fault tests only, names a step at which the daemon
 	// kills itself with SIGKILL (see crashpoint.go).
 	CrashPoint string
@@ -62,6 +65,8 @@ type deps struct {
 	log     *zap.Logger
 	clock   clock.Clock
 	backoff restart.Backoff
+	// slots bounds the sandboxes made at once (nil: no bound).
+	slots *startSlots
 }
 
 func (d *deps) now() time.Time { return d.clock.Now() }
@@ -108,7 +113,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 	}
 	return &Manager{
 		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk,
-			backoff: restart.DefaultBackoff(cfg.BackoffMax)},
+			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait)},
 		node:        d.Node,
 		cordon:      d.Cordon,
 		finished:    make(chan *worker),

@@ -23,6 +23,11 @@ import (
 // an attachment half made, a snapshot without its container). It returns
 // the pause container as it now runs.
 func (w *worker) makeSandbox(ctx context.Context, changed bool) (runtime.Container, error) {
+	release, err := w.d.slots.acquire(ctx)
+	if err != nil {
+		return runtime.Container{}, err
+	}
+	defer release()
 	rec := w.record()
 	pod := rec.Pod
 	if changed {
