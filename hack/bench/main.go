@@ -40,6 +40,7 @@ type bench struct {
 	keep        bool
 	profileDir  string // "": no profiles
 	daemonEnv   string
+	daemonArgs  string
 
 	dir            string
 	bins           binaries
@@ -83,6 +84,7 @@ func run() int {
 		only        = flag.String("only", "", "comma-separated figure groups to run ("+strings.Join(figureSets, ",")+"); default all")
 		logLevel    = flag.String("daemon-log-level", "info", "the daemon's --log-level (debug logs each step of every pod, for tracing a burst; costs some CPU)")
 		keep        = flag.Bool("keep", false, "keep the work directory (logs of containerd and minilet)")
+		daemonArgs  = flag.String("daemon-args", "", "space-separated flags added to the daemon's command line (e.g. \"--max-parallel-pod-starts 2\"), for experiments; recorded in the results")
 		daemonEnv   = flag.String("daemon-env", "", "space-separated KEY=VALUE pairs added to the daemon's environment (e.g. \"GOGC=50 GOMAXPROCS=1\"), for experiments; recorded in the results")
 		profileDir  = flag.String("profile", "", "directory to write the daemon's pprof profiles to (heap when idle and with pods, goroutines and CPU over the probe window); runs the daemon with --pprof")
 		outside     = flag.Bool("outside", false, "measure the minilet already running on this host (make quickstart) from outside: manifest files in -outside-manifests and containerd's events, beside the floors on the same containerd; runs pod1, pod3, many and burst")
@@ -143,9 +145,9 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b := &bench{runs: *runs, pods: *pods, settle: *settlePause, burstPods: *burstPods, burstRuns: *burstRuns, logLevel: *logLevel, attached: *outside, outside: oc, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv,
+	b := &bench{runs: *runs, pods: *pods, settle: *settlePause, burstPods: *burstPods, burstRuns: *burstRuns, logLevel: *logLevel, attached: *outside, outside: oc, probeWindow: *probeWindow, keep: *keep, profileDir: *profileDir, daemonEnv: *daemonEnv, daemonArgs: *daemonArgs,
 		report: &Report{Started: time.Now(), Config: Config{Runs: *runs, Pods: *pods, Probes: want("probes"),
-			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs, DaemonEnv: *daemonEnv}}}
+			ProbeWindowSec: int(probeWindow.Seconds()), FloorLogs: *floorLogs, DaemonEnv: *daemonEnv, DaemonArgs: *daemonArgs}}}
 	defer b.cleanup()
 
 	b.leanWith = map[string]bool{}
@@ -312,6 +314,7 @@ func (b *bench) setup(ctx context.Context, floorLogs string) error {
 		b.d.Args = append(b.d.Args, "--pprof")
 	}
 	b.d.Env = strings.Fields(b.daemonEnv)
+	b.d.Args = append(b.d.Args, strings.Fields(b.daemonArgs)...)
 	b.logf("starting minilet (log: %s)", b.d.logPath)
 	if err := b.d.start(ctx); err != nil {
 		return err

@@ -82,6 +82,7 @@ type Config struct {
 	LeanWith       string `json:"leanWith,omitempty"`
 	Outside        string `json:"outside,omitempty"`
 	DaemonEnv      string `json:"daemonEnv,omitempty"`
+	DaemonArgs     string `json:"daemonArgs,omitempty"`
 	MiniletVersion string `json:"miniletVersion"`
 }
 
@@ -106,6 +107,9 @@ func (r *Report) printTable(w io.Writer) {
 	env := ""
 	if r.Config.DaemonEnv != "" {
 		env = "; daemon environment: " + r.Config.DaemonEnv
+	}
+	if r.Config.DaemonArgs != "" {
+		env += "; daemon flags: " + r.Config.DaemonArgs
 	}
 	fmt.Fprintf(w, "minilet %s; %d runs per figure; floor logs: %s%s\n\n", r.Config.MiniletVersion, r.Config.Runs, r.Config.FloorLogs, env)
 	rows := [][]string{{"work", "minilet median (min–max)", "floor median (min–max)", "ratio"}}
