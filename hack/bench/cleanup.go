@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +77,7 @@ func (b *bench) cleanup() {
 	}
 	sweepHost(b.namespaces(), b)
 	b.containerd.stop()
+	killShimsOf(b)
 	for _, m := range mountsUnder(b.dir) {
 		_ = syscall.Unmount(m, syscall.MNT_DETACH)
 	}
@@ -199,4 +201,27 @@ func mountsUnder(dir string) []string {
 		out[i], out[j] = out[j], out[i]
 	}
 	return out
+}
+
+// killShimsOf kills shims still running for the bench's own containerd
+// after it stopped: a run interrupted while tasks were being made can
+// leave a shim whose containers are gone. The host's shims are never
+// touched: only those whose command line names the bench's directory.
+func killShimsOf(b *bench) {
+	if b.dir == "" || b.containerd == nil {
+		return
+	}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmd), "containerd-shim") || !strings.Contains(string(cmd), b.dir+"/") {
+			continue
+		}
+		b.logf("cleanup: killing shim %d left by the bench's containerd", pid)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
