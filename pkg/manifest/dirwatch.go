@@ -80,20 +80,6 @@ func (w *dirWatch) add(dir string) error {
 	return nil
 }
 
-// remove stops watching the directory, if it still is.
-func (w *dirWatch) remove() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.wd >= 0 {
-		wd := w.wd
-		_ = w.control(func(fd int) error {
-			_, err := unix.InotifyRmWatch(fd, uint32(wd))
-			return err
-		})
-		w.wd = -1
-	}
-}
-
 func (w *dirWatch) control(fn func(fd int) error) error {
 	rc, err := w.f.SyscallConn()
 	if err != nil {
