@@ -28,8 +28,7 @@ const (
 type burst struct {
 	total  time.Duration   // to the last app container's TaskStart
 	perPod []time.Duration // each pod's last app TaskStart, from the start
-	parts  leanTimes       // a floor's parts, for its first pod
-	all    []leanTimes     // a floor's parts, every pod's
+	parts  []leanTimes     // a floor's steps, pod by pod
 	// For minilet's phases: the start, the TaskStart times by container
 	// ID, and where the burst's lines start in the daemon's log.
 	t0        time.Time
@@ -151,19 +150,13 @@ func (b *bench) leanBurst(ctx context.Context, l *leanFloor, specs []podSpec) (b
 		want += s.count()
 	}
 	times := make([]leanTimes, len(specs))
-	errs := make([]error, len(specs))
-	var wg sync.WaitGroup
 	cpu := startCPU(0)
 	t0 := time.Now()
-	for i, s := range specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			times[i], errs[i] = l.start(ctx, leanName(s.name), s.count())
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := inParallel(len(specs), func(i int) (err error) {
+		times[i], err = l.start(ctx, leanName(specs[i].name), specs[i].count())
+		return err
+	})
+	if err != nil {
 		return burst{}, err
 	}
 	starts, err := b.clock.wait(ctx, l.namespace, t0, want, isApp, 60*time.Second)
@@ -172,7 +165,7 @@ func (b *bench) leanBurst(ctx context.Context, l *leanFloor, specs []podSpec) (b
 	}
 	bu := burstOf(t0, starts)
 	cpu.stop(&bu)
-	bu.parts, bu.all = times[0], times
+	bu.parts = times
 	return bu, nil
 }
 
@@ -219,4 +212,20 @@ func (b *bench) removeBenchManifests() {
 	for _, f := range files {
 		_ = os.Remove(f)
 	}
+}
+
+// inParallel runs fn(0) … fn(n-1) each in its own goroutine and returns
+// their errors joined, once all have returned.
+func inParallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

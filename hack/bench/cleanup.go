@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -211,14 +210,9 @@ func killShimsOf(b *bench) {
 	if b.dir == "" || b.containerd == nil {
 		return
 	}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmd), "containerd-shim") || !strings.Contains(string(cmd), b.dir+"/") {
+	for _, pid := range pids() {
+		cmd := strings.Join(cmdlineOf(pid), " ")
+		if !strings.Contains(cmd, "containerd-shim") || !strings.Contains(cmd, b.dir+"/") {
 			continue
 		}
 		b.logf("cleanup: killing shim %d left by the bench's containerd", pid)

@@ -76,13 +76,7 @@ func (b *bench) figManyPods(ctx context.Context) error {
 	}
 	b.startFigures("pods_start", fmt.Sprintf("%d pods at once → all apps started", b.pods), mStart, lStart, oStart, nil,
 		"the floors make the pods in parallel goroutines, each pod's steps in sequence")
-	b.report.add(cpu.figure("pods_cpu", b.pods))
-	for _, f := range ph.figures("pods", b.pods) {
-		b.report.add(f)
-	}
-	rf := newFigure("rss_pods", fmt.Sprintf("agent RSS with %d pods", b.pods), "MiB", rss, nil)
-	splitFigure(rf, split)
-	b.report.add(rf)
+	b.addBurstFigures("pods", b.pods, cpu, ph, rss, split)
 	shim := newFigure("shim_rss", "per pod: shim RSS", "MiB", mMem.shim, fMem.shim)
 	shim.Extra = map[string]any{"shimsMinilet": mMem.shims, "shimsFloor": fMem.shims,
 		"pssMinilet": summarize(mMem.shimPss), "pssFloor": summarize(fMem.shimPss)}
@@ -167,13 +161,7 @@ func (b *bench) figBurst(ctx context.Context) error {
 		f.Note = fmt.Sprintf("floor: lean floor (lean floor + minilet's choices: %s ms); over the %d pods of %d runs", fmtNum(percentile(oPod, q)), len(mPod), runs)
 		b.report.add(f)
 	}
-	b.report.add(cpu.figure("burst_cpu", b.burstPods))
-	for _, f := range ph.figures("burst", b.burstPods) {
-		b.report.add(f)
-	}
-	rf := newFigure("rss_burst", fmt.Sprintf("agent RSS with %d pods", b.burstPods), "MiB", rss, nil)
-	splitFigure(rf, split)
-	b.report.add(rf)
+	b.addBurstFigures("burst", b.burstPods, cpu, ph, rss, split)
 	return nil
 }
 
@@ -398,4 +386,16 @@ func (c *cpuSamples) figure(key string, pods int) *Figure {
 	f.Suffix = fmt.Sprintf("minilet's own %s ms", fmtNum(summarize(c.agent).Median))
 	f.Note = fmt.Sprintf("busy CPU time of all processors (/proc/stat) from the first write or call to the last TaskStart seen, over the pods; floor: lean floor (its client calls included); lean floor + minilet's choices: %s ms", fmtNum(summarize(c.choices).Median))
 	return f
+}
+
+// addBurstFigures adds what the many-pods and burst figures share: machine
+// CPU per pod, the phases, and the agent's RSS with the pods running.
+func (b *bench) addBurstFigures(key string, pods int, cpu cpuSamples, ph phaseSamples, rss []float64, split []rssSplit) {
+	b.report.add(cpu.figure(key+"_cpu", pods))
+	for _, f := range ph.figures(key, pods) {
+		b.report.add(f)
+	}
+	rf := newFigure("rss_"+key, fmt.Sprintf("agent RSS with %d pods", pods), "MiB", rss, nil)
+	splitFigure(rf, split)
+	b.report.add(rf)
 }

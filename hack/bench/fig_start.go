@@ -201,7 +201,8 @@ func (b *bench) figOnePod(ctx context.Context) error {
 		}
 		mStart, lStart, oStart = append(mStart, ms(m.burst.total)), append(lStart, ms(l.burst.total)), append(oStart, ms(o.burst.total))
 		mRemove, lRemove, oRemove = append(mRemove, ms(m.removal)), append(lRemove, ms(l.removal)), append(oRemove, ms(o.removal))
-		pause, cni, app = append(pause, ms(o.burst.parts.pause)), append(cni, ms(o.burst.parts.cni)), append(app, ms(o.burst.parts.apps))
+		first := o.burst.parts[0]
+		pause, cni, app = append(pause, ms(first.pause)), append(cni, ms(first.cni)), append(app, ms(first.apps))
 		b.logf("1-container pod %d/%d: start minilet %.0f ms, lean %.0f ms, +choices %.0f ms; removal minilet %.0f ms, lean %.0f ms, +choices %.0f ms",
 			i+1, b.runs, mStart[i], lStart[i], oStart[i], mRemove[i], lRemove[i], oRemove[i])
 	}
@@ -231,7 +232,8 @@ func (b *bench) figThreeContainers(ctx context.Context) error {
 		}
 		m, l, o := res[sideMinilet], res[sideLean], res[sideChoices]
 		mStart, lStart, oStart = append(mStart, ms(m.burst.total)), append(lStart, ms(l.burst.total)), append(oStart, ms(o.burst.total))
-		pause, cni, app = append(pause, ms(o.burst.parts.pause)), append(cni, ms(o.burst.parts.cni)), append(app, ms(o.burst.parts.apps))
+		first := o.burst.parts[0]
+		pause, cni, app = append(pause, ms(first.pause)), append(cni, ms(first.cni)), append(app, ms(first.apps))
 		b.logf("3-container pod %d/%d: minilet %.0f ms, lean %.0f ms, +choices %.0f ms", i+1, b.runs, mStart[i], lStart[i], oStart[i])
 	}
 	b.startFigures("pod3_start", "3-container pod, manifest → all apps started", mStart, lStart, oStart,

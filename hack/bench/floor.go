@@ -225,17 +225,10 @@ func (f *floor) removeAll(ctx context.Context) error {
 		pods = append(pods, fp)
 	}
 	f.mu.Unlock()
-	errs := make([]error, len(pods))
-	var wg sync.WaitGroup
-	for i, fp := range pods {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = f.remove(ctx, fp)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return inParallel(len(pods), func(i int) error {
+		_, err := f.remove(ctx, pods[i])
+		return err
+	})
 }
 
 func (f *floor) close() {

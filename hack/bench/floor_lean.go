@@ -291,17 +291,7 @@ func (l *leanFloor) removeAll(ctx context.Context) error {
 		names = append(names, n)
 	}
 	l.mu.Unlock()
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = l.remove(ctx, n)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return inParallel(len(names), func(i int) error { return l.remove(ctx, names[i]) })
 }
 
 func (l *leanFloor) close() {

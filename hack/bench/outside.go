@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -67,18 +66,8 @@ func attachDaemon(c outsideConfig) (*daemon, error) {
 // findDaemon is the PID of a process whose command line is
 // `... minilet daemon ...`, or 0.
 func findDaemon() int {
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) >= 2 && filepath.Base(args[0]) == "minilet" && args[1] == "daemon" {
+	for _, pid := range pids() {
+		if args := cmdlineOf(pid); len(args) >= 2 && filepath.Base(args[0]) == "minilet" && args[1] == "daemon" {
 			return pid
 		}
 	}
@@ -138,9 +127,8 @@ func (d *daemon) waitGone(ctx context.Context, timeout time.Duration) error {
 
 // firstContainerd is the PID of a containerd process (the host's), or 0.
 func firstContainerd() int {
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if pid, err := strconv.Atoi(e.Name()); err == nil && filepath.Base(exeOf(pid)) == "containerd" {
+	for _, pid := range pids() {
+		if filepath.Base(exeOf(pid)) == "containerd" {
 			return pid
 		}
 	}

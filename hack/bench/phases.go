@@ -176,6 +176,6 @@ func (p *phaseSamples) add(b *bench, res map[string]startSample) error {
 	if err := p.addMinilet(b.d.logPath, m.logOffset, m.t0, m.starts); err != nil {
 		return err
 	}
-	p.addLean(res[sideLean].burst.all)
+	p.addLean(res[sideLean].burst.parts)
 	return nil
 }

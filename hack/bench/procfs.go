@@ -128,15 +128,31 @@ func cpuTicks(pid int) (int64, error) {
 	return u + st, nil
 }
 
-// childrenOf lists the processes whose parent is pid.
-func childrenOf(pid int) []int {
+// pids lists the processes running now.
+func pids() []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			out = append(out, pid)
 		}
+	}
+	return out
+}
+
+// cmdlineOf is pid's command line, its arguments split ("" args: gone).
+func cmdlineOf(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(pid int) []int {
+	var out []int
+	for _, p := range pids() {
 		if pp, err := ppid(p); err == nil && pp == pid {
 			out = append(out, p)
 		}

@@ -217,14 +217,9 @@ func describeMachine(ownContainerd int) Machine {
 
 // otherContainerds counts containerd daemons other than own.
 func otherContainerds(own int) int {
-	ents, _ := os.ReadDir("/proc")
 	n := 0
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == own {
-			continue
-		}
-		if filepath.Base(exeOf(pid)) == "containerd" {
+	for _, pid := range pids() {
+		if pid != own && filepath.Base(exeOf(pid)) == "containerd" {
 			n++
 		}
 	}
