@@ -29,16 +29,23 @@ func expectOps(t *testing.T, w *dirWatch, name string, want ...dirOp) {
 	}
 }
 
-func TestDirWatchReportsWhenAWriteIsComplete(t *testing.T) {
-	dir := t.TempDir()
+// watching starts a watch of dir, closed when the test ends.
+func watching(t *testing.T, dir string) *dirWatch {
+	t.Helper()
 	w, err := newDirWatch()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(func() { w.Close() })
 	if err := w.add(dir); err != nil {
 		t.Fatal(err)
 	}
+	return w
+}
+
+func TestDirWatchReportsWhenAWriteIsComplete(t *testing.T) {
+	dir := t.TempDir()
+	w := watching(t, dir)
 	// Written in place, as cp does: made, written, then closed.
 	if err := os.WriteFile(filepath.Join(dir, "web.yaml"), []byte("kind: Pod\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -71,14 +78,7 @@ func TestDirWatchFollowsTheDirectoryBack(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w, err := newDirWatch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.add(dir); err != nil {
-		t.Fatal(err)
-	}
+	w := watching(t, dir)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
