@@ -39,6 +39,15 @@ type Options struct {
 	LogMaxFiles int
 }
 
+// madeHere is what this process remembers of a container it made, to save
+// round trips to containerd on the pod start path.
+type madeHere struct {
+	logPath string
+	// unstarted is the container until a start was tried: it has no
+	// task, so its first start needs neither a load nor a look for one.
+	unstarted containerd.Container
+}
+
 // Runtime is a runtime.Runtime backed by containerd.
 type Runtime struct {
 	client *containerd.Client
@@ -49,11 +58,7 @@ type Runtime struct {
 	imageConfig map[string]runtime.ImageConfig // by config digest
 	unpacked    map[string]bool                // manifest digests known unpacked
 	images      map[string]containerd.Image    // by normalized ref, as last prepared
-	logPaths    map[string]string              // container ID → log path, for containers made here
-	// fresh are containers this process made and has not tried to start
-	// yet: they have no task, so their first start needs neither a load
-	// nor a look for one (two round trips on the pod start path).
-	fresh map[string]containerd.Container
+	made        map[string]madeHere            // container ID → what this process knows of a container it made
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -75,7 +80,7 @@ func New(opts Options, log *zap.Logger) (*Runtime, error) {
 		return nil, fmt.Errorf("connect to containerd at %s: %w", opts.Address, err)
 	}
 	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{},
-		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, logPaths: map[string]string{}, fresh: map[string]containerd.Container{}}, nil
+		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, made: map[string]madeHere{}}, nil
 }
 
 // Close closes the connection to containerd.

@@ -71,8 +71,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 		return fmt.Errorf("create container %s: %w", spec.ID, wrap(err))
 	}
 	r.mu.Lock()
-	r.logPaths[spec.ID] = spec.LogPath
-	r.fresh[spec.ID] = made
+	r.made[spec.ID] = madeHere{logPath: spec.LogPath, unstarted: made}
 	r.mu.Unlock()
 	return nil
 }

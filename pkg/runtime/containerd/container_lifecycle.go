@@ -138,9 +138,14 @@ func (r *Runtime) reuseTask(ctx context.Context, id string, c containerd.Contain
 func (r *Runtime) takeFresh(id string) (containerd.Container, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, ok := r.fresh[id]
-	delete(r.fresh, id)
-	return c, ok
+	m := r.made[id]
+	if m.unstarted == nil {
+		return nil, false
+	}
+	c := m.unstarted
+	m.unstarted = nil
+	r.made[id] = m
+	return c, true
 }
 
 // createdLogPath returns the log path of a container this process created
@@ -148,8 +153,8 @@ func (r *Runtime) takeFresh(id string) (containerd.Container, bool) {
 func (r *Runtime) createdLogPath(id string) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p, ok := r.logPaths[id]
-	return p, ok
+	m, ok := r.made[id]
+	return m.logPath, ok
 }
 
 func (r *Runtime) markStarted(ctx context.Context, c containerd.Container) error {
@@ -244,8 +249,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 		return fmt.Errorf("remove container %s: %w", id, wrap(err))
 	}
 	r.mu.Lock()
-	delete(r.logPaths, id)
-	delete(r.fresh, id)
+	delete(r.made, id)
 	r.mu.Unlock()
 	return nil
 }
