@@ -28,7 +28,7 @@ func (m *Manager) Attach(ctx context.Context, netnsPath string, a Attachment) ([
 		// context: ctx may be what ran out.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if derr := m.cniFor(a).Remove(dctx, a.PodID, netnsPath, opts...); derr != nil {
+		if derr := m.remove(dctx, netnsPath, a, opts); derr != nil {
 			log.Warn("CNI DEL after a failed ADD failed", zap.Error(derr))
 		}
 		return nil, fmt.Errorf("attach pod %s to network %q: %w", a.PodID, m.network, err)
@@ -37,7 +37,7 @@ func (m *Manager) Attach(ctx context.Context, netnsPath string, a Attachment) ([
 	if len(ips) == 0 {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if derr := m.cniFor(a).Remove(dctx, a.PodID, netnsPath, opts...); derr != nil {
+		if derr := m.remove(dctx, netnsPath, a, opts); derr != nil {
 			log.Warn("CNI DEL after an ADD without IPs failed", zap.Error(derr))
 		}
 		return nil, fmt.Errorf("attach pod %s to network %q: the plugins returned no IP", a.PodID, m.network)

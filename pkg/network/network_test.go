@@ -445,3 +445,60 @@ func TestDetachRemovesChainLeftByInterruptedDel(t *testing.T) {
 	e.assertReleased(a.PodID)
 	e.assertChainsGone(chains)
 }
+
+// A CNI ADD cut short (the daemon killed with its plugins) can leave the
+// pod's address and veth without the masquerade chain the bridge plugin
+// makes last. Its DEL then fails on iptables-nft ("Chain ... does not
+// exist", exit status 2, which the plugin does not take for "already
+// gone"), and the pod could never be detached nor made again.
+func TestDetachAfterAddCutBeforeItsMasqueradeChain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := network.Attachment{PodID: "pod-halfadd"}
+	path, _ := e.attach(ctx, a)
+	var chains []string
+	for {
+		out, err := exec.Command("iptables", "-t", "nat", "-S", "POSTROUTING").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, found := 0, false
+		for _, line := range strings.Split(string(out), "\n") {
+			if !strings.HasPrefix(line, "-A POSTROUTING") {
+				continue
+			}
+			n++
+			f := strings.Fields(line)
+			j := slices.Index(f, "-j")
+			if strings.Contains(line, `id: \"`+a.PodID+`\"`) && j >= 0 && j+1 < len(f) && strings.HasPrefix(f[j+1], "CNI-") {
+				chains = append(chains, f[j+1])
+				if out, err := exec.Command("iptables", "-t", "nat", "-D", "POSTROUTING", fmt.Sprint(n)).CombinedOutput(); err != nil {
+					t.Fatalf("delete rule %d: %v\n%s", n, err, out)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	if len(chains) == 0 {
+		t.Fatal("no masquerade rule jumping to a per-pod chain after ADD")
+	}
+	for _, c := range chains {
+		for _, op := range []string{"-F", "-X"} {
+			if out, err := exec.Command("iptables", "-t", "nat", op, c).CombinedOutput(); err != nil {
+				t.Fatalf("iptables -t nat %s %s: %v\n%s", op, c, err, out)
+			}
+		}
+	}
+	if err := e.m.Detach(ctx, path, a); err != nil {
+		t.Fatalf("Detach after an ADD cut before its masquerade chain: %v", err)
+	}
+	if err := e.m.RemoveNetns(a.PodID); err != nil {
+		t.Fatalf("RemoveNetns: %v", err)
+	}
+	e.assertReleased(a.PodID)
+	e.assertChainsGone(chains)
+}
