@@ -17,29 +17,43 @@ import (
 // maxDocErrors caps how many broken documents one file reports.
 const maxDocErrors = 5
 
-// Decode decodes, defaults and validates the manifest bytes of one file.
-// path names the file in errors and goes into each pod's hash; a path
-// ending in .json is read as a stream of JSON values, anything else as a
-// stream of YAML documents. A file without pods gives no pods and no error.
-// The error, if any, is a FileError describing every broken document.
+// Decode decodes, defaults and validates the manifest bytes of one file and
+// returns its pods (DecodeAll also returns its other objects). path names
+// the file in errors and goes into each pod's hash; a path ending in .json
+// is read as a stream of JSON values, anything else as a stream of YAML
+// documents. A file without pods gives no pods and no error. The error, if
+// any, is a FileError describing every broken document.
 func Decode(path string, data []byte, opts Options) ([]Pod, error) {
-	pods, err := decodeFile(path, data, opts)
-	if err != nil {
-		return nil, FileError{File: path, Err: err}
-	}
-	return pods, nil
+	pods, _, err := DecodeAll(path, data, opts)
+	return pods, err
 }
 
-func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
+// DecodeAll is Decode that also returns the file's ConfigMaps, Secrets and
+// PersistentVolumeClaims.
+func DecodeAll(path string, data []byte, opts Options) ([]Pod, []Object, error) {
+	d, err := decodeFile(path, data, opts)
+	if err != nil {
+		return nil, nil, FileError{File: path, Err: err}
+	}
+	return d.pods, d.objects, nil
+}
+
+// decoded is what one file holds.
+type decoded struct {
+	pods    []Pod
+	objects []Object
+}
+
+func decodeFile(path string, data []byte, opts Options) (decoded, error) {
 	if len(data) > MaxFileSize {
-		return nil, tooBig(int64(len(data)))
+		return decoded{}, tooBig(int64(len(data)))
 	}
 	var docs []document
 	switch {
 	case strings.EqualFold(filepath.Ext(path), ".json"):
 		var err error
 		if docs, err = splitJSON(data); err != nil {
-			return nil, err
+			return decoded{}, err
 		}
 	case looksLikeJSON(data):
 		// JSON in a YAML file is read as JSON, like the Kubernetes
@@ -54,16 +68,23 @@ func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 		docs = splitYAML(data)
 	}
 	var (
-		pods []Pod
+		out  decoded
 		errs []string
-		seen = map[string]int{} // namespace/name → document
+		seen = map[string]int{} // kind namespace/name → document
 	)
 	for _, d := range docs {
-		pod, err := decodeDocument(path, d, opts)
-		if err == nil && pod != nil {
-			key := podKey(pod.Pod)
+		pod, obj, err := decodeDocument(path, d, opts)
+		key := ""
+		switch {
+		case err != nil:
+		case pod != nil:
+			key = "Pod " + podKey(pod.Pod)
+		case obj != nil:
+			key = obj.Key()
+		}
+		if key != "" {
 			if first, dup := seen[key]; dup {
-				err = fmt.Errorf("pod %s is already defined in document %d of this file", key, first)
+				err = fmt.Errorf("%s is already defined in document %d of this file", lowerKind(key), first)
 			} else {
 				seen[key] = d.num
 			}
@@ -77,54 +98,84 @@ func decodeFile(path string, data []byte, opts Options) ([]Pod, error) {
 			continue
 		}
 		if pod != nil {
-			pods = append(pods, *pod)
+			out.pods = append(out.pods, *pod)
+		}
+		if obj != nil {
+			out.objects = append(out.objects, *obj)
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "; "))
+		return decoded{}, errors.New(strings.Join(errs, "; "))
 	}
-	return pods, nil
+	return out, nil
 }
 
-// decodeDocument turns one document into a finished Pod, or nil for an
-// empty document.
-func decodeDocument(path string, d document, opts Options) (*Pod, error) {
+// lowerKind writes "Pod ns/name" as "pod ns/name", "ConfigMap ns/name" as
+// "configmap ns/name", as kubectl names objects in messages.
+func lowerKind(key string) string {
+	kind, rest, _ := strings.Cut(key, " ")
+	return strings.ToLower(kind) + " " + rest
+}
+
+// decodeDocument turns one document into a finished Pod or Object, or
+// neither for an empty document.
+func decodeDocument(path string, d document, opts Options) (*Pod, *Object, error) {
 	j, err := d.toJSON()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var generic any
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.UseNumber()
 	if err := dec.Decode(&generic); err != nil {
-		return nil, fmt.Errorf("cannot read document: %w", err)
+		return nil, nil, fmt.Errorf("cannot read document: %w", err)
 	}
 	if generic == nil {
-		return nil, nil // empty document ("~", "null")
+		return nil, nil, nil // empty document ("~", "null")
 	}
 	obj, ok := generic.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("expected a Pod (a mapping with apiVersion, kind, metadata and spec), got %s", describe(generic))
+		return nil, nil, fmt.Errorf("expected a Pod, ConfigMap, Secret or PersistentVolumeClaim (a mapping with apiVersion, kind and metadata), got %s", describe(generic))
 	}
-	if err := checkKind(obj); err != nil {
-		return nil, err
+	kind, err := checkKind(obj)
+	if err != nil {
+		return nil, nil, err
 	}
-	if problems := checkFields(obj, reflect.TypeFor[v1.Pod]()); len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "; "))
+	switch kind {
+	case KindConfigMap:
+		o, err := decodeConfigMap(j, obj, path)
+		return nil, o, err
+	case KindSecret:
+		o, err := decodeSecret(j, obj, path)
+		return nil, o, err
+	case KindClaim:
+		o, err := decodeClaim(j, obj, path)
+		return nil, o, err
+	}
+	if problems := checkFields(obj, reflect.TypeFor[v1.Pod](), false); len(problems) > 0 {
+		return nil, nil, errors.New(strings.Join(problems, "; "))
 	}
 	pod := new(v1.Pod)
-	strict, err := sigsjson.UnmarshalStrict(j, pod)
-	if err != nil {
-		return nil, fmt.Errorf("cannot decode Pod: %w", err)
-	}
-	if len(strict) > 0 {
-		return nil, errors.New(strictMessage(strict))
+	if err := unmarshalStrict(j, pod, "Pod"); err != nil {
+		return nil, nil, err
 	}
 	p, err := finish(pod, path, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &p, nil
+	return &p, nil, nil
+}
+
+// unmarshalStrict decodes j into v, refusing unknown and duplicate fields.
+func unmarshalStrict(j []byte, v any, kind string) error {
+	strict, err := sigsjson.UnmarshalStrict(j, v)
+	if err != nil {
+		return fmt.Errorf("cannot decode %s: %w", kind, err)
+	}
+	if len(strict) > 0 {
+		return errors.New(strictMessage(strict))
+	}
+	return nil
 }
 
 // looksLikeJSON reports whether data starts like a JSON object.
@@ -133,31 +184,43 @@ func looksLikeJSON(data []byte) bool {
 	return len(data) > 0 && data[0] == '{'
 }
 
-// checkKind accepts only apiVersion v1, kind Pod.
-func checkKind(obj map[string]any) error {
-	const want = `a manifest must say "apiVersion: v1" and "kind: Pod"`
+// kinds are the apiVersion and kind of each document minilet reads.
+var kinds = map[string]string{
+	"Pod": "v1", KindConfigMap: "v1", KindSecret: "v1", KindClaim: "v1",
+}
+
+// checkKind accepts apiVersion v1 with kind Pod, ConfigMap, Secret or
+// PersistentVolumeClaim, and returns the kind.
+func checkKind(obj map[string]any) (string, error) {
+	const want = `a manifest document must say "apiVersion: v1" and a kind minilet reads: Pod, ConfigMap, Secret or PersistentVolumeClaim`
 	kind, hasKind := obj["kind"]
 	ver, hasVer := obj["apiVersion"]
-	switch {
-	case !hasKind || kind == nil || kind == "":
-		return fmt.Errorf("kind: missing; %s", want)
-	case kind != "Pod":
-		if s, ok := kind.(string); ok && strings.EqualFold(s, "Pod") {
-			return fmt.Errorf("kind: %q must be written \"Pod\"", s)
-		}
-		if s, ok := kind.(string); ok {
-			return fmt.Errorf("kind: %q is not supported: minilet runs only Pods; %s", s, want)
-		}
-		return fmt.Errorf("kind: wrong type: expected string, got %s; %s", describe(kind), want)
-	case !hasVer || ver == nil || ver == "":
-		return fmt.Errorf("apiVersion: missing; %s", want)
-	case ver != "v1":
-		if s, ok := ver.(string); ok {
-			return fmt.Errorf("apiVersion: %q is not supported for kind Pod; %s", s, want)
-		}
-		return fmt.Errorf("apiVersion: wrong type: expected string, got %s; %s", describe(ver), want)
+	s, isString := kind.(string)
+	if !hasKind || kind == nil || kind == "" {
+		return "", fmt.Errorf("kind: missing; %s", want)
 	}
-	return nil
+	if !isString {
+		return "", fmt.Errorf("kind: wrong type: expected string, got %s; %s", describe(kind), want)
+	}
+	wantVer, known := kinds[s]
+	if !known {
+		for k := range kinds {
+			if strings.EqualFold(s, k) {
+				return "", fmt.Errorf("kind: %q must be written %q", s, k)
+			}
+		}
+		return "", fmt.Errorf("kind: %q is not supported: %s", s, want)
+	}
+	switch {
+	case !hasVer || ver == nil || ver == "":
+		return "", fmt.Errorf("apiVersion: missing; %s", want)
+	case ver != wantVer:
+		if v, ok := ver.(string); ok {
+			return "", fmt.Errorf("apiVersion: %q is not supported for kind %s; %s", v, s, want)
+		}
+		return "", fmt.Errorf("apiVersion: wrong type: expected string, got %s; %s", describe(ver), want)
+	}
+	return s, nil
 }
 
 // strictMessage formats sigs.k8s.io/json's strict errors as

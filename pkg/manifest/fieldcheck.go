@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -25,7 +26,10 @@ const maxProblems = 10
 // any path; this is what a tired operator needs instead.
 type fieldChecker struct {
 	problems []string
-	fields   map[reflect.Type]map[string]reflect.Type // struct → JSON name → field type
+	// redact keeps values out of messages (a Secret's values must not
+	// reach logs, events or the CLI).
+	redact bool
+	fields map[reflect.Type]map[string]reflect.Type // struct → JSON name → field type
 }
 
 var (
@@ -34,9 +38,10 @@ var (
 	intOrStringType = reflect.TypeFor[intstr.IntOrString]()
 )
 
-// checkFields returns the problems of v as a value of type t.
-func checkFields(v any, t reflect.Type) []string {
-	c := &fieldChecker{fields: map[reflect.Type]map[string]reflect.Type{}}
+// checkFields returns the problems of v as a value of type t; with redact,
+// the messages name no value.
+func checkFields(v any, t reflect.Type, redact bool) []string {
+	c := &fieldChecker{fields: map[reflect.Type]map[string]reflect.Type{}, redact: redact}
 	c.check("", v, t)
 	return c.problems
 }
@@ -91,8 +96,13 @@ func (c *fieldChecker) check(path string, v any, t reflect.Type) {
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			if _, ok := v.(string); !ok {
+			str, ok := v.(string)
+			if !ok {
 				c.wrongType(path, "base64 string", v)
+				return
+			}
+			if _, err := base64.StdEncoding.DecodeString(str); err != nil {
+				c.add(path, "not valid base64 (%v): values under data are base64-encoded; write plain text under stringData instead", err)
 			}
 			return
 		}
@@ -185,6 +195,14 @@ func (c *fieldChecker) checkUnmarshaler(path string, v any, t reflect.Type) {
 }
 
 func (c *fieldChecker) wrongType(path, want string, v any) {
+	if c.redact {
+		if _, scalar := v.(map[string]any); !scalar {
+			if _, list := v.([]any); !list && v != nil {
+				c.add(path, "wrong type: expected %s, got a %s (value not shown)", want, scalarKind(v))
+				return
+			}
+		}
+	}
 	hint := ""
 	if want == "string" {
 		switch v.(type) {
@@ -272,6 +290,19 @@ func describe(v any) string {
 		return "a list"
 	}
 	return describeScalar(v)
+}
+
+// scalarKind names a scalar's JSON type.
+func scalarKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 func describeScalar(v any) string {

@@ -32,9 +32,10 @@ func isManifestName(name string) bool {
 
 // fileResult is what one manifest file gave on one scan.
 type fileResult struct {
-	path string // absolute path in the directory
-	pods []Pod
-	err  error // why the file cannot be used now; nil when it can
+	path    string // absolute path in the directory
+	pods    []Pod
+	objects []Object
+	err     error // why the file cannot be used now; nil when it can
 }
 
 // errNotAFile marks entries that are skipped silently (a directory, or a
@@ -68,7 +69,7 @@ func listDir(dir string, opts Options) ([]fileResult, error) {
 			out = append(out, fileResult{path: path, err: fmt.Errorf("refused because the manifest directory %s is unsafe", dir)})
 			continue
 		}
-		data, err := readManifest(dir, path, opts)
+		data, perm, err := readManifest(dir, path, opts)
 		if errors.Is(err, errNotAFile) {
 			continue
 		}
@@ -77,8 +78,11 @@ func listDir(dir string, opts Options) ([]fileResult, error) {
 		}
 		r := fileResult{path: path, err: err}
 		if err == nil {
-			pods, derr := decodeFile(path, data, opts)
-			r.pods, r.err = pods, derr
+			d, derr := decodeFile(path, data, opts)
+			if derr == nil {
+				derr = checkSecretPerms(d.objects, perm)
+			}
+			r.pods, r.objects, r.err = d.pods, d.objects, derr
 		}
 		out = append(out, r)
 	}
@@ -91,30 +95,53 @@ func isSymlink(path string) bool {
 	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
-// readManifest reads one file, refusing what is unsafe or too big. It never
-// blocks on a FIFO and reads at most MaxFileSize+1 bytes.
-func readManifest(dir, path string, opts Options) ([]byte, error) {
+// readManifest reads one file, refusing what is unsafe or too big, and
+// returns its permission bits. It never blocks on a FIFO and reads at most
+// MaxFileSize+1 bytes.
+func readManifest(dir, path string, opts Options) ([]byte, fs.FileMode, error) {
+	data, st, err := readFile(dir, path, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	return data, st.Mode().Perm(), nil
+}
+
+// checkSecretPerms refuses a file holding a Secret that group or others
+// can read, as ssh refuses a private key others can read.
+func checkSecretPerms(objs []Object, perm fs.FileMode) error {
+	if perm&0o044 == 0 {
+		return nil
+	}
+	for _, o := range objs {
+		if o.Secret != nil {
+			return fmt.Errorf("file holds Secret %s/%s but is readable by group or others (mode %04o); refused so that the secret stays secret (chmod 600 the file)", o.Secret.Namespace, o.Secret.Name, perm)
+		}
+	}
+	return nil
+}
+
+func readFile(dir, path string, opts Options) ([]byte, fs.FileInfo, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	open := path
 	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
 	switch {
 	case fi.IsDir():
-		return nil, errNotAFile
+		return nil, nil, errNotAFile
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return nil, fmt.Errorf("broken symlink: %w", err)
+			return nil, nil, fmt.Errorf("broken symlink: %w", err)
 		}
 		if !opts.FollowSymlinks {
 			realDir, err := filepath.EvalSymlinks(dir)
 			if err != nil {
-				return nil, fmt.Errorf("cannot resolve the manifest directory: %w", err)
+				return nil, nil, fmt.Errorf("cannot resolve the manifest directory: %w", err)
 			}
 			if rel, err := filepath.Rel(realDir, target); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-				return nil, fmt.Errorf("symlink points outside the manifest directory, to %s; refused (following such symlinks is off)", target)
+				return nil, nil, fmt.Errorf("symlink points outside the manifest directory, to %s; refused (following such symlinks is off)", target)
 			}
 		}
 		open = target
@@ -123,34 +150,34 @@ func readManifest(dir, path string, opts Options) ([]byte, error) {
 	}
 	f, err := os.OpenFile(open, flags, 0)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open: %w", err)
+		return nil, nil, fmt.Errorf("cannot open: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cannot stat: %w", err)
+		return nil, nil, fmt.Errorf("cannot stat: %w", err)
 	}
 	switch {
 	case st.IsDir():
-		return nil, errNotAFile
+		return nil, nil, errNotAFile
 	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+		return nil, nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
 	case st.Size() > MaxFileSize:
-		return nil, tooBig(st.Size())
+		return nil, nil, tooBig(st.Size())
 	}
 	if opts.StrictPerms {
 		if err := checkPerms(st, "file"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
+		return nil, nil, fmt.Errorf("cannot read: %w", err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, tooBig(-1)
+		return nil, nil, tooBig(-1)
 	}
-	return data, nil
+	return data, st, nil
 }
 
 // checkPerms refuses, like sshd's StrictModes, what group or others can

@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// FuzzDecode checks that Decode never panics, that every pod it returns
-// passes validation again, and that decoding the pod's own JSON from the
-// same path gives the same pod, hash and UID. Seeds are in
-// testdata/fuzz/FuzzDecode.
+// FuzzDecode checks that DecodeAll never panics, that every pod and object
+// it returns passes validation again, and that decoding its own JSON from
+// the same path gives the same pod (hash and UID) or object (hash). Seeds
+// are in testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(podYAML("", "")), false)
 	f.Fuzz(func(t *testing.T, data []byte, asJSON bool) {
@@ -22,12 +22,15 @@ func FuzzDecode(f *testing.F) {
 			path = "/etc/minilet/fuzz.json"
 		}
 		opts := Options{NodeName: "node1"}
-		pods, err := Decode(path, data, opts)
+		pods, objects, err := DecodeAll(path, data, opts)
 		if err != nil {
-			if pods != nil {
-				t.Fatalf("pods and an error: %v", err)
+			if pods != nil || objects != nil {
+				t.Fatalf("pods or objects and an error: %v", err)
 			}
 			return
+		}
+		for _, o := range objects {
+			checkObjectAgain(t, path, o)
 		}
 		for _, p := range pods {
 			if len(p.Hash) != 32 || string(p.Pod.UID) == "" || p.File != path {
@@ -55,6 +58,40 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func checkObjectAgain(t *testing.T, path string, o Object) {
+	t.Helper()
+	var errs []string
+	var v any
+	switch {
+	case o.ConfigMap != nil:
+		v = o.ConfigMap
+		for _, e := range validateConfigMap(o.ConfigMap.DeepCopy()) {
+			errs = append(errs, e.Error())
+		}
+	case o.Secret != nil:
+		v = o.Secret
+		for _, e := range validateSecret(o.Secret.DeepCopy()) {
+			errs = append(errs, e.Error())
+		}
+	default:
+		v = o.Claim
+		for _, e := range validateClaim(o.Claim.DeepCopy()) {
+			errs = append(errs, e.Error())
+		}
+	}
+	if len(errs) > 0 {
+		t.Fatalf("%s fails validation again: %v", o.Key(), errs)
+	}
+	doc := mustJSON(t, v)
+	_, again, err := DecodeAll(path, []byte(doc), Options{})
+	if err != nil || len(again) != 1 {
+		t.Fatalf("%s: its own JSON does not decode to one object: %v\n%s", o.Key(), err, doc)
+	}
+	if again[0].Hash != o.Hash || again[0].Key() != o.Key() {
+		t.Fatalf("%s changed on a round trip: hash %s, again %s %s", o.Key(), o.Hash, again[0].Key(), again[0].Hash)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -93,10 +130,10 @@ func TestFuzzSeeds(t *testing.T) {
 		if lines[2] == "bool(true)" {
 			path = "/etc/minilet/seed.json"
 		}
-		pods, err := Decode(path, []byte(data), Options{})
+		pods, objects, err := DecodeAll(path, []byte(data), Options{})
 		switch {
-		case valid && (err != nil || len(pods) == 0):
-			t.Errorf("%s: %d pods, %v", name, len(pods), err)
+		case valid && (err != nil || len(pods)+len(objects) == 0):
+			t.Errorf("%s: %d pods, %d objects, %v", name, len(pods), len(objects), err)
 		case broken && err == nil:
 			t.Errorf("%s: decoded without an error", name)
 		}

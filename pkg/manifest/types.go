@@ -32,8 +32,11 @@ func (e FileError) Unwrap() error { return e.Err }
 // no one: the receiver may keep them, but must treat them as read-only if it
 // passes them on.
 type State struct {
-	Pods   []Pod       // sorted by namespace/name
-	Errors []FileError // current problem of each bad file, sorted by file
+	Pods []Pod // sorted by namespace/name
+	// Objects are the ConfigMaps, Secrets and PersistentVolumeClaims,
+	// sorted by Key.
+	Objects []Object
+	Errors  []FileError // current problem of each bad file, sorted by file
 	// HeldFiles are files that exist but cannot be used now (invalid,
 	// unreadable, too big, refused, in conflict). The consumer must not stop
 	// pods that came from these files (Pod.File), so a file that turns bad

@@ -24,17 +24,19 @@ const (
 // and refuses what cannot be honoured without an API server. It runs on a
 // defaulted pod.
 func validatePod(pod *v1.Pod) field.ErrorList {
-	errs := validateMeta(&pod.ObjectMeta, field.NewPath("metadata"))
+	errs := validateMeta(&pod.ObjectMeta, field.NewPath("metadata"), "pod")
 	return append(errs, validateSpec(&pod.Spec, field.NewPath("spec"))...)
 }
 
-func validateMeta(m *metav1.ObjectMeta, p *field.Path) field.ErrorList {
+// validateMeta checks an object's metadata; what names the kind in
+// messages ("pod", "configmap").
+func validateMeta(m *metav1.ObjectMeta, p *field.Path, what string) field.ErrorList {
 	var errs field.ErrorList
 	switch {
 	case m.Name == "" && m.GenerateName != "":
-		errs = append(errs, field.Required(p.Child("name"), "generateName is not supported: a manifest must name its pod"))
+		errs = append(errs, field.Required(p.Child("name"), "generateName is not supported: a manifest must name its "+what))
 	case m.Name == "":
-		errs = append(errs, field.Required(p.Child("name"), "every pod needs a name"))
+		errs = append(errs, field.Required(p.Child("name"), "every "+what+" needs a name"))
 	default:
 		errs = append(errs, dnsErrors(p.Child("name"), m.Name, validation.IsDNS1123Subdomain)...)
 	}
@@ -62,7 +64,7 @@ func validateMeta(m *metav1.ObjectMeta, p *field.Path) field.ErrorList {
 		errs = append(errs, field.TooLong(p.Child("annotations"), "", maxAnnotationsBytes))
 	}
 	if m.DeletionTimestamp != nil || m.DeletionGracePeriodSeconds != nil {
-		errs = append(errs, field.Forbidden(p.Child("deletionTimestamp"), "a manifest cannot ask for its own deletion; delete the file to stop the pod"))
+		errs = append(errs, field.Forbidden(p.Child("deletionTimestamp"), "a manifest cannot ask for its own deletion; delete the file (or the document) instead"))
 	}
 	return errs
 }
