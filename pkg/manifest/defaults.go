@@ -162,6 +162,34 @@ func defaultVolume(v *v1.Volume) {
 	if v.HostPath != nil && v.HostPath.Type == nil {
 		v.HostPath.Type = ptr(v1.HostPathUnset)
 	}
+	defaultMode := func(m **int32) {
+		if *m == nil {
+			*m = ptr(int32(v1.ConfigMapVolumeSourceDefaultMode)) // 0644, the same for every such source
+		}
+	}
+	fieldRefs := func(items []v1.DownwardAPIVolumeFile) {
+		for i := range items {
+			if f := items[i].FieldRef; f != nil && f.APIVersion == "" {
+				f.APIVersion = "v1"
+			}
+		}
+	}
+	switch {
+	case v.ConfigMap != nil:
+		defaultMode(&v.ConfigMap.DefaultMode)
+	case v.Secret != nil:
+		defaultMode(&v.Secret.DefaultMode)
+	case v.DownwardAPI != nil:
+		defaultMode(&v.DownwardAPI.DefaultMode)
+		fieldRefs(v.DownwardAPI.Items)
+	case v.Projected != nil:
+		defaultMode(&v.Projected.DefaultMode)
+		for i := range v.Projected.Sources {
+			if d := v.Projected.Sources[i].DownwardAPI; d != nil {
+				fieldRefs(d.Items)
+			}
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -138,8 +138,23 @@ func fieldRefPaths() []string {
 
 func validateEnv(c *v1.Container, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if len(c.EnvFrom) > 0 {
-		errs = append(errs, field.Forbidden(p.Child("envFrom"), "there are no ConfigMaps or Secrets without an API server; not supported by minilet yet, write the variables in env"))
+	for i, ef := range c.EnvFrom {
+		fp := p.Child("envFrom").Index(i)
+		if ef.Prefix != "" {
+			for _, msg := range validation.IsRelaxedEnvVarName(ef.Prefix) {
+				errs = append(errs, field.Invalid(fp.Child("prefix"), ef.Prefix, msg))
+			}
+		}
+		switch {
+		case ef.ConfigMapRef != nil && ef.SecretRef != nil:
+			errs = append(errs, field.Invalid(fp, "", "may not have more than one field specified at a time"))
+		case ef.ConfigMapRef != nil:
+			errs = append(errs, objectName(ef.ConfigMapRef.Name, fp.Child("configMapRef", "name"), "ConfigMap")...)
+		case ef.SecretRef != nil:
+			errs = append(errs, objectName(ef.SecretRef.Name, fp.Child("secretRef", "name"), "Secret")...)
+		default:
+			errs = append(errs, field.Invalid(fp, "", "must specify one of: `configMapRef` or `secretRef`"))
+		}
 	}
 	for i, e := range c.Env {
 		ep := p.Child("env").Index(i)
@@ -163,16 +178,27 @@ func validateEnv(c *v1.Container, p *field.Path) field.ErrorList {
 			n++
 			errs = append(errs, validateFieldRef(vf.FieldRef, vp.Child("fieldRef"))...)
 		}
-		refuse := func(set bool, name, why string) {
-			if set {
-				n++
-				errs = append(errs, field.Forbidden(vp.Child(name), why))
+		if r := vf.ConfigMapKeyRef; r != nil {
+			n++
+			errs = append(errs, objectName(r.Name, vp.Child("configMapKeyRef", "name"), "ConfigMap")...)
+			errs = append(errs, requiredKey(r.Key, vp.Child("configMapKeyRef", "key"))...)
+		}
+		if r := vf.SecretKeyRef; r != nil {
+			n++
+			errs = append(errs, objectName(r.Name, vp.Child("secretKeyRef", "name"), "Secret")...)
+			errs = append(errs, requiredKey(r.Key, vp.Child("secretKeyRef", "key"))...)
+		}
+		if r := vf.ResourceFieldRef; r != nil {
+			n++
+			errs = append(errs, validateResourceRef(r, vp.Child("resourceFieldRef"))...)
+			if r.ContainerName != "" && r.ContainerName != c.Name {
+				errs = append(errs, field.Invalid(vp.Child("resourceFieldRef", "containerName"), r.ContainerName, "an env variable may only show its own container's resources: leave containerName empty or name this container"))
 			}
 		}
-		refuse(vf.ConfigMapKeyRef != nil, "configMapKeyRef", "there are no ConfigMaps without an API server; not supported by minilet yet, write the value in env or use a hostPath file")
-		refuse(vf.SecretKeyRef != nil, "secretKeyRef", "there are no Secrets without an API server; not supported by minilet yet, use a hostPath file")
-		refuse(vf.ResourceFieldRef != nil, "resourceFieldRef", "not supported by minilet yet; write the value in env")
-		refuse(vf.FileKeyRef != nil, "fileKeyRef", "not supported by minilet yet")
+		if vf.FileKeyRef != nil {
+			n++
+			errs = append(errs, field.Forbidden(vp.Child("fileKeyRef"), "not supported by minilet yet (an alpha field); use a configMapKeyRef"))
+		}
 		switch {
 		case n == 0:
 			errs = append(errs, field.Required(vp, "must set one of fieldRef, configMapKeyRef, secretKeyRef, resourceFieldRef"))
@@ -181,6 +207,21 @@ func validateEnv(c *v1.Container, p *field.Path) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// objectName checks the name of a ConfigMap or Secret an env var refers to.
+func objectName(name string, p *field.Path, kind string) field.ErrorList {
+	if name == "" {
+		return field.ErrorList{field.Required(p, "name the "+kind)}
+	}
+	return dnsErrors(p, name, validation.IsDNS1123Subdomain)
+}
+
+func requiredKey(key string, p *field.Path) field.ErrorList {
+	if key == "" {
+		return field.ErrorList{field.Required(p, "name the key")}
+	}
+	return keyErrors(p, key)
 }
 
 func validateFieldRef(f *v1.ObjectFieldSelector, p *field.Path) field.ErrorList {

@@ -11,18 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// isAPIVolumeType reports volume sources that read API objects: minilet
-// may support them one day from local files.
-func isAPIVolumeType(t string) bool {
-	switch t {
-	case "configMap", "secret", "persistentVolumeClaim", "projected", "downwardAPI":
-		return true
-	}
-	return false
-}
-
 // validateVolumes checks the pod's volumes and returns the set of their
-// names. Only emptyDir and hostPath work on one host.
+// names. emptyDir, hostPath, configMap, secret, downwardAPI, projected,
+// persistentVolumeClaim and ephemeral work on one host.
 func validateVolumes(vols []v1.Volume, p *field.Path) (map[string]bool, field.ErrorList) {
 	var errs field.ErrorList
 	names := map[string]bool{}
@@ -50,10 +41,24 @@ func validateVolumes(vols []v1.Volume, p *field.Path) (map[string]bool, field.Er
 				errs = append(errs, validateEmptyDir(v.EmptyDir, vp.Child("emptyDir"))...)
 			case t == "hostPath":
 				errs = append(errs, validateHostPath(v.HostPath, vp.Child("hostPath"))...)
-			case isAPIVolumeType(t):
-				errs = append(errs, field.Forbidden(vp.Child(t), fmt.Sprintf("volume type %s is not supported by minilet yet; use hostPath", t)))
+			case t == "configMap":
+				errs = append(errs, validateConfigMapVolume(v.ConfigMap, vp.Child("configMap"))...)
+			case t == "secret":
+				errs = append(errs, validateSecretVolume(v.Secret, vp.Child("secret"))...)
+			case t == "downwardAPI":
+				errs = append(errs, validateDownwardAPIVolume(v.DownwardAPI, vp.Child("downwardAPI"))...)
+			case t == "projected":
+				errs = append(errs, validateProjected(v.Projected, vp.Child("projected"))...)
+			case t == "persistentVolumeClaim":
+				if v.PersistentVolumeClaim.ClaimName == "" {
+					errs = append(errs, field.Required(vp.Child("persistentVolumeClaim", "claimName"), "name the PersistentVolumeClaim"))
+				} else {
+					errs = append(errs, dnsErrors(vp.Child("persistentVolumeClaim", "claimName"), v.PersistentVolumeClaim.ClaimName, validation.IsDNS1123Subdomain)...)
+				}
+			case t == "ephemeral":
+				errs = append(errs, validateEphemeral(v.Ephemeral, vp.Child("ephemeral"))...)
 			default:
-				errs = append(errs, field.Forbidden(vp.Child(t), fmt.Sprintf("volume type %s is not supported by minilet: only emptyDir and hostPath work on one host without an API server", t)))
+				errs = append(errs, field.Forbidden(vp.Child(t), fmt.Sprintf("volume type %s is not supported by minilet: it needs a storage driver; use a persistentVolumeClaim (a directory on this host), hostPath or emptyDir", t)))
 			}
 		}
 	}

@@ -37,8 +37,11 @@ type Host struct {
 	LogLinkDir string
 }
 
-// Prepare makes the pod's directories, /dev/shm and volumes, and checks its
-// hostPath volumes. It does not write the hosts file, which needs the IP.
+// Prepare makes the pod's directories, /dev/shm and volumes (emptyDir,
+// ephemeral, and the directories of its PersistentVolumeClaims on first
+// use), and checks its hostPath volumes. It does not write the hosts file,
+// which needs the IP, nor the files of configMap, secret, downwardAPI and
+// projected volumes, which need objects (WriteVolume).
 func (h Host) Prepare(pod *v1.Pod, p podsandbox.Paths) error {
 	for _, d := range []string{p.StateDir, p.LogDir} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
@@ -66,6 +69,20 @@ func (h Host) Prepare(pod *v1.Pod, p podsandbox.Paths) error {
 				if err := applyFSGroup(p.VolumeDir(v.Name), *sc.FSGroup, sc.FSGroupChangePolicy); err != nil {
 					return fmt.Errorf("volume %q: fsGroup: %w", v.Name, err)
 				}
+			}
+		case v.Ephemeral != nil:
+			// A claim of the pod's own: a directory that goes with it.
+			if err := emptyDir(p.VolumeDir(v.Name), &v1.EmptyDirVolumeSource{}); err != nil {
+				return fmt.Errorf("volume %q: %w", v.Name, err)
+			}
+			if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
+				if err := applyFSGroup(p.VolumeDir(v.Name), *sc.FSGroup, sc.FSGroupChangePolicy); err != nil {
+					return fmt.Errorf("volume %q: fsGroup: %w", v.Name, err)
+				}
+			}
+		case v.PersistentVolumeClaim != nil:
+			if err := prepareClaim(p.ClaimDir(pod.Namespace, v.PersistentVolumeClaim.ClaimName), pod.Spec.SecurityContext); err != nil {
+				return fmt.Errorf("volume %q: claim %s: %w", v.Name, v.PersistentVolumeClaim.ClaimName, err)
 			}
 		case v.HostPath != nil:
 			if err := checkHostPath(v.HostPath); err != nil {

@@ -26,6 +26,9 @@ type ContainerParams struct {
 	Paths        Paths
 	CgroupParent string
 	Extra        map[string]string
+	Objects      Objects // ConfigMaps and Secrets for env; nil: none
+	// Allocatable is the node's, for resourceFieldRefs to unset limits.
+	Allocatable v1.ResourceList
 }
 
 // ErrRunAsNonRoot is returned when runAsNonRoot cannot be honoured.
@@ -38,7 +41,11 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 	pod, c := p.Pod, p.Container
 	id := ContainerID(p.PodID, c.Name, p.RestartCount)
 
-	env := BuildEnv(pod, c, p.Image.Config.Env, p.PodIPs, p.HostIP)
+	env, err := BuildEnv(EnvInputs{Pod: pod, Container: c, ImageEnv: p.Image.Config.Env, PodIPs: p.PodIPs,
+		HostIP: p.HostIP, Objects: p.Objects, Allocatable: p.Allocatable})
+	if err != nil {
+		return runtime.ContainerSpec{}, err
+	}
 	args := Command(c, p.Image.Config, env)
 	sec, err := Security(pod, c, p.Image.Config.User)
 	if err != nil {
@@ -132,11 +139,19 @@ func Mounts(pod *v1.Pod, c *v1.Container, paths Paths) ([]runtime.Mount, error) 
 			return nil, fmt.Errorf("volumeMount %q: no volume of that name", vm.Name)
 		}
 		var src string
+		readOnly := vm.ReadOnly
 		switch {
 		case v.HostPath != nil:
 			src = v.HostPath.Path
-		case v.EmptyDir != nil:
+		case v.EmptyDir != nil, v.Ephemeral != nil:
 			src = paths.VolumeDir(v.Name)
+		case v.ConfigMap != nil, v.Secret != nil, v.DownwardAPI != nil, v.Projected != nil:
+			// Always read-only, as the kubelet mounts them: minilet
+			// writes these files.
+			src, readOnly = paths.VolumeDir(v.Name), true
+		case v.PersistentVolumeClaim != nil:
+			src = paths.ClaimDir(pod.Namespace, v.PersistentVolumeClaim.ClaimName)
+			readOnly = readOnly || v.PersistentVolumeClaim.ReadOnly
 		default:
 			return nil, fmt.Errorf("volume %q: unsupported volume type", v.Name)
 		}
@@ -147,7 +162,7 @@ func Mounts(pod *v1.Pod, c *v1.Container, paths Paths) ([]runtime.Mount, error) 
 			src = path.Join(src, vm.SubPath)
 		}
 		mode := "rw"
-		if vm.ReadOnly {
+		if readOnly {
 			mode = "ro"
 		}
 		prop := "rprivate"

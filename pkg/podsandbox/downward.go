@@ -112,3 +112,24 @@ func ResourceValue(c *v1.Container, ref *v1.ResourceFieldSelector) (value string
 	}
 	return fmt.Sprint(v), true
 }
+
+// ResourceValueOn is ResourceValue with a CPU or memory limit c does not
+// set taken from the node's allocatable amount, as the kubelet does.
+func ResourceValueOn(c *v1.Container, ref *v1.ResourceFieldSelector, allocatable v1.ResourceList) string {
+	if v, ok := ResourceValue(c, ref); ok {
+		return v
+	}
+	filled := c.DeepCopy()
+	if filled.Resources.Limits == nil {
+		filled.Resources.Limits = v1.ResourceList{}
+	}
+	for _, r := range []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory} {
+		if _, set := filled.Resources.Limits[r]; !set {
+			if q, ok := allocatable[r]; ok {
+				filled.Resources.Limits[r] = q
+			}
+		}
+	}
+	v, _ := ResourceValue(filled, ref)
+	return v
+}

@@ -12,15 +12,19 @@ type Paths struct {
 	StateDir string // <root-dir>/pods/<uid>: pod.json, etc-hosts, hostname, resolv.conf, volumes/
 	ShmDir   string // a tmpfs shared as /dev/shm by the pod's containers
 	LogDir   string // <pod-log-dir>/<namespace>_<name>_<uid>
+	// ClaimRoot holds the PersistentVolumeClaims' directories:
+	// <ClaimRoot>/<namespace>/<claim>. NewPaths sets <root-dir>/volumes.
+	ClaimRoot string
 }
 
 // NewPaths lays out a pod's paths under the daemon's directories.
 func NewPaths(rootDir, runDir, podLogDir string, pod *v1.Pod) Paths {
 	uid := string(pod.UID)
 	return Paths{
-		StateDir: filepath.Join(rootDir, "pods", uid),
-		ShmDir:   filepath.Join(runDir, "pods", uid, "shm"),
-		LogDir:   filepath.Join(podLogDir, fmt.Sprintf("%s_%s_%s", pod.Namespace, pod.Name, uid)),
+		StateDir:  filepath.Join(rootDir, "pods", uid),
+		ShmDir:    filepath.Join(runDir, "pods", uid, "shm"),
+		LogDir:    filepath.Join(podLogDir, fmt.Sprintf("%s_%s_%s", pod.Namespace, pod.Name, uid)),
+		ClaimRoot: filepath.Join(rootDir, "volumes"),
 	}
 }
 
@@ -37,7 +41,14 @@ func (p Paths) HostnameFile() string { return filepath.Join(p.StateDir, "hostnam
 // ResolvFile is the pod's /etc/resolv.conf.
 func (p Paths) ResolvFile() string { return filepath.Join(p.StateDir, "resolv.conf") }
 
-// VolumeDir is the directory of an emptyDir volume.
+// ClaimDir is the directory of the PersistentVolumeClaim namespace/name:
+// it outlives the pod.
+func (p Paths) ClaimDir(namespace, name string) string {
+	return filepath.Join(p.ClaimRoot, namespace, name)
+}
+
+// VolumeDir is the directory of an emptyDir, ephemeral, configMap, secret,
+// downwardAPI or projected volume: it goes with the pod.
 func (p Paths) VolumeDir(name string) string { return filepath.Join(p.StateDir, "volumes", name) }
 
 // ContainerLog is the log file of one attempt of a container, laid out as

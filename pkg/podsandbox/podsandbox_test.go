@@ -53,7 +53,11 @@ func TestIDsAreStableAndValid(t *testing.T) {
 
 func TestEnvAndCommand(t *testing.T) {
 	pod := testPod()
-	env := BuildEnv(pod, &pod.Spec.Containers[0], []string{"PATH=/bin", "A=image"}, []string{"10.0.0.5"}, "192.168.1.2")
+	env, err := BuildEnv(EnvInputs{Pod: pod, Container: &pod.Spec.Containers[0], ImageEnv: []string{"PATH=/bin", "A=image"},
+		PodIPs: []string{"10.0.0.5"}, HostIP: "192.168.1.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"PATH=/bin", "A=a", "B=a-b-$(A)-$(MISSING)", "POD=web", "IP=10.0.0.5", "APP=web"}
 	if !reflect.DeepEqual(env, want) {
 		t.Fatalf("env = %q\nwant %q", env, want)

@@ -1,0 +1,124 @@
+package podsandbox
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// objects is an in-memory Objects.
+type objects struct {
+	cms     map[string]*v1.ConfigMap
+	secrets map[string]*v1.Secret
+}
+
+func (o objects) ConfigMap(ns, name string) (*v1.ConfigMap, bool) {
+	c, ok := o.cms[ns+"/"+name]
+	return c, ok
+}
+
+func (o objects) Secret(ns, name string) (*v1.Secret, bool) {
+	s, ok := o.secrets[ns+"/"+name]
+	return s, ok
+}
+
+func testObjects() objects {
+	return objects{
+		cms: map[string]*v1.ConfigMap{"shop/cfg": {
+			ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "shop"},
+			Data:       map[string]string{"MODE": "prod", "URL": "http://$(HOST)", "b": "2"},
+		}},
+		secrets: map[string]*v1.Secret{"shop/db": {
+			ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"},
+			Data:       map[string][]byte{"password": []byte("s3cret"), "MODE": []byte("from-secret")},
+		}},
+	}
+}
+
+func ref(name, key string, optional bool) (*v1.ConfigMapKeySelector, *v1.SecretKeySelector) {
+	return &v1.ConfigMapKeySelector{LocalObjectReference: v1.LocalObjectReference{Name: name}, Key: key, Optional: &optional},
+		&v1.SecretKeySelector{LocalObjectReference: v1.LocalObjectReference{Name: name}, Key: key, Optional: &optional}
+}
+
+func TestEnvFromObjects(t *testing.T) {
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}}
+	cmKey, _ := ref("cfg", "MODE", false)
+	_, secKey := ref("db", "password", false)
+	_, optMissing := ref("nope", "x", true)
+	cmOptKey, _ := ref("cfg", "nokey", true)
+	c := &v1.Container{
+		Name: "app",
+		EnvFrom: []v1.EnvFromSource{
+			{ConfigMapRef: &v1.ConfigMapEnvSource{LocalObjectReference: v1.LocalObjectReference{Name: "cfg"}}},
+			{Prefix: "DB_", SecretRef: &v1.SecretEnvSource{LocalObjectReference: v1.LocalObjectReference{Name: "db"}}},
+			{ConfigMapRef: &v1.ConfigMapEnvSource{LocalObjectReference: v1.LocalObjectReference{Name: "gone"}, Optional: ptrTo(true)}},
+		},
+		Env: []v1.EnvVar{
+			{Name: "HOST", Value: "h"},
+			{Name: "LINK", Value: "$(MODE)-$(DB_password)"},
+			{Name: "MODE2", ValueFrom: &v1.EnvVarSource{ConfigMapKeyRef: cmKey}},
+			{Name: "PASS", ValueFrom: &v1.EnvVarSource{SecretKeyRef: secKey}},
+			{Name: "OPT", ValueFrom: &v1.EnvVarSource{SecretKeyRef: optMissing}},
+			{Name: "OPTKEY", ValueFrom: &v1.EnvVarSource{ConfigMapKeyRef: cmOptKey}},
+			{Name: "CPU", ValueFrom: &v1.EnvVarSource{ResourceFieldRef: &v1.ResourceFieldSelector{Resource: "limits.cpu"}}},
+			{Name: "MEM", ValueFrom: &v1.EnvVarSource{ResourceFieldRef: &v1.ResourceFieldSelector{Resource: "limits.memory", Divisor: resource.MustParse("1Mi")}}},
+		},
+		Resources: v1.ResourceRequirements{Limits: v1.ResourceList{v1.ResourceMemory: resource.MustParse("64Mi")}},
+	}
+	env, err := BuildEnv(EnvInputs{Pod: pod, Container: c, ImageEnv: []string{"MODE=image"}, Objects: testObjects(),
+		Allocatable: v1.ResourceList{v1.ResourceCPU: resource.MustParse("2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"MODE=prod",                 // envFrom overrides the image
+		"URL=http://$(HOST)", "b=2", // envFrom values are not expanded
+		"DB_MODE=from-secret", "DB_password=s3cret",
+		"HOST=h", "LINK=prod-s3cret", "MODE2=prod", "PASS=s3cret",
+		"CPU=2", // unset limit: the node's allocatable
+		"MEM=64",
+	}
+	if !reflect.DeepEqual(env, want) {
+		t.Fatalf("env\n got %q\nwant %q", env, want)
+	}
+}
+
+func TestEnvMissingObjects(t *testing.T) {
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}}
+	cmMissing, secMissing := ref("nope", "k", false)
+	cmNoKey, secNoKey := ref("cfg", "nokey", false)
+	_, secNoKey2 := ref("db", "nokey", false)
+	_ = secNoKey
+	cases := []struct {
+		c    v1.Container
+		want string
+	}{
+		{v1.Container{Env: []v1.EnvVar{{Name: "A", ValueFrom: &v1.EnvVarSource{ConfigMapKeyRef: cmMissing}}}}, `configmap "nope" not found`},
+		{v1.Container{Env: []v1.EnvVar{{Name: "A", ValueFrom: &v1.EnvVarSource{SecretKeyRef: secMissing}}}}, `secret "nope" not found`},
+		{v1.Container{Env: []v1.EnvVar{{Name: "A", ValueFrom: &v1.EnvVarSource{ConfigMapKeyRef: cmNoKey}}}}, "couldn't find key nokey in ConfigMap shop/cfg"},
+		{v1.Container{Env: []v1.EnvVar{{Name: "A", ValueFrom: &v1.EnvVarSource{SecretKeyRef: secNoKey2}}}}, "couldn't find key nokey in Secret shop/db"},
+		{v1.Container{EnvFrom: []v1.EnvFromSource{{SecretRef: &v1.SecretEnvSource{LocalObjectReference: v1.LocalObjectReference{Name: "x"}}}}}, `secret "x" not found`},
+	}
+	for _, tc := range cases {
+		_, err := BuildEnv(EnvInputs{Pod: pod, Container: &tc.c, Objects: testObjects()})
+		var me MissingError
+		if err == nil || err.Error() != tc.want || !asMissing(err, &me) {
+			t.Errorf("got %v, want MissingError %q", err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("error shows a secret: %v", err)
+		}
+	}
+}
+
+func asMissing(err error, me *MissingError) bool {
+	m, ok := err.(MissingError)
+	*me = m
+	return ok
+}
+
+func ptrTo[T any](v T) *T { return &v }
