@@ -106,6 +106,8 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 		}
 		w.applyStart(ctx, pod, c, a, o.sandbox)
 		return nil
+	case actWriteVolumes:
+		return w.writeVolumes(pod)
 	case actRemovePod:
 		return w.removePod(ctx, pod, rec)
 	}

@@ -7,6 +7,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/podvolume"
 )
 
 // Network makes and removes pod network namespaces and attaches them to
@@ -37,6 +38,7 @@ type HostPort struct {
 // Host makes and removes a pod's host-side resources (pkg/podhost).
 type Host interface {
 	Prepare(pod *v1.Pod, p podsandbox.Paths) error
+	WriteVolume(pod *v1.Pod, p podsandbox.Paths, name string, files podvolume.Payload) (bool, error)
 	WriteFiles(pod *v1.Pod, p podsandbox.Paths, podIPs []string) error
 	Teardown(p podsandbox.Paths) error
 	RemoveLogs(p podsandbox.Paths) error

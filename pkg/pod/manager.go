@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/restart"
 	"github.com/minilet/minilet/pkg/runtime"
 )
@@ -28,6 +30,9 @@ type Config struct {
 	NodeName   string
 	HostIP     string
 	CgroupRoot string        // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
+	// VolumeDir holds the PersistentVolumeClaims' directories
+	// (<VolumeDir>/<namespace>/<claim>); "": <RootDir>/volumes.
+	VolumeDir string
 	BackoffMax time.Duration // cap of the crash-loop back-off (0: 300s)
 	// ParallelSandboxes bounds how many pod sandboxes are made at once
 	// (0: no bound; see startSlots).
@@ -67,9 +72,42 @@ type deps struct {
 	backoff restart.Backoff
 	// slots bounds the sandboxes made at once (nil: no bound).
 	slots *startSlots
+	// objects are the ConfigMaps, Secrets and claims of the latest
+	// desired State.
+	objects atomic.Pointer[manifest.ObjectSet]
+	node    NodeView // nil: no node view
 }
 
 func (d *deps) now() time.Time { return d.clock.Now() }
+
+// objectSet is the current set of objects (never nil).
+func (d *deps) objectSet() *manifest.ObjectSet {
+	if s := d.objects.Load(); s != nil {
+		return s
+	}
+	return manifest.NewObjectSet(nil)
+}
+
+// allocatable is the node's allocatable resources (nil without a node
+// view).
+func (d *deps) allocatable() v1.ResourceList {
+	if d.node == nil {
+		return nil
+	}
+	if n := d.node.AdmissionNode(); n != nil {
+		return n.Status.Allocatable
+	}
+	return nil
+}
+
+// paths lays out a pod's files.
+func (d *deps) paths(pod *v1.Pod) podsandbox.Paths {
+	p := podsandbox.NewPaths(d.cfg.RootDir, d.cfg.RunDir, d.cfg.PodLogDir, pod)
+	if d.cfg.VolumeDir != "" {
+		p.ClaimRoot = d.cfg.VolumeDir
+	}
+	return p
+}
 
 // Manager runs one worker per pod and reconciles them with the desired set.
 type Manager struct {
@@ -113,7 +151,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 	}
 	return &Manager{
 		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk,
-			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait)},
+			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait), node: d.Node},
 		node:        d.Node,
 		cordon:      d.Cordon,
 		finished:    make(chan *worker),
@@ -162,6 +200,7 @@ func (m *Manager) Run(ctx context.Context, states <-chan manifest.State, ready f
 			}
 			m.mu.Lock()
 			m.countNewErrors(st.Errors)
+			m.setObjects(st.Objects)
 			m.desired = &st
 			m.mu.Unlock()
 			m.reconcile(start)
@@ -283,6 +322,26 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 		}
 		m.active[c.key] = w
 		start(w)
+	}
+}
+
+// setObjects makes objs the current ConfigMaps, Secrets and claims, and
+// tells the workers of pods that read one that changed. Call with m.mu
+// held.
+func (m *Manager) setObjects(objs []manifest.Object) {
+	var old []manifest.Object
+	if m.desired != nil {
+		old = m.desired.Objects
+	}
+	m.d.objects.Store(manifest.NewObjectSet(objs))
+	changed := changedObjects(old, objs)
+	if len(changed) == 0 {
+		return
+	}
+	for _, w := range m.allLocked() {
+		if refersToAny(w.record().Pod, changed) {
+			w.objectsChanged()
+		}
 	}
 }
 

@@ -34,6 +34,9 @@ const (
 	// actStart creates one attempt of a container (unless it exists) and
 	// starts its task (whatever state the task is in).
 	actStart actionKind = "start"
+	// actWriteVolumes writes the files of the pod's configMap, secret,
+	// downwardAPI and projected volumes that changed.
+	actWriteVolumes actionKind = "write-volumes"
 	// actRemovePod releases the pod's network and removes its netns,
 	// files, mounts, cgroup and logs: the last step of a teardown.
 	actRemovePod actionKind = "remove-pod"
@@ -101,6 +104,7 @@ type planInput struct {
 	failures    map[string]containerError // last failed start, by container name
 	probes      map[string]probeInfo      // by container ID (running instances)
 	killing     map[string]string         // container ID → why minilet kills it (in flight or done)
+	volumes     volumeInput               // volumes whose files come from objects
 	now         time.Time
 }
 
@@ -156,12 +160,27 @@ func plan(in planInput) podPlan {
 			remake = append(remake, action{kind: actRemove, id: o.sandbox.ID, reason: "sandbox " + string(o.sandbox.State) + sandboxNote(in.complete)})
 		}
 		p.step(remake...)
+		if in.volumes.err != nil {
+			// As the kubelet mounts volumes before it makes the
+			// sandbox: the pod waits (a change of the objects wakes
+			// it sooner).
+			p.waitFor(volumeRetryDelay)
+			return p
+		}
+		if in.volumes.due {
+			p.step(action{kind: actWriteVolumes})
+		}
 		reason := ""
 		if changed {
 			reason = "SandboxChanged"
 		}
 		p.step(action{kind: actMakeSandbox, reason: reason})
 		return p // the containers wait for the new sandbox
+	}
+	if in.volumes.due {
+		// An update of a running pod's files: it does not wait for
+		// anything else, and restarts nothing.
+		p.step(action{kind: actWriteVolumes})
 	}
 
 	initDone := planInit(in, &p)

@@ -90,6 +90,7 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		return retryDelay
 	}
 	rec := w.record()
+	w.reportVolumeError(w.volumeInputs(rec.Pod).err)
 	w.syncProbes(ctx, rec.Pod, o)
 	st := w.buildStatus(rec, o, nil)
 	w.setStatus(st)
@@ -126,6 +127,8 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 	}
 	if terminating {
 		in.grace = w.terminationGrace()
+	} else {
+		in.volumes = w.volumeInputs(rec.Pod)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -203,4 +206,7 @@ func minPositive(a, b time.Duration) time.Duration {
 const (
 	retryDelay        = 2 * time.Second
 	sandboxRetryDelay = 5 * time.Second
+	// volumeRetryDelay is how often a pod waiting for an object looks
+	// again even if no change of the manifest directory wakes it.
+	volumeRetryDelay = 10 * time.Second
 )

@@ -45,6 +45,11 @@ type worker struct {
 	killReason map[string]string
 	probeCh    chan probe.Update
 	bg         sync.WaitGroup // background kills
+	// Guarded by mu: the digest of the files last written to each
+	// configMap, secret, downwardAPI or projected volume, and the last
+	// reason a volume could not be set up.
+	volWritten map[string]string
+	volErr     string
 
 	// Owned by the loop goroutine.
 	firstSeen    time.Time
@@ -78,7 +83,7 @@ func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 	w := &worker{
 		d:          d,
 		podID:      podsandbox.PodID(pod.UID),
-		paths:      podsandbox.NewPaths(d.cfg.RootDir, d.cfg.RunDir, d.cfg.PodLogDir, pod),
+		paths:      d.paths(pod),
 		log:        d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
 		events:     newEventLog(pod, d.now),
 		kick:       make(chan struct{}, 1),
@@ -88,6 +93,7 @@ func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 		lastErr:    map[string]containerError{},
 		probes:     map[string]*probeState{},
 		killReason: map[string]string{},
+		volWritten: map[string]string{},
 		probeCh:    make(chan probe.Update, 16),
 		firstSeen:  firstSeen,
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/podsandbox"
+	"github.com/minilet/minilet/pkg/podvolume"
 	"github.com/minilet/minilet/pkg/restart"
 	"github.com/minilet/minilet/pkg/runtime"
 	"github.com/minilet/minilet/pkg/runtime/runtimetest"
@@ -61,10 +62,23 @@ func (n *fakeNet) ListNetns() ([]string, error) {
 	return ids, nil
 }
 
-// fakeHost records what was prepared.
+// fakeHost records what was prepared and the files of volumes.
 type fakeHost struct {
 	mu       sync.Mutex
 	prepared map[string]bool
+	volumes  map[string]podvolume.Payload // by volume name
+	writes   int
+}
+
+func (h *fakeHost) WriteVolume(_ *v1.Pod, _ podsandbox.Paths, name string, files podvolume.Payload) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.volumes == nil {
+		h.volumes = map[string]podvolume.Payload{}
+	}
+	h.volumes[name] = files
+	h.writes++
+	return true, nil
 }
 
 func (h *fakeHost) Prepare(pod *v1.Pod, _ podsandbox.Paths) error {
