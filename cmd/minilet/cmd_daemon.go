@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/minilet/minilet/pkg/claims"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
 	"github.com/minilet/minilet/pkg/network"
@@ -58,6 +59,7 @@ type daemonFlags struct {
 	logFormat            string
 	followSymlinks       bool
 	testCrashAt          string
+	volumeDir            string
 	pprof                bool
 	containerLogMaxSize  string
 	logDriver            string
@@ -87,6 +89,7 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.containerdAddress, "containerd-address", "/run/containerd/containerd.sock", "containerd's socket")
 	fl.StringVar(&f.containerdNamespace, "containerd-namespace", "minilet", "containerd namespace of minilet's containers and images")
 	fl.StringVar(&f.rootDir, "root-dir", "/var/lib/minilet", "directory of minilet's persistent state")
+	fl.StringVar(&f.volumeDir, "volume-dir", "", "directory of PersistentVolumeClaims' data, <dir>/<namespace>/<claim> (default: <root-dir>/volumes)")
 	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
 	fl.StringVar(&f.logLinkDir, "container-log-link-dir", "/var/log/containers", "directory of the kubelet-style links <pod>_<namespace>_<container>-<id>.log to container logs, which log shippers tail (empty: no links)")
 	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
@@ -128,10 +131,21 @@ func checkDaemonFlags(f *daemonFlags) (logMax int64, err error) {
 	if f.logLinkDir != "" && !filepath.IsAbs(f.logLinkDir) {
 		return 0, fmt.Errorf("--container-log-link-dir %q: want an absolute path, or empty for no links", f.logLinkDir)
 	}
+	if f.volumeDir != "" && !filepath.IsAbs(f.volumeDir) {
+		return 0, fmt.Errorf("--volume-dir %q: want an absolute path", f.volumeDir)
+	}
 	if err := node.ValidateLabels(f.nodeLabels); err != nil {
 		return 0, fmt.Errorf("--node-labels: %w", err)
 	}
 	return q.Value(), nil
+}
+
+// claimRoot is where claims' data lives.
+func claimRoot(f *daemonFlags) string {
+	if f.volumeDir != "" {
+		return f.volumeDir
+	}
+	return filepath.Join(f.rootDir, "volumes")
 }
 
 func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
@@ -212,6 +226,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt, ParallelSandboxes: f.parallelPodStarts,
+		VolumeDir: claimRoot(f),
 	}, pod.Deps{
 		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
 		Node: reporter, Cordon: cordon, Log: log.Named("pods"),
@@ -225,6 +240,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}, log.Named("manifests"))
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
+		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}},
 	})
 
 	// Every goroutine below ends with ctx, and is waited for before the

@@ -59,8 +59,8 @@ func (o Object) Key() string {
 	return o.Kind() + " " + m.Namespace + "/" + m.Name
 }
 
-// deepCopy copies the object, so a receiver owns what it gets.
-func (o Object) deepCopy() Object {
+// DeepCopy copies the object, so a receiver owns what it gets.
+func (o Object) DeepCopy() Object {
 	switch {
 	case o.ConfigMap != nil:
 		o.ConfigMap = o.ConfigMap.DeepCopy()

@@ -187,7 +187,7 @@ func copyState(s State) State {
 		out.Pods = append(out.Pods, p)
 	}
 	for _, o := range s.Objects {
-		out.Objects = append(out.Objects, o.deepCopy())
+		out.Objects = append(out.Objects, o.DeepCopy())
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,8 +35,12 @@ type block struct {
 	message string
 }
 
-// admit decides whether a new pod may start on this node.
+// admit decides whether a new pod may start on this node. Call with m.mu
+// held.
 func (m *Manager) admit(pod *v1.Pod) *block {
+	if b := m.claimConflict(pod); b != nil {
+		return b
+	}
 	if m.node == nil {
 		return nil
 	}
@@ -47,6 +52,48 @@ func (m *Manager) admit(pod *v1.Pod) *block {
 		return &block{phase: v1.PodPending, reason: reason, message: msg}
 	}
 	return nil
+}
+
+// ErrReadWriteOncePod is the scheduler's reason for a pod that wants a
+// ReadWriteOncePod claim another pod uses.
+const ErrReadWriteOncePod = "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode"
+
+// claimConflict blocks a pod that mounts a ReadWriteOncePod claim another
+// started pod (running or stopping) mounts, as the scheduler keeps it
+// Pending; it starts once that pod is gone. Call with m.mu held.
+func (m *Manager) claimConflict(pod *v1.Pod) *block {
+	objs := m.d.objectSet()
+	for _, v := range pod.Spec.Volumes {
+		c := v.PersistentVolumeClaim
+		if c == nil {
+			continue
+		}
+		claim, ok := objs.Claim(pod.Namespace, c.ClaimName)
+		if !ok || !slices.Contains(claim.Spec.AccessModes, v1.ReadWriteOncePod) {
+			continue
+		}
+		for _, w := range m.allLocked() {
+			other := w.record().Pod
+			if other.UID == pod.UID || other.Namespace != pod.Namespace || w.blockedBy() != nil {
+				continue
+			}
+			if usesClaim(other, c.ClaimName) {
+				return &block{phase: v1.PodPending, reason: "Unschedulable",
+					message: fmt.Sprintf("%s (claim %s is used by pod %s)", ErrReadWriteOncePod, c.ClaimName, other.Name)}
+			}
+		}
+	}
+	return nil
+}
+
+// usesClaim reports whether pod mounts the claim name (of its namespace).
+func usesClaim(pod *v1.Pod, name string) bool {
+	for _, v := range pod.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Manager) cordoned() bool { return m.cordon != nil && m.cordon.Cordoned() }

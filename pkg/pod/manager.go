@@ -123,6 +123,7 @@ type Manager struct {
 	desired     *manifest.State
 	draining    *drainRequest // set by Drain until every pod is stopped
 	lastLoop    time.Time
+	objSeen     map[string]time.Time // object key → when this daemon first saw it
 }
 
 // Deps are what a Manager works through. Runtime, Network, Host and Log
@@ -334,6 +335,7 @@ func (m *Manager) setObjects(objs []manifest.Object) {
 		old = m.desired.Objects
 	}
 	m.d.objects.Store(manifest.NewObjectSet(objs))
+	m.noteObjects(objs)
 	changed := changedObjects(old, objs)
 	if len(changed) == 0 {
 		return

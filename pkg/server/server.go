@@ -11,13 +11,15 @@ import (
 
 // Server answers the local API from a PodSource.
 type Server struct {
-	src    PodSource
-	health HealthChecker
-	errs   ManifestErrorSource
-	logs   LogLocator
-	node   NodeController
-	log    *zap.Logger
-	mux    *http.ServeMux
+	src     PodSource
+	health  HealthChecker
+	errs    ManifestErrorSource
+	logs    LogLocator
+	node    NodeController
+	objects ObjectSource
+	volumes VolumeStore
+	log     *zap.Logger
+	mux     *http.ServeMux
 }
 
 // Options name what the server reads. Pods is required; a nil Health is
@@ -29,6 +31,8 @@ type Options struct {
 	ManifestErrors ManifestErrorSource
 	Logs           LogLocator
 	Node           NodeController
+	Objects        ObjectSource // nil: no configmaps, secrets, claims (404)
+	Volumes        VolumeStore  // nil: no volumes (404)
 	Log            *zap.Logger
 }
 
@@ -38,7 +42,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {
@@ -61,7 +65,7 @@ type route struct {
 
 // routes lists the endpoints; add new ones (images, logs...) here.
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{"/healthz", s.handleHealthz},
 		{"/api/v1/pods", s.watchable(s.handleListPods)},
 		{"/api/v1/namespaces/{namespace}/pods", s.watchable(s.handleListPods)},
@@ -73,7 +77,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/node/cordon", s.handleCordon},
 		{"POST /api/v1/node/uncordon", s.handleUncordon},
 		{"POST /api/v1/node/drain", s.handleDrain},
-	}
+	}, s.objectRoutes()...)
 }
 
 // Handler returns the API's handler, with panic recovery and path checks.
