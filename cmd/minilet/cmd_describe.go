@@ -23,12 +23,14 @@ type describeFlags struct {
 func newDescribeCommand(g *globalFlags) *cobra.Command {
 	f := &describeFlags{}
 	cmd := &cobra.Command{
-		Use:   "describe pod [NAME...]",
+		Use:   "describe pod|node|configmap|secret|pvc [NAME...]",
 		Short: "show details of pods and their events, like kubectl describe",
 		Long: `Show details of pods and their recent events. Without a name, every pod of
 the namespace; a name that matches no pod describes the pods it prefixes.`,
 		Example: `  minilet describe pod web
-  minilet describe pods -n kube-system`,
+  minilet describe pods -n kube-system
+  minilet describe secret db-creds
+  minilet describe pvc data`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDescribe(cmd, g, f, args) },
 	}
 	addNamespaceFlags(cmd, &f.namespace, &f.allNamespaces)
@@ -36,6 +38,19 @@ the namespace; a name that matches no pod describes the pods it prefixes.`,
 }
 
 func runDescribe(cmd *cobra.Command, g *globalFlags, f *describeFlags, args []string) error {
+	if kind, names, ok, err := objectArgs(args); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		ns := f.namespace
+		if f.allNamespaces {
+			if len(names) > 0 {
+				return errors.New("a resource cannot be retrieved by name across all namespaces")
+			}
+			ns = ""
+		}
+		return runDescribeObjects(cmd.Context(), server.NewClient(g.runDir), kind, names, ns, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
 	if names, ok, err := nodeArgs(args); ok || err != nil {
 		if err != nil {
 			return err

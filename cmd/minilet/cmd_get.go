@@ -29,17 +29,22 @@ type getFlags struct {
 func newGetCommand(g *globalFlags) *cobra.Command {
 	f := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get pods|nodes [NAME...]",
-		Short: "list pods, or show some, like kubectl get",
-		Long: `Show pods from the running daemon, in kubectl's formats.
-The resource type is pods (or pod, po) or nodes (node, no); pod/NAME also
-works. With -w, print the pods, then a row for every change.`,
+		Use:   "get pods|nodes|configmaps|secrets|pvc [NAME...]",
+		Short: "list pods and other objects, or show some, like kubectl get",
+		Long: `Show pods, nodes, ConfigMaps, Secrets or PersistentVolumeClaims from the
+running daemon, in kubectl's formats. The resource type is pods (or pod, po),
+nodes (node, no), configmaps (cm), secrets or persistentvolumeclaims (pvc);
+pod/NAME also works. With -w, print the pods, then a row for every change.
+Secrets are shown without their values, -o yaml included.`,
 		Example: `  minilet get pods
   minilet get pods -A -o wide
   minilet get pod web -o yaml
   minilet get po web db -n kube-system --show-labels
   minilet get pods -w
-  minilet get nodes -o wide`,
+  minilet get nodes -o wide
+  minilet get configmaps -A
+  minilet get secret db-creds -o yaml
+  minilet get pvc`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runGet(cmd, g, f, args) },
 	}
 	fl := cmd.Flags()
@@ -59,6 +64,14 @@ func addNamespaceFlags(cmd *cobra.Command, namespace *string, all *bool) {
 }
 
 func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) error {
+	if kind, names, ok, err := objectArgs(args); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		client := server.NewClient(g.runDir)
+		warnManifestErrors(cmd.Context(), client, cmd.ErrOrStderr())
+		return runGetObjects(cmd.Context(), client, kind, names, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
 	if names, ok, err := nodeArgs(args); ok || err != nil {
 		if err != nil {
 			return err

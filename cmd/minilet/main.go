@@ -57,6 +57,7 @@ func newRootCommand() *cobra.Command {
 		newCordonCommand(g),
 		newUncordonCommand(g),
 		newDrainCommand(g),
+		newVolumesCommand(g),
 	)
 	return root
 }

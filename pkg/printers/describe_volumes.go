@@ -60,6 +60,14 @@ func describeVolumes(pw *prefixWriter, volumes []v1.Volume) {
 			pw.write(level2, "Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n")
 			pw.write(level2, "ClaimName:\t%s\n", src.PersistentVolumeClaim.ClaimName)
 			pw.write(level2, "ReadOnly:\t%t\n", src.PersistentVolumeClaim.ReadOnly)
+		case src.Ephemeral != nil:
+			pw.write(level2, "Type:\tEphemeralVolume (an inline specification for a volume that gets created and deleted with the pod)\n")
+			if t := src.Ephemeral.VolumeClaimTemplate; t != nil {
+				if q, ok := t.Spec.Resources.Requests[v1.ResourceStorage]; ok {
+					pw.write(level2, "Request:\t%s\n", q.String())
+				}
+				pw.write(level2, "Access Modes:\t%s\n", AccessModes(t.Spec.AccessModes))
+			}
 		case src.Image != nil:
 			pw.write(level2, "Type:\tImage (a container image or OCI artifact)\n")
 			pw.write(level2, "Reference:\t%s\n", src.Image.Reference)

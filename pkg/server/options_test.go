@@ -7,5 +7,7 @@ func newFor(src PodSource, health HealthChecker) *Server {
 	o.ManifestErrors, _ = src.(ManifestErrorSource)
 	o.Logs, _ = src.(LogLocator)
 	o.Node, _ = src.(NodeController)
+	o.Objects, _ = src.(ObjectSource)
+	o.Volumes, _ = src.(VolumeStore)
 	return New(o)
 }

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/printers"
+	"github.com/minilet/minilet/pkg/server"
+)
+
+// objectKind is a kind of object from the manifest directory that get and
+// describe show.
+type objectKind string
+
+const (
+	kindConfigMap objectKind = "configmaps"
+	kindSecret    objectKind = "secrets"
+	kindClaim     objectKind = "persistentvolumeclaims"
+)
+
+// objectResource recognizes kubectl's names of the object kinds.
+func objectResource(s string) (objectKind, bool) {
+	switch strings.ToLower(s) {
+	case "configmaps", "configmap", "cm":
+		return kindConfigMap, true
+	case "secrets", "secret":
+		return kindSecret, true
+	case "persistentvolumeclaims", "persistentvolumeclaim", "pvc":
+		return kindClaim, true
+	}
+	return "", false
+}
+
+// objectArgs is nodeArgs for ConfigMaps, Secrets and claims: ok is false
+// when args name another kind.
+func objectArgs(args []string) (kind objectKind, names []string, ok bool, err error) {
+	if len(args) == 0 {
+		return "", nil, false, nil
+	}
+	first, _, hasSlash := strings.Cut(args[0], "/")
+	kind, ok = objectResource(first)
+	if !ok {
+		return "", nil, false, nil
+	}
+	if !hasSlash {
+		return kind, args[1:], true, nil
+	}
+	for _, a := range args {
+		typ, name, found := strings.Cut(a, "/")
+		k, known := objectResource(typ)
+		if !found || !known || k != kind || name == "" {
+			return kind, nil, true, fmt.Errorf("arguments in resource/name form must all name %s: %q", kind, a)
+		}
+		names = append(names, name)
+	}
+	return kind, names, true, nil
+}
+
+// fetchObjects fetches the objects of kind in ns ("": all namespaces),
+// keeping the named ones (all when names is empty); names that match none
+// are reported in missing, as kubectl reports them, after the others.
+func fetchObjects(ctx context.Context, c *server.Client, kind objectKind, ns string, names []string) (items any, n int, missing, err error) {
+	keep := func(m metav1.ObjectMeta) bool { return len(names) == 0 || contains(names, m.Name) }
+	found := map[string]bool{}
+	switch kind {
+	case kindConfigMap:
+		list, err := c.ConfigMaps(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []v1.ConfigMap
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
+	case kindSecret:
+		list, err := c.Secrets(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []v1.Secret
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
+	case kindClaim:
+		list, err := c.Claims(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []v1.PersistentVolumeClaim
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
+	}
+	var notFound []error
+	for _, name := range names {
+		if !found[name] {
+			notFound = append(notFound, fmt.Errorf("Error from server (NotFound): %s %q not found", kind, name))
+		}
+	}
+	return items, n, errors.Join(notFound...), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runGetObjects is `minilet get configmaps|secrets|pvc [NAME...]`.
+func runGetObjects(ctx context.Context, client *server.Client, kind objectKind, names []string, f *getFlags, out, errOut io.Writer) error {
+	if f.watch || f.watchOnly {
+		return fmt.Errorf("minilet get %s cannot watch", kind)
+	}
+	format, err := printers.ParseFormat(f.output)
+	if err != nil {
+		return err
+	}
+	if f.allNamespaces && len(names) > 0 {
+		return errors.New("a resource cannot be retrieved by name across all namespaces")
+	}
+	ns := f.namespace
+	if f.allNamespaces {
+		ns = ""
+	}
+	items, n, missing, err := fetchObjects(ctx, client, kind, ns, names)
+	if err != nil {
+		return err
+	}
+	opts := printers.Options{Format: format, AllNamespaces: f.allNamespaces, ShowLabels: f.showLabels, NoHeaders: f.noHeaders, Single: len(names) == 1}
+	if n == 0 {
+		if len(names) == 0 && format != printers.FormatJSON && format != printers.FormatYAML {
+			noResources(errOut, ns)
+		}
+		return missing
+	}
+	now := time.Now()
+	switch list := items.(type) {
+	case []v1.ConfigMap:
+		err = printers.PrintConfigMaps(out, list, opts, now)
+	case []v1.Secret:
+		err = printers.PrintSecrets(out, list, opts, now)
+	case []v1.PersistentVolumeClaim:
+		err = printers.PrintClaims(out, list, opts, now)
+	}
+	return errors.Join(err, missing)
+}
+
+// runDescribeObjects is `minilet describe configmap|secret|pvc [NAME...]`.
+func runDescribeObjects(ctx context.Context, client *server.Client, kind objectKind, names []string, ns string, out, errOut io.Writer) error {
+	items, n, missing, err := fetchObjects(ctx, client, kind, ns, names)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if len(names) == 0 {
+			noResources(errOut, ns)
+		}
+		return missing
+	}
+	var errs []error
+	first := true
+	sep := func() {
+		if !first {
+			fmt.Fprintln(out)
+		}
+		first = false
+	}
+	switch list := items.(type) {
+	case []v1.ConfigMap:
+		for i := range list {
+			sep()
+			errs = append(errs, printers.DescribeConfigMap(out, &list[i]))
+		}
+	case []v1.Secret:
+		for i := range list {
+			sep()
+			errs = append(errs, printers.DescribeSecret(out, &list[i], server.AnnotationDataBytes))
+		}
+	case []v1.PersistentVolumeClaim:
+		vols, err := client.Volumes(ctx)
+		if err != nil {
+			return cliError(err)
+		}
+		for i := range list {
+			sep()
+			c := &list[i]
+			var users []string
+			path := ""
+			enforced := false
+			for _, v := range vols {
+				if v.Namespace == c.Namespace && v.Name == c.Name {
+					users, path, enforced = v.Pods, v.Path, v.Enforced
+				}
+			}
+			errs = append(errs, printers.DescribeClaim(out, c, users, path, enforced))
+		}
+	}
+	return errors.Join(append(errs, missing)...)
+}
