@@ -239,11 +239,28 @@ func (d *Daemon) PID() int {
 // StageManifest writes a manifest to a dotfile in the manifest dir;
 // commit renames it into place, as operators are told to write files.
 func (d *Daemon) StageManifest(name, content string) (commit func() error, err error) {
+	return d.stage(name, content, 0o644)
+}
+
+func (d *Daemon) stage(name, content string, mode os.FileMode) (commit func() error, err error) {
 	tmp := filepath.Join(d.Manifests, "."+name+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(content), mode); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
 		return nil, err
 	}
 	return func() error { return os.Rename(tmp, filepath.Join(d.Manifests, name)) }, nil
+}
+
+// WriteManifestMode writes a manifest atomically with the given mode (a
+// file holding a Secret must not be readable by group or others).
+func (d *Daemon) WriteManifestMode(name, content string, mode os.FileMode) error {
+	commit, err := d.stage(name, content, mode)
+	if err != nil {
+		return err
+	}
+	return commit()
 }
 
 // WriteManifest writes a manifest atomically (StageManifest and commit).
