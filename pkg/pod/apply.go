@@ -84,6 +84,11 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 		if err := w.d.host.RemoveCgroup(w.cgroupParent() + "/" + a.id); err != nil {
 			return err
 		}
+		if a.name != "" {
+			if err := w.d.host.RemoveContainerLogLink(pod, a.name, a.id); err != nil {
+				w.log.Warn("cannot remove the container's log link", zap.String("container", a.name), zap.Error(err))
+			}
+		}
 		if a.logsBefore > 0 {
 			if err := w.d.host.RemoveOldContainerLogs(w.paths, a.name, a.logsBefore); err != nil {
 				w.log.Warn("cannot remove old logs", zap.String("container", a.name), zap.Error(err))

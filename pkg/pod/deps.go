@@ -44,5 +44,6 @@ type Host interface {
 	RemoveLogs(p podsandbox.Paths) error
 	RemoveOldContainerLogs(p podsandbox.Paths, container string, keepFrom int) error
 	LinkContainerLog(pod *v1.Pod, container, containerID, logPath string) error
+	RemoveContainerLogLink(pod *v1.Pod, container, containerID string) error
 	RemoveCgroup(parent string) error
 }

@@ -29,10 +29,10 @@ type Config struct {
 	PauseImage string
 	NodeName   string
 	HostIP     string
-	CgroupRoot string        // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
+	CgroupRoot string // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
 	// VolumeDir holds the PersistentVolumeClaims' directories
 	// (<VolumeDir>/<namespace>/<claim>); "": <RootDir>/volumes.
-	VolumeDir string
+	VolumeDir  string
 	BackoffMax time.Duration // cap of the crash-loop back-off (0: 300s)
 	// ParallelSandboxes bounds how many pod sandboxes are made at once
 	// (0: no bound; see startSlots).

@@ -97,3 +97,17 @@ func (h Host) SweepLogLinks(podLogDir string) error {
 		return errors.Is(err, fs.ErrNotExist)
 	})
 }
+
+// RemoveContainerLogLink removes the link of one container (by its ID), as
+// the kubelet does when it removes a container: a container removed before
+// it ever ran would otherwise leave a link to a log that never came.
+func (h Host) RemoveContainerLogLink(pod *v1.Pod, container, containerID string) error {
+	if h.LogLinkDir == "" {
+		return nil
+	}
+	err := os.Remove(filepath.Join(h.LogLinkDir, LogLinkName(pod, container, containerID)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("log link: %w", err)
+	}
+	return nil
+}

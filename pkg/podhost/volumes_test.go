@@ -271,3 +271,24 @@ func statfs(dir string, st *fsStat) error {
 	st.tmpfs = s.Type == tmpfsMagic
 	return nil
 }
+
+func TestRemoveContainerLogLink(t *testing.T) {
+	dir := t.TempDir()
+	h := Host{LogLinkDir: filepath.Join(dir, "links")}
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}}
+	for _, id := range []string{"p-web-0", "p-web-1"} {
+		if err := h.LinkContainerLog(pod, "web", id, filepath.Join(dir, id+".log")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.RemoveContainerLogLink(pod, "web", "p-web-0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RemoveContainerLogLink(pod, "web", "p-web-0"); err != nil {
+		t.Fatalf("second removal: %v", err)
+	}
+	ents, _ := os.ReadDir(h.LogLinkDir)
+	if len(ents) != 1 || ents[0].Name() != LogLinkName(pod, "web", "p-web-1") {
+		t.Fatalf("links left: %v", ents)
+	}
+}
