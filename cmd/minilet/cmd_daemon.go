@@ -27,6 +27,7 @@ import (
 	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/pod"
 	"github.com/minilet/minilet/pkg/podhost"
+	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/probe"
 	rtcontainerd "github.com/minilet/minilet/pkg/runtime/containerd"
 	"github.com/minilet/minilet/pkg/server"
@@ -60,6 +61,8 @@ type daemonFlags struct {
 	followSymlinks       bool
 	testCrashAt          string
 	volumeDir            string
+	seccompProfileRoot   string
+	allowedUnsafeSysctls []string
 	pprof                bool
 	containerLogMaxSize  string
 	logDriver            string
@@ -90,6 +93,8 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.containerdNamespace, "containerd-namespace", "minilet", "containerd namespace of minilet's containers and images")
 	fl.StringVar(&f.rootDir, "root-dir", "/var/lib/minilet", "directory of minilet's persistent state")
 	fl.StringVar(&f.volumeDir, "volume-dir", "", "directory of PersistentVolumeClaims' data, <dir>/<namespace>/<claim> (default: <root-dir>/volumes)")
+	fl.StringVar(&f.seccompProfileRoot, "seccomp-profile-root", podsandbox.DefaultSeccompProfileRoot, "directory of Localhost seccomp profiles (OCI LinuxSeccomp JSON), as the kubelet's")
+	fl.StringSliceVar(&f.allowedUnsafeSysctls, "allowed-unsafe-sysctls", nil, "unsafe sysctls (or patterns ending in *) pods may set beside the kubelet's safe set, e.g. 'kernel.msg*,net.core.somaxconn'")
 	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
 	fl.StringVar(&f.logLinkDir, "container-log-link-dir", "/var/log/containers", "directory of the kubelet-style links <pod>_<namespace>_<container>-<id>.log to container logs, which log shippers tail (empty: no links)")
 	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
@@ -152,6 +157,10 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	logMax, err := checkDaemonFlags(f)
 	if err != nil {
 		return err
+	}
+	sysctls, err := node.NewSysctlAllowlist(f.allowedUnsafeSysctls)
+	if err != nil {
+		return fmt.Errorf("--allowed-unsafe-sysctls: %w", err)
 	}
 	log, err := newLogger(f.logLevel, f.logFormat)
 	if err != nil {
@@ -226,10 +235,11 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
 		BackoffMax: f.backoffMax, CrashPoint: f.testCrashAt, ParallelSandboxes: f.parallelPodStarts,
-		VolumeDir: claimRoot(f),
+		VolumeDir: claimRoot(f), SeccompProfileRoot: f.seccompProfileRoot,
 	}, pod.Deps{
 		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
 		Node: reporter, Cordon: cordon, Log: log.Named("pods"),
+		Sysctls: sysctls, HostSecurity: hostSecurity(),
 	})
 	if err := metrics.RegisterPods(reg, version, mgr); err != nil {
 		return err

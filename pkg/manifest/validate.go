@@ -25,6 +25,7 @@ const (
 // defaulted pod.
 func validatePod(pod *v1.Pod) field.ErrorList {
 	errs := validateMeta(&pod.ObjectMeta, field.NewPath("metadata"), "pod")
+	errs = append(errs, validateAppArmorAnnotations(pod, field.NewPath("metadata"))...)
 	return append(errs, validateSpec(&pod.Spec, field.NewPath("spec"))...)
 }
 
@@ -148,6 +149,12 @@ func validateSpec(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		}
 		for i, g := range sc.SupplementalGroups {
 			errs = append(errs, validateID(sp.Child("supplementalGroups").Index(i), g)...)
+		}
+		errs = append(errs, validateSeccomp(sc.SeccompProfile, sp.Child("seccompProfile"))...)
+		errs = append(errs, validateAppArmor(sc.AppArmorProfile, sp.Child("appArmorProfile"))...)
+		errs = append(errs, validateSysctls(s, sp.Child("sysctls"))...)
+		if sc.WindowsOptions != nil {
+			errs = append(errs, field.Forbidden(sp.Child("windowsOptions"), "windowsOptions apply to Windows nodes; minilet runs Linux pods"))
 		}
 	}
 	if s.Resources != nil {

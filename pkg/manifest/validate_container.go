@@ -123,6 +123,11 @@ func validateContainer(c *v1.Container, p *field.Path, volumes map[string]bool, 
 		if sc.Privileged != nil && *sc.Privileged && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 			errs = append(errs, field.Invalid(sp, "", "cannot set allowPrivilegeEscalation to false and privileged to true"))
 		}
+		errs = append(errs, validateSeccomp(sc.SeccompProfile, sp.Child("seccompProfile"))...)
+		errs = append(errs, validateAppArmor(sc.AppArmorProfile, sp.Child("appArmorProfile"))...)
+		if sc.WindowsOptions != nil {
+			errs = append(errs, field.Forbidden(sp.Child("windowsOptions"), "windowsOptions apply to Windows nodes; minilet runs Linux pods"))
+		}
 	}
 	return errs
 }

@@ -38,6 +38,14 @@ type block struct {
 // admit decides whether a new pod may start on this node. Call with m.mu
 // held.
 func (m *Manager) admit(pod *v1.Pod) *block {
+	if m.sysctls != nil {
+		if ok, reason, msg := m.sysctls.Admit(pod); !ok {
+			return &block{phase: v1.PodFailed, reason: reason, message: msg}
+		}
+	}
+	if ok, reason, msg := m.hostSec.AdmitSecurity(pod); !ok {
+		return &block{phase: v1.PodFailed, reason: reason, message: msg}
+	}
 	if b := m.claimConflict(pod); b != nil {
 		return b
 	}
@@ -122,9 +130,13 @@ func (w *worker) setBlock(b *block) {
 		typ := v1.EventTypeWarning
 		reason := b.reason
 		msg := b.message
-		if b.reason == node.ReasonNodeAffinity {
+		switch {
+		case b.reason == node.ReasonNodeAffinity:
 			msg = node.EventMessageNodeAffinity
-		} else {
+		case b.phase == v1.PodFailed:
+			// Refused by the kubelet's admission: the event has its
+			// reason (SysctlForbidden, AppArmor, ...).
+		default:
 			reason = "FailedScheduling"
 		}
 		w.events.record(typ, reason, msg, "")

@@ -81,7 +81,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		Pod: pod, PodID: w.podID, Container: c, Type: typ, RestartCount: attempt,
 		Image: img, SandboxPID: sb.PID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
 		Paths: w.paths, CgroupParent: w.cgroupParent(), Extra: extra,
-		Objects: w.d.objectSet(), Allocatable: w.d.allocatable(),
+		Objects: w.d.objectSet(), Allocatable: w.d.allocatable(), SeccompProfileRoot: w.d.cfg.SeccompProfileRoot,
 	})
 	if err != nil {
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)

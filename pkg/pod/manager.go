@@ -16,6 +16,7 @@ import (
 
 	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/restart"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -30,6 +31,9 @@ type Config struct {
 	NodeName   string
 	HostIP     string
 	CgroupRoot string // parent of every pod's cgroup, e.g. /minilet/<containerd namespace>
+	// SeccompProfileRoot holds Localhost seccomp profiles ("": the
+	// kubelet's /var/lib/kubelet/seccomp).
+	SeccompProfileRoot string
 	// VolumeDir holds the PersistentVolumeClaims' directories
 	// (<VolumeDir>/<namespace>/<claim>); "": <RootDir>/volumes.
 	VolumeDir  string
@@ -116,6 +120,8 @@ type Manager struct {
 	resync   chan struct{}
 	node     NodeView    // nil: no admission, no node view
 	cordon   CordonState // nil: cannot cordon
+	sysctls  *node.SysctlAllowlist
+	hostSec  node.HostSecurity
 
 	mu          sync.Mutex
 	active      map[string]*worker // by namespace/name
@@ -136,8 +142,13 @@ type Deps struct {
 	Observer Observer    // nil: nothing observed
 	Node     NodeView    // nil: no admission, no node view
 	Cordon   CordonState // nil: cannot cordon
-	Clock    clock.Clock // nil: clock.Real
-	Log      *zap.Logger
+	// Sysctls admits pods' sysctls (nil: the safe set only).
+	Sysctls *node.SysctlAllowlist
+	// HostSecurity says whether this host has AppArmor and SELinux; a pod
+	// asking for one the host lacks is refused.
+	HostSecurity node.HostSecurity
+	Clock        clock.Clock // nil: clock.Real
+	Log          *zap.Logger
 }
 
 // NewManager makes a Manager. Run starts it.
@@ -150,11 +161,17 @@ func NewManager(cfg Config, d Deps) *Manager {
 	if clk == nil {
 		clk = clock.Real{}
 	}
+	sysctls := d.Sysctls
+	if sysctls == nil {
+		sysctls, _ = node.NewSysctlAllowlist(nil)
+	}
 	return &Manager{
 		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait), node: d.Node},
 		node:        d.Node,
 		cordon:      d.Cordon,
+		sysctls:     sysctls,
+		hostSec:     d.HostSecurity,
 		finished:    make(chan *worker),
 		resync:      make(chan struct{}, 1),
 		active:      map[string]*worker{},

@@ -29,6 +29,9 @@ type ContainerParams struct {
 	Objects      Objects // ConfigMaps and Secrets for env; nil: none
 	// Allocatable is the node's, for resourceFieldRefs to unset limits.
 	Allocatable v1.ResourceList
+	// SeccompProfileRoot holds Localhost seccomp profiles (""
+	// DefaultSeccompProfileRoot).
+	SeccompProfileRoot string
 }
 
 // ErrRunAsNonRoot is returned when runAsNonRoot cannot be honoured.
@@ -47,7 +50,7 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 		return runtime.ContainerSpec{}, err
 	}
 	args := Command(c, p.Image.Config, env)
-	sec, err := Security(pod, c, p.Image.Config.User)
+	sec, err := Security(pod, c, p.Image.Config.User, p.SeccompProfileRoot)
 	if err != nil {
 		return runtime.ContainerSpec{}, fmt.Errorf("container %q: %w", c.Name, err)
 	}

@@ -122,3 +122,50 @@ func asMissing(err error, me *MissingError) bool {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func TestSecurityModules(t *testing.T) {
+	prof := "profiles/deny-mkdir.json"
+	pod := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Annotations: map[string]string{AppArmorAnnotationPrefix + "b": "localhost/k8s-nginx"}},
+		Spec: v1.PodSpec{
+			SecurityContext: &v1.PodSecurityContext{
+				SeccompProfile:  &v1.SeccompProfile{Type: v1.SeccompProfileTypeLocalhost, LocalhostProfile: &prof},
+				AppArmorProfile: &v1.AppArmorProfile{Type: v1.AppArmorProfileTypeRuntimeDefault},
+				SELinuxOptions:  &v1.SELinuxOptions{Level: "s0:c1,c2"},
+				Sysctls:         []v1.Sysctl{{Name: "net/ipv4/ip_unprivileged_port_start", Value: "80"}},
+			},
+			Containers: []v1.Container{
+				{Name: "a"},
+				{Name: "b", SecurityContext: &v1.SecurityContext{SELinuxOptions: &v1.SELinuxOptions{Type: "spc_t"}}},
+				{Name: "c", SecurityContext: &v1.SecurityContext{AppArmorProfile: &v1.AppArmorProfile{Type: v1.AppArmorProfileTypeUnconfined},
+					SeccompProfile: &v1.SeccompProfile{Type: v1.SeccompProfileTypeUnconfined}}},
+			},
+		},
+	}
+	cases := []struct {
+		c                           int
+		seccomp, file, aa, selinux string
+	}{
+		{0, "Localhost", "/etc/seccomp/profiles/deny-mkdir.json", "runtime/default", "system_u:system_r:container_t:s0:c1,c2"},
+		{1, "Localhost", "/etc/seccomp/profiles/deny-mkdir.json", "localhost/k8s-nginx", "system_u:system_r:spc_t:s0:c1,c2"},
+		{2, "Unconfined", "", "", "system_u:system_r:container_t:s0:c1,c2"},
+	}
+	for _, tc := range cases {
+		s, err := Security(pod, &pod.Spec.Containers[tc.c], "", "/etc/seccomp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.SeccompProfile != tc.seccomp || s.SeccompLocalhost != tc.file || s.AppArmorProfile != tc.aa || s.SELinuxLabel != tc.selinux {
+			t.Errorf("container %d: seccomp %s %s, apparmor %q, selinux %q", tc.c, s.SeccompProfile, s.SeccompLocalhost, s.AppArmorProfile, s.SELinuxLabel)
+		}
+	}
+	escape := "../../etc/shadow"
+	pod.Spec.SecurityContext.SeccompProfile.LocalhostProfile = &escape
+	if s, _ := Security(pod, &pod.Spec.Containers[0], "", "/etc/seccomp"); !strings.HasPrefix(s.SeccompLocalhost, "/etc/seccomp/") {
+		t.Errorf("a profile path left the root: %s", s.SeccompLocalhost)
+	}
+	sb := SandboxSpec(SandboxParams{Pod: pod, PodID: "x", Token: "t"})
+	if sb.Sysctls["net.ipv4.ip_unprivileged_port_start"] != "80" || len(sb.Sysctls) != 1 {
+		t.Errorf("sandbox sysctls: %v", sb.Sysctls)
+	}
+}

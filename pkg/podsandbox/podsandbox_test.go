@@ -138,27 +138,27 @@ func TestSecurity(t *testing.T) {
 	yes, no := true, false
 	uid := int64(1000)
 	c := &pod.Spec.Containers[0]
-	s, err := Security(pod, c, "")
+	s, err := Security(pod, c, "", "")
 	if err != nil || s.SeccompProfile != "RuntimeDefault" || s.Privileged || s.NoNewPrivileges {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}
 	c.SecurityContext = &v1.SecurityContext{AllowPrivilegeEscalation: &no, Capabilities: &v1.Capabilities{Add: []v1.Capability{"NET_ADMIN"}, Drop: []v1.Capability{"all"}}}
-	s, _ = Security(pod, c, "")
+	s, _ = Security(pod, c, "", "")
 	if !s.NoNewPrivileges || !reflect.DeepEqual(s.CapAdd, []string{"CAP_NET_ADMIN"}) || !reflect.DeepEqual(s.CapDrop, []string{"ALL"}) {
 		t.Fatalf("context: %+v", s)
 	}
 	pod.Spec.SecurityContext = &v1.PodSecurityContext{RunAsNonRoot: &yes}
-	if _, err := Security(pod, c, ""); !errors.Is(err, ErrRunAsNonRoot) {
+	if _, err := Security(pod, c, "", ""); !errors.Is(err, ErrRunAsNonRoot) {
 		t.Fatalf("runAsNonRoot with a root image: %v", err)
 	}
-	if _, err := Security(pod, c, "nobody"); !errors.Is(err, ErrRunAsNonRoot) {
+	if _, err := Security(pod, c, "nobody", ""); !errors.Is(err, ErrRunAsNonRoot) {
 		t.Fatalf("runAsNonRoot with a named image user: %v", err)
 	}
-	if _, err := Security(pod, c, "1000"); err != nil {
+	if _, err := Security(pod, c, "1000", ""); err != nil {
 		t.Fatalf("runAsNonRoot with uid 1000: %v", err)
 	}
 	pod.Spec.SecurityContext.RunAsUser = &uid
-	if s, err := Security(pod, c, ""); err != nil || *s.RunAsUser != 1000 {
+	if s, err := Security(pod, c, "", ""); err != nil || *s.RunAsUser != 1000 {
 		t.Fatalf("runAsUser from the pod: %+v %v", s, err)
 	}
 }
@@ -221,7 +221,7 @@ func TestSandboxSpecHasNoSeccompFilter(t *testing.T) {
 	if !sb.Security.NoNewPrivileges || !sb.Security.ReadOnlyRootfs || len(sb.Security.CapDrop) != 1 || sb.Security.CapDrop[0] != "ALL" {
 		t.Errorf("pause security %+v, want no_new_privs, read-only rootfs, all capabilities dropped", sb.Security)
 	}
-	s, err := Security(pod, &pod.Spec.Containers[0], "")
+	s, err := Security(pod, &pod.Spec.Containers[0], "", "")
 	if err != nil || s.SeccompProfile != "RuntimeDefault" {
 		t.Errorf("app seccomp %q (%v), want RuntimeDefault", s.SeccompProfile, err)
 	}

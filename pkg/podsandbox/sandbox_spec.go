@@ -3,6 +3,7 @@ package podsandbox
 import (
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
@@ -50,6 +51,14 @@ func SandboxSpec(p SandboxParams) runtime.ContainerSpec {
 		Annotations: map[string]string{AnnotationShimGroup: ShimGroup(p.PodID)},
 	}
 	spec.Labels[LabelSandbox] = p.Token
+	// Sysctls go to the pause container, whose net and ipc namespaces the
+	// pod's containers share (admission checked them).
+	if sc := pod.Spec.SecurityContext; sc != nil && len(sc.Sysctls) > 0 {
+		spec.Sysctls = map[string]string{}
+		for _, s := range sc.Sysctls {
+			spec.Sysctls[manifest.NormalizeSysctl(s.Name)] = s.Value
+		}
+	}
 	if !pod.Spec.HostNetwork {
 		spec.Hostname = Hostname(pod)
 	}

@@ -2,6 +2,7 @@ package podsandbox
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -10,11 +11,22 @@ import (
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
+// DefaultSeccompProfileRoot is the kubelet's directory of Localhost
+// seccomp profiles (<root-dir>/seccomp of a kubelet).
+const DefaultSeccompProfileRoot = "/var/lib/kubelet/seccomp"
+
+// AppArmorAnnotationPrefix is the deprecated annotation of a container's
+// AppArmor profile.
+const AppArmorAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
+
 // Security resolves a container's effective security context (container
 // fields over pod fields) into runtime settings. Seccomp is RuntimeDefault
-// unless Unconfined is asked for: safer than the kubelet, whose default is
-// Unconfined unless seccompDefault is on.
-func Security(pod *v1.Pod, c *v1.Container, imageUser string) (runtime.Security, error) {
+// unless Unconfined or Localhost (a file under seccompRoot, ""
+// meaning DefaultSeccompProfileRoot) is asked for: safer than the
+// kubelet, whose default is Unconfined unless seccompDefault is on.
+// AppArmor and SELinux are what the pod asks for (admission has refused a
+// pod that asks on a host without them).
+func Security(pod *v1.Pod, c *v1.Container, imageUser, seccompRoot string) (runtime.Security, error) {
 	var s runtime.Security
 	psc := pod.Spec.SecurityContext
 	if psc == nil {
@@ -42,9 +54,22 @@ func Security(pod *v1.Pod, c *v1.Container, imageUser string) (runtime.Security,
 	s.ReadOnlyRootfs = csc.ReadOnlyRootFilesystem != nil && *csc.ReadOnlyRootFilesystem
 	s.NoNewPrivileges = !s.Privileged && csc.AllowPrivilegeEscalation != nil && !*csc.AllowPrivilegeEscalation
 	s.SeccompProfile = "RuntimeDefault"
-	if sp := firstSeccomp(csc.SeccompProfile, psc.SeccompProfile); sp != nil && sp.Type == v1.SeccompProfileTypeUnconfined {
-		s.SeccompProfile = "Unconfined"
+	if sp := firstSeccomp(csc.SeccompProfile, psc.SeccompProfile); sp != nil {
+		switch sp.Type {
+		case v1.SeccompProfileTypeUnconfined:
+			s.SeccompProfile = "Unconfined"
+		case v1.SeccompProfileTypeLocalhost:
+			if seccompRoot == "" {
+				seccompRoot = DefaultSeccompProfileRoot
+			}
+			s.SeccompProfile = "Localhost"
+			if sp.LocalhostProfile != nil {
+				s.SeccompLocalhost = filepath.Join(seccompRoot, filepath.Clean("/"+*sp.LocalhostProfile))
+			}
+		}
 	}
+	s.AppArmorProfile = appArmorProfile(pod, c, csc, psc)
+	s.SELinuxLabel = selinuxLabel(csc.SELinuxOptions, psc.SELinuxOptions)
 	s.MaskedPathsOff = csc.ProcMount != nil && *csc.ProcMount == v1.UnmaskedProcMount
 
 	nonRoot := csc.RunAsNonRoot
@@ -94,6 +119,55 @@ func firstInt64(a, b *int64) *int64 {
 		return a
 	}
 	return b
+}
+
+// appArmorProfile is the container's AppArmor profile as the runtime
+// takes it: its own field, else the deprecated annotation, else the pod's
+// field; "" when none or unconfined.
+func appArmorProfile(pod *v1.Pod, c *v1.Container, csc *v1.SecurityContext, psc *v1.PodSecurityContext) string {
+	p := csc.AppArmorProfile
+	if p == nil {
+		if a, ok := pod.Annotations[AppArmorAnnotationPrefix+c.Name]; ok {
+			if a == "unconfined" {
+				return ""
+			}
+			return a
+		}
+		p = psc.AppArmorProfile
+	}
+	switch {
+	case p == nil || p.Type == v1.AppArmorProfileTypeUnconfined:
+		return ""
+	case p.Type == v1.AppArmorProfileTypeLocalhost && p.LocalhostProfile != nil:
+		return "localhost/" + *p.LocalhostProfile
+	}
+	return "runtime/default"
+}
+
+// selinuxLabel is the process label user:role:type:level from the
+// container's options over the pod's, each part defaulting to the
+// container-selinux policy's (system_u:system_r:container_t:s0); "" when
+// neither sets any.
+func selinuxLabel(c, p *v1.SELinuxOptions) string {
+	if c == nil && p == nil {
+		return ""
+	}
+	parts := []string{"system_u", "system_r", "container_t", "s0"}
+	set := false
+	for _, o := range []*v1.SELinuxOptions{p, c} {
+		if o == nil {
+			continue
+		}
+		for i, v := range []string{o.User, o.Role, o.Type, o.Level} {
+			if v != "" {
+				parts[i], set = v, true
+			}
+		}
+	}
+	if !set {
+		return ""
+	}
+	return strings.Join(parts, ":")
 }
 
 func firstSeccomp(a, b *v1.SeccompProfile) *v1.SeccompProfile {

@@ -96,8 +96,13 @@ type Security struct {
 	CapDrop          []string // "ALL" drops every default capability
 	ReadOnlyRootfs   bool
 	NoNewPrivileges  bool
-	SeccompProfile   string // "" or "RuntimeDefault": containerd's default; "Unconfined"
+	SeccompProfile   string // "" or "RuntimeDefault": containerd's default; "Unconfined"; "Localhost"
+	SeccompLocalhost string // Localhost: the profile's file (OCI LinuxSeccomp JSON)
 	MaskedPathsOff   bool   // procMount: Unmasked
+	// AppArmorProfile is "" (none), "runtime/default" (containerd's
+	// profile) or "localhost/<name>" (a profile loaded on the host).
+	AppArmorProfile string
+	SELinuxLabel    string // process label user:role:type:level; "" none
 }
 
 // ContainerSpec is everything the runtime needs to create one container.
@@ -119,6 +124,9 @@ type ContainerSpec struct {
 	LogPath      string            // file that receives stdout/stderr; "" discards them
 	TTY          bool
 	Stdin        bool
+	// Sysctls are set in the container's namespaces (a pause container's,
+	// which its pod's containers share).
+	Sysctls map[string]string
 }
 
 // ContainerState is a container's task state.

@@ -60,7 +60,7 @@ func TestBadManifests(t *testing.T) {
 		{"unknown-field.yaml", strings.Replace(sleeperPod("unknown", ""), "image:", "imagee:", 1), []string{"spec.containers[0].imagee", "unknown field"}},
 		{"wrong-type.yaml", strings.Replace(sleeperPod("wrongtype", ""), "terminationGracePeriodSeconds: 1", "terminationGracePeriodSeconds: soon", 1), []string{"terminationGracePeriodSeconds"}},
 		{"duplicate.yaml", sleeperPod("good", ""), []string{"good.yaml", "duplicate.yaml"}},
-		{"configmap.yaml", sleeperPod("cm", "  volumes: [{name: c, configMap: {name: x}}]\n"), []string{"configMap"}},
+		{"token.yaml", sleeperPod("token", "  volumes: [{name: c, projected: {sources: [{serviceAccountToken: {path: t}}]}}]\n"), []string{"serviceAccountToken", "TokenRequest"}},
 	}
 	for _, c := range cases {
 		d.writeManifest(c.file, c.content)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/containers"
+	"github.com/containerd/containerd/contrib/apparmor"
 	"github.com/containerd/containerd/contrib/seccomp"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/oci"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/minilet/minilet/pkg/runtime"
 )
+
+// appArmorDefaultProfile is the name of containerd's default AppArmor
+// profile, as its CRI plugin loads it.
+const appArmorDefaultProfile = "cri-containerd.apparmor.d"
 
 // CreateContainer creates a container and its snapshot, not its task.
 func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpec) error {
@@ -121,6 +126,19 @@ func specOpts(s runtime.ContainerSpec) []oci.SpecOpts {
 		})
 	}
 	opts = append(opts, securityOpts(s.Security)...)
+	if len(s.Sysctls) > 0 {
+		sysctls := s.Sysctls
+		opts = append(opts, func(_ context.Context, _ oci.Client, _ *containers.Container, sp *oci.Spec) error {
+			if sp.Linux.Sysctl == nil {
+				sp.Linux.Sysctl = map[string]string{}
+			}
+			for k, v := range sysctls {
+				sp.Linux.Sysctl[k] = v
+			}
+			return nil
+		})
+	}
+
 	if len(s.Annotations) > 0 {
 		opts = append(opts, oci.WithAnnotations(s.Annotations))
 	}
@@ -198,9 +216,22 @@ func securityOpts(sec runtime.Security) []oci.SpecOpts {
 		if sec.MaskedPathsOff {
 			opts = append(opts, oci.WithMaskedPaths(nil), oci.WithReadonlyPaths(nil))
 		}
-		if sec.SeccompProfile != "Unconfined" {
+		switch sec.SeccompProfile {
+		case "Unconfined":
+		case "Localhost":
+			opts = append(opts, seccomp.WithProfile(sec.SeccompLocalhost))
+		default:
 			opts = append(opts, seccomp.WithDefaultProfile())
 		}
+	}
+	switch p := sec.AppArmorProfile; {
+	case p == "runtime/default":
+		opts = append(opts, apparmor.WithDefaultProfile(appArmorDefaultProfile))
+	case strings.HasPrefix(p, "localhost/"):
+		opts = append(opts, apparmor.WithProfile(strings.TrimPrefix(p, "localhost/")))
+	}
+	if sec.SELinuxLabel != "" {
+		opts = append(opts, oci.WithSelinuxLabel(sec.SELinuxLabel))
 	}
 	if sec.ReadOnlyRootfs {
 		opts = append(opts, oci.WithRootFSReadonly())
