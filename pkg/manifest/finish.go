@@ -95,3 +95,22 @@ func formatFieldErrors(errs field.ErrorList) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// SpecHash hashes what a pod runs: the pod without its UID, labels,
+// annotations and creation time. Two versions of a pod with the same
+// SpecHash differ only in metadata, which a running pod takes in place
+// (its downwardAPI files follow) instead of being replaced.
+func SpecHash(pod *v1.Pod) string {
+	p := pod.DeepCopy()
+	p.UID = ""
+	p.Labels = nil
+	p.Annotations = nil
+	p.CreationTimestamp = metav1.Time{}
+	p.Status = v1.PodStatus{}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
+}

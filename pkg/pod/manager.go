@@ -285,7 +285,7 @@ func (m *Manager) reconcile(start func(*worker)) {
 	}
 	for key, w := range m.active {
 		rec := w.record()
-		in.active[key] = activePod{hash: rec.Hash, file: rec.File, blocked: w.blockedBy() != nil}
+		in.active[key] = activePod{hash: rec.Hash, file: rec.File, blocked: w.blockedBy() != nil, pod: rec.Pod}
 	}
 	for w := range m.terminating {
 		in.terminating[w.key()] = true
@@ -309,6 +309,9 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 		w.events.record(v1.EventTypeWarning, "FailedScheduling", "the manifest changed, but the node is cordoned: the pod is replaced once it is uncordoned", "")
 	case chReadmit:
 		w.setBlock(m.admit(w.record().Pod))
+	case chUpdateMeta:
+		w.log.Info("manifest changed labels or annotations only; updating the pod in place")
+		w.setDesiredMeta(c.pod)
 	case chKeepHeld:
 		// Its file is broken: keep the pod as it is, and say why on it.
 		w.events.record(v1.EventTypeWarning, "FailedManifest",

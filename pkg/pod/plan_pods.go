@@ -3,6 +3,8 @@ package pod
 import (
 	"sort"
 
+	v1 "k8s.io/api/core/v1"
+
 	"github.com/minilet/minilet/pkg/manifest"
 )
 
@@ -23,13 +25,16 @@ const (
 	// chKeepCordoned keeps a running pod whose manifest changed while the
 	// node is cordoned, and says so on it.
 	chKeepCordoned changeKind = "keep-cordoned"
+	// chUpdateMeta gives a running pod its manifest's new labels and
+	// annotations, in place: nothing else of the pod changed.
+	chUpdateMeta changeKind = "update-meta"
 )
 
 // change is one decision of planPods.
 type change struct {
 	kind   changeKind
 	key    string       // namespace/name
-	pod    manifest.Pod // chAdd: the desired pod
+	pod    manifest.Pod // chAdd, chUpdateMeta: the desired pod
 	grace  *int64       // chStop: drain's grace period
 	reason string       // chStop: "removed", "changed", "drain"
 }
@@ -38,7 +43,8 @@ type change struct {
 type activePod struct {
 	hash    string
 	file    string
-	blocked bool // not started (admission)
+	blocked bool    // not started (admission)
+	pod     *v1.Pod // the running version (for metadata-only changes)
 }
 
 // podsInput is what planPods decides from.
@@ -79,6 +85,9 @@ func planPods(in podsInput) []change {
 			out = append(out, change{kind: chStop, key: key, grace: in.draining.grace, reason: "drain"})
 			stopped[key] = true
 			continue
+		case ok && d.Hash != a.hash && !in.held[a.file] && metadataOnly(d, a):
+			out = append(out, change{kind: chUpdateMeta, key: key, pod: d})
+			continue
 		case ok && d.Hash != a.hash && in.cordoned && !a.blocked:
 			out = append(out, change{kind: chKeepCordoned, key: key})
 			continue
@@ -110,6 +119,18 @@ func planPods(in podsInput) []change {
 		out = append(out, change{kind: chAdd, key: key, pod: want[key]})
 	}
 	return out
+}
+
+// metadataOnly reports whether the desired pod differs from the running
+// one only in labels and annotations (not in a UID written in the file).
+func metadataOnly(d manifest.Pod, a activePod) bool {
+	if a.pod == nil || a.blocked {
+		return false
+	}
+	if pinned := string(d.Pod.UID) != d.Hash; pinned && d.Pod.UID != a.pod.UID {
+		return false
+	}
+	return manifest.SpecHash(d.Pod) == manifest.SpecHash(a.pod)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

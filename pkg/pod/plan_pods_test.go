@@ -88,3 +88,44 @@ func TestPlanPods(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanPodsMetadataOnly(t *testing.T) {
+	running := desiredPod("web", "h1")
+	running.Pod.UID = "h1"
+	running.Pod.Labels = map[string]string{"tier": "a"}
+	running.Pod.Spec.Containers = []v1.Container{{Name: "app", Image: "busybox:1"}}
+	a := activePod{hash: "h1", file: running.File, pod: running.Pod}
+
+	relabelled := desiredPod("web", "h2")
+	relabelled.Pod = running.Pod.DeepCopy()
+	relabelled.Pod.UID = "h2"
+	relabelled.Pod.Labels = map[string]string{"tier": "b"}
+	respecced := desiredPod("web", "h3")
+	respecced.Pod = relabelled.Pod.DeepCopy()
+	respecced.Pod.UID = "h3"
+	respecced.Pod.Spec.Containers[0].Image = "busybox:2"
+	pinned := desiredPod("web", "h4")
+	pinned.Pod = relabelled.Pod.DeepCopy()
+	pinned.Pod.UID = "a-uid-written-in-the-file"
+
+	for _, tc := range []struct {
+		name string
+		d    manifest.Pod
+		a    activePod
+		in   podsInput
+		want string
+	}{
+		{"labels changed: updated in place", relabelled, a, podsInput{}, "update-meta default/web"},
+		{"labels changed while cordoned: updated in place too", relabelled, a, podsInput{cordoned: true}, "update-meta default/web"},
+		{"the spec changed: replaced", respecced, a, podsInput{}, "stop default/web (changed)"},
+		{"a UID written in the file changed: replaced", pinned, a, podsInput{}, "stop default/web (changed)"},
+		{"a blocked pod is admitted again instead", relabelled, activePod{hash: "h1", file: running.File, pod: running.Pod, blocked: true}, podsInput{}, "stop default/web (changed)"},
+	} {
+		in := tc.in
+		in.desired = []manifest.Pod{tc.d}
+		in.active = map[string]activePod{"default/web": tc.a}
+		if got := renderChanges(planPods(in)); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -20,6 +20,7 @@ const maxPasses = 12
 // nothing left to do. It returns when it wants to be woken again (0: only
 // on events).
 func (w *worker) sync(ctx context.Context) time.Duration {
+	w.applyDesiredMeta()
 	terminating := w.isTerminating()
 	if terminating {
 		if w.d.prober != nil {

@@ -9,6 +9,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/probe"
 	"github.com/minilet/minilet/pkg/restart"
@@ -50,6 +51,9 @@ type worker struct {
 	// reason a volume could not be set up.
 	volWritten map[string]string
 	volErr     string
+	// pendingMeta, guarded by mu: labels and annotations for the loop to
+	// take in place (setDesiredMeta).
+	pendingMeta *manifest.Pod
 
 	// Owned by the loop goroutine.
 	firstSeen    time.Time

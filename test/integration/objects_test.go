@@ -511,3 +511,64 @@ spec:
 		t.Errorf("get pvc:\n%s", out)
 	}
 }
+
+// TestLabelEditUpdatesDownwardAPI: an edit of a pod's labels or
+// annotations alone updates the pod in place: same UID, no restart, its
+// downwardAPI files show the new values; a spec edit still replaces it.
+func TestLabelEditUpdatesDownwardAPI(t *testing.T) {
+	d := startDaemon(t)
+	pod := func(tier, note, cmd string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: meta, labels: {tier: %s}, annotations: {note: %s}}
+spec:
+  terminationGracePeriodSeconds: 0
+  volumes:
+  - name: info
+    downwardAPI:
+      items:
+      - {path: labels, fieldRef: {fieldPath: metadata.labels}}
+      - {path: note, fieldRef: {fieldPath: "metadata.annotations['note']"}}
+  containers:
+  - name: app
+    image: %s
+    command: [%s]
+    volumeMounts: [{name: info, mountPath: /info}]
+`, tier, note, BusyboxImage, cmd)
+	}
+	d.writeManifest("meta.yaml", pod("a", "first", "sleep, '3600'"))
+	p := d.waitPod("meta", 60*time.Second, "runs", allRunning)
+	_, pids := d.pids(p)
+	root := fmt.Sprintf("/proc/%d/root/info/", pids["app"])
+	d.writeManifest("meta.yaml", pod("b", "second", "sleep, '3600'"))
+	d.eventually(20*time.Second, "the downwardAPI files show the new labels", func() error {
+		l, _ := os.ReadFile(root + "labels")
+		n, _ := os.ReadFile(root + "note")
+		if string(l) != `tier="b"` || string(n) != "second" {
+			return fmt.Errorf("labels %q note %q", l, n)
+		}
+		return nil
+	})
+	q, err := d.pod("default", "meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.UID != p.UID || restartsOf(q, "app") != 0 || q.Labels["tier"] != "b" {
+		t.Errorf("after a label edit: uid %s (was %s), restarts %d, labels %v", q.UID, p.UID, restartsOf(q, "app"), q.Labels)
+	}
+	// A restarted daemon keeps the pod as it is.
+	d.signal(syscall.SIGTERM)
+	d.start()
+	q = d.waitPod("meta", 30*time.Second, "is adopted", allRunning)
+	if q.UID != p.UID || restartsOf(q, "app") != 0 || q.Labels["tier"] != "b" {
+		t.Errorf("after a daemon restart: uid %s (was %s), restarts %d, labels %v", q.UID, p.UID, restartsOf(q, "app"), q.Labels)
+	}
+	// A spec edit replaces the pod.
+	d.writeManifest("meta.yaml", pod("b", "second", "sleep, '3601'"))
+	d.waitPod("meta", 60*time.Second, "is replaced", func(r *v1.Pod) error {
+		if r.UID == p.UID {
+			return fmt.Errorf("same UID")
+		}
+		return allRunning(r)
+	})
+}

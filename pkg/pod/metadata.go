@@ -1,0 +1,46 @@
+package pod
+
+import (
+	"maps"
+
+	"go.uber.org/zap"
+
+	"github.com/minilet/minilet/pkg/manifest"
+)
+
+// setDesiredMeta asks the worker to take d's labels, annotations, hash and
+// file in place; the worker's loop applies it (it alone writes the
+// record).
+func (w *worker) setDesiredMeta(d manifest.Pod) {
+	w.mu.Lock()
+	w.pendingMeta = &d
+	w.mu.Unlock()
+	w.wake()
+}
+
+// applyDesiredMeta carries out setDesiredMeta: the record keeps its UID
+// and everything it runs, with the new labels, annotations, hash and file.
+// The pod's downwardAPI files follow at this sync.
+func (w *worker) applyDesiredMeta() {
+	w.mu.Lock()
+	d := w.pendingMeta
+	w.pendingMeta = nil
+	rec := w.rec
+	w.mu.Unlock()
+	if d == nil {
+		return
+	}
+	pod := rec.Pod.DeepCopy()
+	pod.Labels = maps.Clone(d.Pod.Labels)
+	pod.Annotations = maps.Clone(d.Pod.Annotations)
+	// The config hash names the file's version, the UID stays the pod's.
+	pod.Annotations[manifest.ConfigHashAnnotation] = d.Hash
+	rec.Pod, rec.Hash, rec.File = pod, d.Hash, d.File
+	if err := saveRecord(w.paths, rec); err != nil {
+		// The next daemon reads the old record and updates it again.
+		w.log.Warn("cannot save the pod's new labels and annotations", zap.Error(err))
+	}
+	w.mu.Lock()
+	w.rec.Pod, w.rec.Hash, w.rec.File = rec.Pod, rec.Hash, rec.File
+	w.mu.Unlock()
+}
