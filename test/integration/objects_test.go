@@ -403,7 +403,7 @@ spec:
 	counter := func(name, note string) string {
 		return fmt.Sprintf(`apiVersion: v1
 kind: Pod
-metadata: {name: %s, annotations: {note: "%s"}}
+metadata: {name: %s}
 spec:
   terminationGracePeriodSeconds: 0
   securityContext: {fsGroup: 2000}
@@ -416,9 +416,10 @@ spec:
   containers:
   - name: app
     image: %s
+    env: [{name: NOTE, value: "%s"}]
     command: ["sh", "-c", "echo $(( $(cat /data/count 2>/dev/null || echo 0) + 1 )) > /data/count; echo x > /scratch/x; exec sleep 3600"]
     volumeMounts: [{name: data, mountPath: /data}, {name: scratch, mountPath: /scratch}]
-`, name, note, BusyboxImage)
+`, name, BusyboxImage, note)
 	}
 	claimDir := filepath.Join(d.RootDir, "volumes", "default", "data")
 	count := func() string {
@@ -444,7 +445,7 @@ spec:
 		t.Errorf("ephemeral volume: %v", err)
 	}
 
-	// An edit makes a new pod (new UID): same data.
+	// An edit of the spec makes a new pod (new UID): same data.
 	d.writeManifest("writer.yaml", counter("writer", "2"))
 	d.waitPod("writer", 60*time.Second, "is replaced", func(q *v1.Pod) error {
 		if q.UID == p.UID {
