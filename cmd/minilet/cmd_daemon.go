@@ -18,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/minilet/minilet/pkg/claims"
+	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
 	"github.com/minilet/minilet/pkg/network"
@@ -63,6 +65,8 @@ type daemonFlags struct {
 	volumeDir            string
 	seccompProfileRoot   string
 	allowedUnsafeSysctls []string
+	cdiSpecDirs          []string
+	extendedResources    map[string]string
 	pprof                bool
 	containerLogMaxSize  string
 	logDriver            string
@@ -95,6 +99,8 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.volumeDir, "volume-dir", "", "directory of PersistentVolumeClaims' data, <dir>/<namespace>/<claim> (default: <root-dir>/volumes)")
 	fl.StringVar(&f.seccompProfileRoot, "seccomp-profile-root", podsandbox.DefaultSeccompProfileRoot, "directory of Localhost seccomp profiles (OCI LinuxSeccomp JSON), as the kubelet's")
 	fl.StringSliceVar(&f.allowedUnsafeSysctls, "allowed-unsafe-sysctls", nil, "unsafe sysctls (or patterns ending in *) pods may set beside the kubelet's safe set, e.g. 'kernel.msg*,net.core.somaxconn'")
+	fl.StringSliceVar(&f.cdiSpecDirs, "cdi-spec-dirs", devices.DefaultSpecDirs, "directories of CDI specs: each device kind (vendor.com/class) is an extended resource pods can ask for in resources.limits")
+	fl.StringToStringVar(&f.extendedResources, "node-extended-resources", nil, "extended resources this node has without CDI devices, name=count,... (e.g. example.com/license=4)")
 	fl.StringVar(&f.podLogDir, "pod-log-dir", "/var/log/pods", "directory of container logs")
 	fl.StringVar(&f.logLinkDir, "container-log-link-dir", "/var/log/containers", "directory of the kubelet-style links <pod>_<namespace>_<container>-<id>.log to container logs, which log shippers tail (empty: no links)")
 	fl.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:10255", "address of /metrics and /healthz (\"\" turns them off)")
@@ -162,6 +168,10 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err != nil {
 		return fmt.Errorf("--allowed-unsafe-sysctls: %w", err)
 	}
+	counts, err := devices.ParseCounts(f.extendedResources)
+	if err != nil {
+		return fmt.Errorf("--node-extended-resources: %w", err)
+	}
 	log, err := newLogger(f.logLevel, f.logFormat)
 	if err != nil {
 		return err
@@ -189,6 +199,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
 		LogDriver: logDriver, LogMaxSize: logMax, LogMaxFiles: f.containerLogMaxFiles,
+		CDISpecDirs: f.cdiSpecDirs,
 	}, log.Named("containerd"))
 	if err != nil {
 		return err
@@ -231,6 +242,11 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		Name: f.nodeName, Labels: f.nodeLabels, MiniletVersion: version,
 		InternalIP: nodeIP, PodCIDR: f.podCIDR,
 	}, f.rootDir, cordon, rt)
+	inventory := devices.NewInventory(f.cdiSpecDirs, counts)
+	for _, e := range inventory.Errors() {
+		log.Warn("CDI spec not usable; its devices are not offered", zap.String("problem", e))
+	}
+	reporter.SetExtendedResources(func() v1.ResourceList { return inventory.Pool().Capacity() })
 	mgr := pod.NewManager(pod.Config{
 		RootDir: f.rootDir, RunDir: g.runDir, PodLogDir: f.podLogDir, PauseImage: pauseImage,
 		NodeName: f.nodeName, HostIP: nodeIP, CgroupRoot: "/minilet/" + f.containerdNamespace,
@@ -239,7 +255,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}, pod.Deps{
 		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
 		Node: reporter, Cordon: cordon, Log: log.Named("pods"),
-		Sysctls: sysctls, HostSecurity: hostSecurity(),
+		Sysctls: sysctls, HostSecurity: hostSecurity(), Devices: inventory,
 	})
 	if err := metrics.RegisterPods(reg, version, mgr); err != nil {
 		return err

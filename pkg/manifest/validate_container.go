@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"gopkg.in/inf.v0"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -288,7 +289,42 @@ func validateResources(r *v1.ResourceRequirements, p *field.Path) field.ErrorLis
 	if len(r.Claims) > 0 {
 		errs = append(errs, field.Forbidden(p.Child("claims"), "dynamic resource allocation needs an API server; not supported by minilet"))
 	}
+	// Extended resources (domain/name outside kubernetes.io) are whole
+	// devices: integers, and never overcommitted (requests = limits).
+	for _, list := range []struct {
+		name string
+		l    v1.ResourceList
+	}{{"limits", r.Limits}, {"requests", r.Requests}} {
+		for _, name := range sortedMapKeys(list.l) {
+			if !isExtendedResource(name) {
+				continue
+			}
+			q := list.l[name]
+			if d := q.AsDec(); new(inf.Dec).Round(d, 0, inf.RoundDown).Cmp(d) != 0 {
+				errs = append(errs, field.Invalid(p.Child(list.name).Key(string(name)), q.String(), "must be an integer"))
+			}
+		}
+	}
+	for _, name := range sortedMapKeys(r.Requests) {
+		if !isExtendedResource(name) {
+			continue
+		}
+		req := r.Requests[name]
+		lim, ok := r.Limits[name]
+		if !ok {
+			errs = append(errs, field.Required(p.Child("limits").Key(string(name)), "an extended resource needs a limit (equal to its request)"))
+		} else if req.Cmp(lim) != 0 {
+			errs = append(errs, field.Invalid(p.Child("requests").Key(string(name)), req.String(), fmt.Sprintf("must be equal to %s limit of %s", name, lim.String())))
+		}
+	}
 	return errs
+}
+
+// isExtendedResource reports a domain-qualified resource outside
+// kubernetes.io: a device or a count the node advertises.
+func isExtendedResource(name v1.ResourceName) bool {
+	n := string(name)
+	return strings.Contains(n, "/") && !strings.HasPrefix(n, "kubernetes.io/") && !strings.HasPrefix(n, "requests.")
 }
 
 func validateResourceName(name v1.ResourceName, p *field.Path) field.ErrorList {

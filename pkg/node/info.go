@@ -1,6 +1,10 @@
 package node
 
-import "time"
+import (
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+)
 
 // Info is what the daemon knows about its node from flags and from the
 // host at start: everything in a v1.Node that is not a measurement.
@@ -44,6 +48,9 @@ type SystemInfo struct {
 // reported for it and it causes no pressure.
 type HostStats struct {
 	NumCPU int
+	// Extended are the node's extended resources (CDI devices, counted
+	// resources), in capacity and allocatable alike.
+	Extended v1.ResourceList
 	// MemoryTotal and MemoryAvailable are MemTotal and MemAvailable of
 	// /proc/meminfo, in bytes.
 	MemoryTotal     int64

@@ -34,8 +34,50 @@ type Reporter struct {
 	readStats func(stateDir string) (HostStats, error)
 	now       func() time.Time
 
+	// extended, when set, is the node's extended resources now.
+	extended func() v1.ResourceList
+
 	mu             sync.Mutex
 	runtimeVersion string // the last version the runtime told
+	alloc          v1.ResourceList
+	allocAt        time.Time
+}
+
+// SetExtendedResources makes the node report f's resources (CDI devices,
+// counted resources) in capacity and allocatable. Call before use.
+func (r *Reporter) SetExtendedResources(f func() v1.ResourceList) { r.extended = f }
+
+func (r *Reporter) extendedNow() v1.ResourceList {
+	if r.extended == nil {
+		return nil
+	}
+	return r.extended()
+}
+
+// allocMaxAge is how long Allocatable reuses a measure of the host.
+const allocMaxAge = 10 * time.Second
+
+// Allocatable is the node's allocatable resources, measured at most
+// allocMaxAge ago: what a resourceFieldRef shows for a limit a container
+// does not set.
+func (r *Reporter) Allocatable() v1.ResourceList {
+	now := r.now()
+	r.mu.Lock()
+	if r.alloc != nil && now.Sub(r.allocAt) < allocMaxAge {
+		defer r.mu.Unlock()
+		return r.alloc
+	}
+	r.mu.Unlock()
+	host, err := r.readStats(r.stateDir)
+	if err != nil {
+		return nil
+	}
+	host.Extended = r.extendedNow()
+	a := allocatable(host)
+	r.mu.Lock()
+	r.alloc, r.allocAt = a, now
+	r.mu.Unlock()
+	return a
 }
 
 // NewReporter returns a Reporter of the node described by info, whose
@@ -63,6 +105,7 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 		return v1.Node{}, fmt.Errorf("node status: %w", err)
 	}
 	host.RuntimeErr = r.rt.Ping(ctx)
+	host.Extended = r.extendedNow()
 	info := r.info
 	info.RuntimeVersion = r.version(ctx, host.RuntimeErr == nil)
 	n := Build(info, host, r.cordon.Cordoned(), r.now())

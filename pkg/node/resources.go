@@ -32,6 +32,9 @@ func capacity(h HostStats) v1.ResourceList {
 	if h.FsCapacity > 0 {
 		rl[v1.ResourceEphemeralStorage] = *resource.NewQuantity(h.FsCapacity, resource.BinarySI)
 	}
+	for r, q := range h.Extended {
+		rl[r] = q.DeepCopy()
+	}
 	return rl
 }
 

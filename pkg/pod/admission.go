@@ -11,6 +11,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/node"
 )
 
@@ -18,6 +19,8 @@ import (
 type NodeView interface {
 	Node(ctx context.Context) (v1.Node, error)
 	AdmissionNode() *v1.Node
+	// Allocatable is the node's allocatable resources, measured.
+	Allocatable() v1.ResourceList
 }
 
 // CordonState is the node's persistent cordon flag (node.CordonStore).
@@ -35,9 +38,10 @@ type block struct {
 	message string
 }
 
-// admit decides whether a new pod may start on this node. Call with m.mu
-// held.
-func (m *Manager) admit(pod *v1.Pod) *block {
+// admit decides whether a new pod (of worker w) may start on this node,
+// and gives it its extended resources. Call with m.mu held.
+func (m *Manager) admit(w *worker) *block {
+	pod := w.record().Pod
 	if m.sysctls != nil {
 		if ok, reason, msg := m.sysctls.Admit(pod); !ok {
 			return &block{phase: v1.PodFailed, reason: reason, message: msg}
@@ -49,17 +53,17 @@ func (m *Manager) admit(pod *v1.Pod) *block {
 	if b := m.claimConflict(pod); b != nil {
 		return b
 	}
-	if m.node == nil {
-		return nil
+	if m.node != nil {
+		n := m.node.AdmissionNode()
+		if ok, reason, msg := node.Admit(pod, n); !ok {
+			return &block{phase: v1.PodFailed, reason: reason, message: msg}
+		}
+		if ok, reason, msg := node.Schedulable(pod, n); !ok {
+			return &block{phase: v1.PodPending, reason: reason, message: msg}
+		}
 	}
-	n := m.node.AdmissionNode()
-	if ok, reason, msg := node.Admit(pod, n); !ok {
-		return &block{phase: v1.PodFailed, reason: reason, message: msg}
-	}
-	if ok, reason, msg := node.Schedulable(pod, n); !ok {
-		return &block{phase: v1.PodPending, reason: reason, message: msg}
-	}
-	return nil
+	// Last: a pod that passed every other rule gets its devices.
+	return m.allocate(pod, w)
 }
 
 // ErrReadWriteOncePod is the scheduler's reason for a pod that wants a
@@ -102,6 +106,42 @@ func usesClaim(pod *v1.Pod, name string) bool {
 		}
 	}
 	return false
+}
+
+// allocate gives w's pod the extended resources it asks for, from what the
+// other pods do not hold; a pod that asks for more than is free is
+// refused as the kubelet refuses it (Failed, OutOf<resource>). A pod that
+// holds its devices already (adopted, or admitted again) keeps them. Call
+// with m.mu held.
+func (m *Manager) allocate(pod *v1.Pod, w *worker) *block {
+	if w.devices() != nil {
+		return nil
+	}
+	var held []devices.Assignment
+	for _, o := range m.allLocked() {
+		if o == w {
+			continue
+		}
+		if a := o.devices(); a != nil {
+			held = append(held, *a)
+		}
+	}
+	pool := devices.Pool{}
+	if m.devices != nil {
+		pool = m.devices.Pool()
+	}
+	a, err := devices.Allocate(pool, held, pod)
+	var r devices.Refusal
+	if errors.As(err, &r) {
+		return &block{phase: v1.PodFailed, reason: r.Reason(), message: r.Error()}
+	}
+	if err != nil {
+		return &block{phase: v1.PodFailed, reason: "UnexpectedAdmissionError", message: err.Error()}
+	}
+	if len(a.Held) > 0 {
+		w.setDevices(&a)
+	}
+	return nil
 }
 
 func (m *Manager) cordoned() bool { return m.cordon != nil && m.cordon.Cordoned() }

@@ -82,6 +82,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		Image: img, SandboxPID: sb.PID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
 		Paths: w.paths, CgroupParent: w.cgroupParent(), Extra: extra,
 		Objects: w.d.objectSet(), Allocatable: w.d.allocatable(), SeccompProfileRoot: w.d.cfg.SeccompProfileRoot,
+		CDIDevices: rec.containerDevices(c.Name),
 	})
 	if err != nil {
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
@@ -134,4 +135,12 @@ func (w *worker) extraLabels(rec podRecord) map[string]string {
 // cgroupParent is the pod's cgroup, under the daemon's cgroup root.
 func (w *worker) cgroupParent() string {
 	return w.d.cfg.CgroupRoot + "/pod" + w.podID
+}
+
+// containerDevices are the CDI devices given to one container.
+func (r podRecord) containerDevices(name string) []string {
+	if r.Devices == nil {
+		return nil
+	}
+	return r.Devices.Containers[name]
 }

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/clock"
+	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/podsandbox"
@@ -44,6 +45,12 @@ type Config struct {
 	// CrashPoint, for fault tests only, names a step at which the daemon
 	// kills itself with SIGKILL (see crashpoint.go).
 	CrashPoint string
+}
+
+// DevicePool tells what extended resources the node has now
+// (devices.Inventory).
+type DevicePool interface {
+	Pool() devices.Pool
 }
 
 // Observer is told what the pod logic does, for metrics (pkg/metrics'
@@ -98,10 +105,7 @@ func (d *deps) allocatable() v1.ResourceList {
 	if d.node == nil {
 		return nil
 	}
-	if n := d.node.AdmissionNode(); n != nil {
-		return n.Status.Allocatable
-	}
-	return nil
+	return d.node.Allocatable()
 }
 
 // paths lays out a pod's files.
@@ -122,6 +126,7 @@ type Manager struct {
 	cordon   CordonState // nil: cannot cordon
 	sysctls  *node.SysctlAllowlist
 	hostSec  node.HostSecurity
+	devices  DevicePool // nil: no extended resources
 
 	mu          sync.Mutex
 	active      map[string]*worker // by namespace/name
@@ -144,6 +149,8 @@ type Deps struct {
 	Cordon   CordonState // nil: cannot cordon
 	// Sysctls admits pods' sysctls (nil: the safe set only).
 	Sysctls *node.SysctlAllowlist
+	// Devices is this node's extended resources (nil: none).
+	Devices DevicePool
 	// HostSecurity says whether this host has AppArmor and SELinux; a pod
 	// asking for one the host lacks is refused.
 	HostSecurity node.HostSecurity
@@ -172,6 +179,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 		cordon:      d.Cordon,
 		sysctls:     sysctls,
 		hostSec:     d.HostSecurity,
+		devices:     d.Devices,
 		finished:    make(chan *worker),
 		resync:      make(chan struct{}, 1),
 		active:      map[string]*worker{},
@@ -308,7 +316,7 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 	case chKeepCordoned:
 		w.events.record(v1.EventTypeWarning, "FailedScheduling", "the manifest changed, but the node is cordoned: the pod is replaced once it is uncordoned", "")
 	case chReadmit:
-		w.setBlock(m.admit(w.record().Pod))
+		w.setBlock(m.admit(w))
 	case chUpdateMeta:
 		w.log.Info("manifest changed labels or annotations only; updating the pod in place")
 		w.setDesiredMeta(c.pod)
@@ -335,7 +343,7 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 		w := newWorker(m.d, podRecord{Pod: pod, File: c.pod.File, Hash: c.pod.Hash}, now)
 		w.fresh = !m.hasRecord(w)
 		w.log.Info("pod added", zap.String("file", c.pod.File), zap.String("uid", string(pod.UID)))
-		if b := m.admit(pod); b != nil {
+		if b := m.admit(w); b != nil {
 			w.setBlock(b)
 		}
 		if access := hostAccess(pod); len(access) > 0 {

@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/manifest"
 )
 
@@ -42,5 +43,20 @@ func (w *worker) applyDesiredMeta() {
 	}
 	w.mu.Lock()
 	w.rec.Pod, w.rec.Hash, w.rec.File = rec.Pod, rec.Hash, rec.File
+	w.mu.Unlock()
+}
+
+// devices is what extended resources the pod holds (nil: none).
+func (w *worker) devices() *devices.Assignment {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rec.Devices
+}
+
+// setDevices gives the pod its extended resources before it starts (its
+// record is saved with them when its sandbox is made).
+func (w *worker) setDevices(a *devices.Assignment) {
+	w.mu.Lock()
+	w.rec.Devices = a
 	w.mu.Unlock()
 }

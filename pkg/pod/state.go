@@ -8,6 +8,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/podsandbox"
 )
 
@@ -19,6 +20,9 @@ type podRecord struct {
 	Hash      string   `json:"hash"`
 	NetnsPath string   `json:"netnsPath,omitempty"`
 	PodIPs    []string `json:"podIPs,omitempty"`
+	// Devices are the extended resources admission gave the pod, held
+	// until its worker is gone.
+	Devices *devices.Assignment `json:"devices,omitempty"`
 }
 
 func recordPath(p podsandbox.Paths) string { return p.PodFile() }

@@ -32,6 +32,8 @@ type ContainerParams struct {
 	// SeccompProfileRoot holds Localhost seccomp profiles (""
 	// DefaultSeccompProfileRoot).
 	SeccompProfileRoot string
+	// CDIDevices are the devices admission gave the container.
+	CDIDevices []string
 }
 
 // ErrRunAsNonRoot is returned when runAsNonRoot cannot be honoured.
@@ -98,6 +100,7 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 		LogPath:      p.Paths.ContainerLog(c.Name, p.RestartCount),
 		TTY:          c.TTY,
 		Stdin:        c.Stdin,
+		CDIDevices:   p.CDIDevices,
 	}, nil
 }
 

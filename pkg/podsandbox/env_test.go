@@ -143,7 +143,7 @@ func TestSecurityModules(t *testing.T) {
 		},
 	}
 	cases := []struct {
-		c                           int
+		c                          int
 		seccomp, file, aa, selinux string
 	}{
 		{0, "Localhost", "/etc/seccomp/profiles/deny-mkdir.json", "runtime/default", "system_u:system_r:container_t:s0:c1,c2"},

@@ -127,6 +127,10 @@ type ContainerSpec struct {
 	// Sysctls are set in the container's namespaces (a pause container's,
 	// which its pod's containers share).
 	Sysctls map[string]string
+	// CDIDevices are fully qualified CDI device names
+	// (vendor.com/class=name) whose edits (device nodes, mounts, env) the
+	// runtime applies.
+	CDIDevices []string
 }
 
 // ContainerState is a container's task state.

@@ -37,6 +37,9 @@ type Options struct {
 	LogDriver   string
 	LogMaxSize  int64
 	LogMaxFiles int
+	// CDISpecDirs hold the CDI specs of devices containers may ask for
+	// (ContainerSpec.CDIDevices); none: no CDI devices.
+	CDISpecDirs []string
 }
 
 // madeHere is what this process remembers of a container it made, to save

@@ -49,7 +49,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 			containerd.WithNewSnapshot(spec.ID, img),
 			containerd.WithRuntime(r.opts.RuntimeName, nil),
 			containerd.WithContainerLabels(labels),
-			containerd.WithNewSpec(specOpts(spec)...),
+			containerd.WithNewSpec(append(specOpts(spec), r.cdiOpts(spec.CDIDevices)...)...),
 		)
 		return err
 	}
