@@ -74,7 +74,13 @@ func (s Store) List() ([]Volume, error) {
 				continue
 			}
 			dir := s.Dir(ns.Name(), n.Name())
-			out = append(out, Volume{Namespace: ns.Name(), Name: n.Name(), Path: dir, Bytes: diskUsage(dir), Made: true})
+			v := Volume{Namespace: ns.Name(), Name: n.Name(), Path: dir, Made: true}
+			if _, used, ok := usage(dir); ok {
+				v.Bytes, v.Enforced = used, true // the quota counts it: no walk
+			} else {
+				v.Bytes = diskUsage(dir)
+			}
+			out = append(out, v)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -39,6 +39,7 @@ type HostPort struct {
 type Host interface {
 	Prepare(pod *v1.Pod, p podsandbox.Paths) error
 	WriteVolume(pod *v1.Pod, p podsandbox.Paths, name string, files podvolume.Payload) (bool, error)
+	LimitClaim(dir string, bytes int64) (bool, error)
 	WriteFiles(pod *v1.Pod, p podsandbox.Paths, podIPs []string) error
 	Teardown(p podsandbox.Paths) error
 	RemoveLogs(p podsandbox.Paths) error

@@ -44,6 +44,7 @@ func (w *worker) makeSandbox(ctx context.Context, changed bool) (runtime.Contain
 	if err := w.d.host.Prepare(pod, w.paths); err != nil {
 		return runtime.Container{}, err
 	}
+	w.limitClaims(pod)
 	pause, err := w.d.rt.EnsureImage(ctx, w.d.cfg.PauseImage, runtime.PullIfNotPresent)
 	if err != nil {
 		return runtime.Container{}, fmt.Errorf("pause image: %w", err)

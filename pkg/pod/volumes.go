@@ -163,3 +163,31 @@ func changedObjects(old, cur []manifest.Object) map[string]bool {
 	}
 	return out
 }
+
+// limitClaims makes each claim's resources.requests.storage a hard limit
+// where the filesystem has project quotas (elsewhere it is shown as not
+// enforced). A failure is logged: the pod runs without the limit.
+func (w *worker) limitClaims(pod *v1.Pod) {
+	objs := w.d.objectSet()
+	for _, v := range pod.Spec.Volumes {
+		c := v.PersistentVolumeClaim
+		if c == nil {
+			continue
+		}
+		claim, ok := objs.Claim(pod.Namespace, c.ClaimName)
+		if !ok {
+			continue
+		}
+		q, ok := claim.Spec.Resources.Requests[v1.ResourceStorage]
+		if !ok {
+			continue
+		}
+		enforced, err := w.d.host.LimitClaim(w.paths.ClaimDir(pod.Namespace, c.ClaimName), q.Value())
+		switch {
+		case err != nil:
+			w.log.Warn("cannot limit the claim's size; it is not enforced", zap.String("claim", c.ClaimName), zap.Error(err))
+		case enforced:
+			w.log.Debug("claim size enforced by a project quota", zap.String("claim", c.ClaimName), zap.Int64("bytes", q.Value()))
+		}
+	}
+}

@@ -101,6 +101,7 @@ func (h *fakeHost) Teardown(p podsandbox.Paths) error {
 func (h *fakeHost) RemoveLogs(podsandbox.Paths) error                      { return nil }
 func (h *fakeHost) LinkContainerLog(*v1.Pod, string, string, string) error { return nil }
 func (h *fakeHost) RemoveContainerLogLink(*v1.Pod, string, string) error   { return nil }
+func (h *fakeHost) LimitClaim(string, int64) (bool, error)                 { return false, nil }
 func (h *fakeHost) RemoveOldContainerLogs(podsandbox.Paths, string, int) error {
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/claims"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/podvolume"
 )
@@ -74,4 +75,10 @@ func fileGID(info fs.FileInfo) int64 {
 		return int64(st.Gid)
 	}
 	return -1
+}
+
+// LimitClaim makes a claim's request a hard limit on its directory where
+// the filesystem has project quotas; it reports whether it is enforced.
+func (h Host) LimitClaim(dir string, bytes int64) (bool, error) {
+	return claims.Limit(dir, bytes)
 }
