@@ -452,6 +452,16 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{"spec.containers[0].resources.limits[example.com/gpu]: Invalid value: \"500m\": must be an integer"}},
 		{"extended resource overcommitted", podYAML("", "    resources: {limits: {example.com/gpu: 2}, requests: {example.com/gpu: 1}}\n"),
 			[]string{"spec.containers[0].resources.requests[example.com/gpu]: Invalid value: \"1\": must be equal to example.com/gpu limit of 2"}},
+		{"readinessGates", podYAML("  readinessGates: [{conditionType: ready}]\n", ""), []string{"spec.readinessGates: Forbidden", "never be Ready"}},
+		{"schedulingGates", podYAML("  schedulingGates: [{name: g}]\n", ""), []string{"spec.schedulingGates: Forbidden"}},
+		{"pod-level resources", podYAML("  resources: {limits: {cpu: 1}}\n", ""), []string{"spec.resources: Forbidden"}},
+		{"hugepages", podYAML("", "    resources: {limits: {hugepages-2Mi: 4Mi}}\n"), []string{"spec.containers[0].resources.limits[hugepages-2Mi]: Forbidden"}},
+		{"hugepages emptyDir", podYAML("  volumes: [{name: h, emptyDir: {medium: HugePages}}]\n", ""), []string{"spec.volumes[0].emptyDir.medium: Forbidden"}},
+		{"stopSignal", podYAML("", "    lifecycle: {stopSignal: SIGUSR1}\n"), []string{"spec.containers[0].lifecycle.stopSignal: Forbidden"}},
+		{"readiness probe grace", podYAML("", "    readinessProbe: {tcpSocket: {port: 80}, terminationGracePeriodSeconds: 3}\n"), []string{"must not be set for readinessProbes"}},
+		{"hostnameOverride", podYAML("  hostnameOverride: x\n", ""), []string{"spec.hostnameOverride: Forbidden"}},
+		{"supplementalGroupsPolicy", podYAML("  securityContext: {supplementalGroupsPolicy: Loose}\n", ""), []string{"spec.securityContext.supplementalGroupsPolicy: Unsupported value"}},
+		{"FQDN too long", podYAML("  subdomain: "+strings.Repeat("s", 40)+"\n  setHostnameAsFQDN: true\n", ""), []string{"spec.setHostnameAsFQDN: Invalid value", "longer than 64"}},
 		{"configMapKeyRef without key", podYAML("", "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c}}}]\n"),
 			[]string{"spec.containers[0].env[0].valueFrom.configMapKeyRef.key: Required value"}},
 		{"secretKeyRef bad key", podYAML("", "    env: [{name: A, valueFrom: {secretKeyRef: {name: c, key: 'a b'}}}]\n"),
@@ -501,8 +511,6 @@ func TestDecodeAccepts(t *testing.T) {
   tolerations: [{key: k, operator: Exists}]
   affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: a, operator: In, values: [b]}]}]}}}
   topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]
-  readinessGates: [{conditionType: ready}]
-  schedulingGates: [{name: g}]
 `, ""), "  name: web\n", "  name: web\n  labels: {app: web, version: \"2\"}\n  annotations: {note: hello}\n", 1),
 		"default service account":   podYAML("  serviceAccountName: default\n  automountServiceAccountToken: false\n", ""),
 		"user namespaces off":       podYAML("  hostUsers: true\n  os: {name: linux}\n", ""),

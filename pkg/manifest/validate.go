@@ -26,6 +26,10 @@ const (
 func validatePod(pod *v1.Pod) field.ErrorList {
 	errs := validateMeta(&pod.ObjectMeta, field.NewPath("metadata"), "pod")
 	errs = append(errs, validateAppArmorAnnotations(pod, field.NewPath("metadata"))...)
+	if f := pod.Spec.SetHostnameAsFQDN; f != nil && *f && len(PodFQDN(pod)) > 64 {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "setHostnameAsFQDN"), true,
+			fmt.Sprintf("the pod's FQDN %q is longer than 64 characters, the most a hostname can be", PodFQDN(pod))))
+	}
 	return append(errs, validateSpec(&pod.Spec, field.NewPath("spec"))...)
 }
 
@@ -116,12 +120,9 @@ func validateSpec(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		errs = append(errs, dnsErrors(p.Child("subdomain"), s.Subdomain, validation.IsDNS1123Label)...)
 	}
 	if s.HostnameOverride != nil {
-		hp := p.Child("hostnameOverride")
-		errs = append(errs, dnsErrors(hp, *s.HostnameOverride, validation.IsDNS1123Subdomain)...)
-		if len(*s.HostnameOverride) > 64 {
-			errs = append(errs, field.TooLong(hp, "", 64))
-		}
+		errs = append(errs, field.Forbidden(p.Child("hostnameOverride"), "an alpha field (feature gate HostnameOverride) minilet does not support; use hostname"))
 	}
+
 	if g := s.TerminationGracePeriodSeconds; g != nil && *g < 0 {
 		errs = append(errs, field.Invalid(p.Child("terminationGracePeriodSeconds"), *g, "must be 0 or more"))
 	}
@@ -149,6 +150,14 @@ func validateSpec(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		}
 		for i, g := range sc.SupplementalGroups {
 			errs = append(errs, validateID(sp.Child("supplementalGroups").Index(i), g)...)
+		}
+		if pol := sc.SupplementalGroupsPolicy; pol != nil && *pol != v1.SupplementalGroupsPolicyMerge && *pol != v1.SupplementalGroupsPolicyStrict {
+			errs = append(errs, field.NotSupported(sp.Child("supplementalGroupsPolicy"), *pol,
+				[]v1.SupplementalGroupsPolicy{v1.SupplementalGroupsPolicyMerge, v1.SupplementalGroupsPolicyStrict}))
+		}
+		if pol := sc.SELinuxChangePolicy; pol != nil && *pol != v1.SELinuxChangePolicyRecursive && *pol != v1.SELinuxChangePolicyMountOption {
+			errs = append(errs, field.NotSupported(sp.Child("seLinuxChangePolicy"), *pol,
+				[]v1.PodSELinuxChangePolicy{v1.SELinuxChangePolicyRecursive, v1.SELinuxChangePolicyMountOption}))
 		}
 		errs = append(errs, validateSeccomp(sc.SeccompProfile, sp.Child("seccompProfile"))...)
 		errs = append(errs, validateAppArmor(sc.AppArmorProfile, sp.Child("appArmorProfile"))...)
@@ -191,6 +200,18 @@ func refuseSpec(s *v1.PodSpec, p *field.Path) field.ErrorList {
 	}
 	if len(s.ResourceClaims) > 0 {
 		errs = append(errs, field.Forbidden(p.Child("resourceClaims"), "dynamic resource allocation needs an API server; not supported by minilet"))
+	}
+	if len(s.ReadinessGates) > 0 {
+		errs = append(errs, field.Forbidden(p.Child("readinessGates"), "readiness gates are set by controllers through an API server; nothing can set them on minilet, so the pod would never be Ready"))
+	}
+	if len(s.SchedulingGates) > 0 {
+		errs = append(errs, field.Forbidden(p.Child("schedulingGates"), "a pod with scheduling gates is not started until they are removed; remove them from the manifest"))
+	}
+	if len(s.Overhead) > 0 {
+		errs = append(errs, field.Forbidden(p.Child("overhead"), "overhead comes from a RuntimeClass, which minilet does not support"))
+	}
+	if s.Resources != nil {
+		errs = append(errs, field.Forbidden(p.Child("resources"), "pod-level resources are not supported by minilet yet; set resources on each container"))
 	}
 	if s.RuntimeClassName != nil {
 		errs = append(errs, field.Forbidden(p.Child("runtimeClassName"), "RuntimeClass objects live in the API server; not supported by minilet, the pod would silently run with the default runtime"))
@@ -306,4 +327,21 @@ func sortedMapKeys[K ~string, V any](m map[K]V) []K {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// ClusterDomain is the domain of pod names, as minilet's /etc/hosts
+// writes them (the kubelet's default clusterDomain).
+const ClusterDomain = "cluster.local"
+
+// PodFQDN is the pod's fully qualified name, host.subdomain.ns.svc.cluster.local,
+// or "" without a subdomain (the kubelet's GetPodFQDN).
+func PodFQDN(pod *v1.Pod) string {
+	if pod.Spec.Subdomain == "" {
+		return ""
+	}
+	h := pod.Spec.Hostname
+	if h == "" {
+		h = pod.Name
+	}
+	return fmt.Sprintf("%s.%s.%s.svc.%s", h, pod.Spec.Subdomain, pod.Namespace, ClusterDomain)
 }

@@ -90,6 +90,21 @@ func validateContainer(c *v1.Container, p *field.Path, volumes map[string]bool, 
 		}
 		errs = append(errs, validateProbe(pr.probe, p.Child(pr.name), c, pr.oneShot)...)
 	}
+	if l := c.Lifecycle; l != nil && l.StopSignal != nil {
+		errs = append(errs, field.Forbidden(p.Child("lifecycle", "stopSignal"), "an alpha field (feature gate ContainerStopSignals) minilet does not support; set STOPSIGNAL in the image"))
+	}
+	if pr := c.ReadinessProbe; pr != nil && pr.TerminationGracePeriodSeconds != nil {
+		errs = append(errs, field.Invalid(p.Child("readinessProbe", "terminationGracePeriodSeconds"), *pr.TerminationGracePeriodSeconds, "must not be set for readinessProbes"))
+	}
+	for i, r := range c.ResizePolicy {
+		rp := p.Child("resizePolicy").Index(i)
+		if r.ResourceName != v1.ResourceCPU && r.ResourceName != v1.ResourceMemory {
+			errs = append(errs, field.NotSupported(rp.Child("resourceName"), r.ResourceName, []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory}))
+		}
+		if r.RestartPolicy != v1.NotRequired && r.RestartPolicy != v1.RestartContainer {
+			errs = append(errs, field.NotSupported(rp.Child("restartPolicy"), r.RestartPolicy, []v1.ResourceResizeRestartPolicy{v1.NotRequired, v1.RestartContainer}))
+		}
+	}
 	if l := c.Lifecycle; l != nil {
 		lp := p.Child("lifecycle")
 		if isInit && !sidecar {
@@ -332,7 +347,7 @@ func validateResourceName(name v1.ResourceName, p *field.Path) field.ErrorList {
 	case name == v1.ResourceCPU, name == v1.ResourceMemory, name == v1.ResourceEphemeralStorage:
 		return nil
 	case strings.HasPrefix(n, v1.ResourceHugePagesPrefix):
-		return nil
+		return field.ErrorList{field.Forbidden(p, "hugepages are not supported by minilet yet")}
 	case strings.Contains(n, "/"):
 		var errs field.ErrorList
 		for _, msg := range validation.IsQualifiedName(n) {

@@ -81,8 +81,9 @@ func volumeTypes(s *v1.VolumeSource) []string {
 func validateEmptyDir(e *v1.EmptyDirVolumeSource, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	switch m := e.Medium; {
-	case m == v1.StorageMediumDefault, m == v1.StorageMediumMemory, m == v1.StorageMediumHugePages,
-		strings.HasPrefix(string(m), string(v1.StorageMediumHugePagesPrefix)):
+	case m == v1.StorageMediumDefault, m == v1.StorageMediumMemory:
+	case m == v1.StorageMediumHugePages, strings.HasPrefix(string(m), string(v1.StorageMediumHugePagesPrefix)):
+		errs = append(errs, field.Forbidden(p.Child("medium"), "hugepages are not supported by minilet yet; use Memory or the default medium"))
 	default:
 		errs = append(errs, field.NotSupported(p.Child("medium"), m, []v1.StorageMedium{
 			v1.StorageMediumDefault, v1.StorageMediumMemory, v1.StorageMediumHugePages, "HugePages-<size>"}))

@@ -105,7 +105,16 @@ type planInput struct {
 	probes      map[string]probeInfo      // by container ID (running instances)
 	killing     map[string]string         // container ID → why minilet kills it (in flight or done)
 	volumes     volumeInput               // volumes whose files come from objects
-	now         time.Time
+	// deadline is when spec.activeDeadlineSeconds ends (zero: none).
+	deadline time.Time
+	now      time.Time
+}
+
+// deadlineExceeded reports whether the pod has run past its
+// activeDeadlineSeconds: the kubelet then kills it, and it is Failed
+// (DeadlineExceeded) for good.
+func (in planInput) deadlineExceeded() bool {
+	return !in.deadline.IsZero() && !in.now.Before(in.deadline)
 }
 
 // probeInfo is what the probes say of one running container instance.
@@ -125,7 +134,13 @@ func plan(in planInput) podPlan {
 	if in.terminating {
 		return planTermination(in)
 	}
+	if in.deadlineExceeded() {
+		return planDeadline(in)
+	}
 	var p podPlan
+	if !in.deadline.IsZero() {
+		p.waitFor(in.deadline.Sub(in.now))
+	}
 	o := in.obs
 	sandboxOK := o.sandbox != nil && o.sandbox.State == runtime.StateRunning && in.complete
 
@@ -399,6 +414,34 @@ func planTermination(in planInput) podPlan {
 	p.step(action{kind: actRemovePod})
 	return p
 }
+
+// planDeadline kills a pod past its activeDeadlineSeconds, as the kubelet
+// does: every container with the pod's grace period, then the pause;
+// nothing is started or made again, and the pod stays (Failed) until its
+// manifest changes or goes.
+func planDeadline(in planInput) podPlan {
+	var p podPlan
+	o := in.obs
+	var kills []action
+	for _, name := range sortedNames(o) {
+		for _, c := range o.byName[name] {
+			if c.State == runtime.StateRunning || c.State == runtime.StateUnknown {
+				kills = append(kills, action{kind: actKill, id: c.ID, name: name, grace: in.grace, signal: c.Labels[labelStopSignal], reason: ReasonDeadlineExceeded})
+			}
+		}
+	}
+	p.step(kills...)
+	if sb := o.sandbox; sb != nil && (sb.State == runtime.StateRunning || sb.State == runtime.StateUnknown) {
+		p.step(action{kind: actKill, id: sb.ID, grace: minGrace, reason: ReasonDeadlineExceeded})
+	}
+	return p
+}
+
+// The kubelet's words for a pod past its activeDeadlineSeconds.
+const (
+	ReasonDeadlineExceeded  = "DeadlineExceeded"
+	MessageDeadlineExceeded = "Pod was active on the node longer than the specified deadline"
+)
 
 func sortedNames(o observed) []string {
 	names := make([]string, 0, len(o.byName))

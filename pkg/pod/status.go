@@ -106,6 +106,11 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	default:
 		st.Phase = v1.PodPending
 	}
+	if d := pod.Spec.ActiveDeadlineSeconds; d != nil && st.Phase != v1.PodSucceeded && st.Phase != v1.PodFailed &&
+		!now.Before(w.startTime(rec).Add(time.Duration(*d)*time.Second)) {
+		st.Phase, st.Reason, st.Message = v1.PodFailed, ReasonDeadlineExceeded, MessageDeadlineExceeded
+		allReady = false
+	}
 	ready := allReady && sidecarsReady && initDone && n > 0
 	st.Conditions = conditions(old.Conditions, now,
 		cond(v1.PodScheduled, true, ""),

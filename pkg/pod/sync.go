@@ -130,6 +130,10 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 		in.grace = w.terminationGrace()
 	} else {
 		in.volumes = w.volumeInputs(rec.Pod)
+		if d := rec.Pod.Spec.ActiveDeadlineSeconds; d != nil {
+			in.deadline = w.startTime(rec).Add(time.Duration(*d) * time.Second)
+			in.grace = w.terminationGrace()
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -137,6 +141,16 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 	in.failures = maps.Clone(w.lastErr)
 	in.killing = maps.Clone(w.killReason)
 	return in
+}
+
+// startTime is when the pod started on this node, the start of its
+// activeDeadlineSeconds: when the manager first took it (kept in its
+// record, so a daemon restart does not start the clock again).
+func (w *worker) startTime(rec podRecord) time.Time {
+	if t := rec.Pod.CreationTimestamp; !t.IsZero() {
+		return t.Time
+	}
+	return w.firstSeen
 }
 
 // forgetKills drops the kill reasons of containers that no longer exist.

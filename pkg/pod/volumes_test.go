@@ -3,6 +3,7 @@ package pod
 import (
 	"strings"
 	"testing"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -138,5 +139,37 @@ func TestChangedObjects(t *testing.T) {
 	pod := podWithConfigVolume()
 	if !refersToAny(pod, map[string]bool{"ConfigMap default/settings": true}) || refersToAny(pod, map[string]bool{"Secret default/settings": true}) {
 		t.Fatal("refersToAny")
+	}
+}
+
+func TestActiveDeadlineSeconds(t *testing.T) {
+	pod := newPod(v1.RestartPolicyAlways, nil, "app")
+	d := int64(30)
+	pod.Spec.ActiveDeadlineSeconds = &d
+	pod.CreationTimestamp = metav1.NewTime(time.Unix(1_700_000_000, 0))
+	h := newHarness(t, pod)
+	if wake := h.sync(); wake != 30*time.Second {
+		t.Fatalf("wake in %v, want the deadline's 30s", wake)
+	}
+	if h.state(h.id("app", 0)) != runtime.StateRunning {
+		t.Fatal("not started")
+	}
+	h.now = h.now.Add(29 * time.Second)
+	if wake := h.sync(); wake != time.Second || h.status().Phase != v1.PodRunning {
+		t.Fatalf("before the deadline: wake %v phase %s", wake, h.status().Phase)
+	}
+	h.now = h.now.Add(time.Second)
+	h.sync()
+	if h.state(h.id("app", 0)) == runtime.StateRunning {
+		t.Fatal("still running past its deadline")
+	}
+	st := h.status()
+	if st.Phase != v1.PodFailed || st.Reason != ReasonDeadlineExceeded || st.Message != MessageDeadlineExceeded {
+		t.Fatalf("status: %s %s %s", st.Phase, st.Reason, st.Message)
+	}
+	h.now = h.now.Add(time.Minute)
+	h.sync()
+	if h.state(h.id("app", 1)) != "absent" {
+		t.Fatal("restarted after the deadline")
 	}
 }

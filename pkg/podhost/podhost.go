@@ -124,7 +124,7 @@ func hostnameOf(pod *v1.Pod) string {
 		h, _ := os.Hostname()
 		return h
 	}
-	return podsandbox.Hostname(pod)
+	return podsandbox.UTSHostname(pod)
 }
 
 func (h Host) resolv() ([]byte, error) {

@@ -170,6 +170,11 @@ func Mounts(pod *v1.Pod, c *v1.Container, paths Paths) ([]runtime.Mount, error) 
 		mode := "rw"
 		if readOnly {
 			mode = "ro"
+			// Recursively read-only (mounts below it too) where asked;
+			// runc does it with mount_setattr (kernel 5.12 and later).
+			if rro := vm.RecursiveReadOnly; rro != nil && (*rro == v1.RecursiveReadOnlyEnabled || *rro == v1.RecursiveReadOnlyIfPossible) {
+				mode = "rro"
+			}
 		}
 		prop := "rprivate"
 		if vm.MountPropagation != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	v1 "k8s.io/api/core/v1"
+
+	"github.com/minilet/minilet/pkg/manifest"
 )
 
 // Hostname is the pod's hostname: spec.hostname, else the pod name
@@ -20,6 +22,18 @@ func Hostname(pod *v1.Pod) string {
 		h = strings.TrimRight(h[:63], "-.")
 	}
 	return h
+}
+
+// UTSHostname is the pod's kernel hostname: its FQDN with
+// setHostnameAsFQDN and a subdomain (as the kubelet sets it), else
+// Hostname.
+func UTSHostname(pod *v1.Pod) string {
+	if f := pod.Spec.SetHostnameAsFQDN; f != nil && *f {
+		if fqdn := manifest.PodFQDN(pod); fqdn != "" {
+			return fqdn
+		}
+	}
+	return Hostname(pod)
 }
 
 // HostsFile renders the pod's /etc/hosts like the kubelet's
@@ -42,8 +56,8 @@ func HostsFile(pod *v1.Pod, podIPs []string, hostHosts []byte) []byte {
 		b.WriteString("fe00::2\tip6-allrouters\n")
 		host := Hostname(pod)
 		for _, ip := range podIPs {
-			if pod.Spec.Subdomain != "" {
-				fmt.Fprintf(&b, "%s\t%s.%s.%s.svc.cluster.local\t%s\n", ip, host, pod.Spec.Subdomain, pod.Namespace, host)
+			if fqdn := manifest.PodFQDN(pod); fqdn != "" {
+				fmt.Fprintf(&b, "%s\t%s\t%s\n", ip, fqdn, host)
 			} else {
 				fmt.Fprintf(&b, "%s\t%s\n", ip, host)
 			}

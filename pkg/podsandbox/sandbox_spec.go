@@ -60,7 +60,7 @@ func SandboxSpec(p SandboxParams) runtime.ContainerSpec {
 		}
 	}
 	if !pod.Spec.HostNetwork {
-		spec.Hostname = Hostname(pod)
+		spec.Hostname = UTSHostname(pod)
 	}
 	return spec
 }

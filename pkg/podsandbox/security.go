@@ -38,6 +38,8 @@ func Security(pod *v1.Pod, c *v1.Container, imageUser, seccompRoot string) (runt
 	}
 	s.RunAsUser = firstInt64(csc.RunAsUser, psc.RunAsUser)
 	s.RunAsGroup = firstInt64(csc.RunAsGroup, psc.RunAsGroup)
+	s.ImageUser = imageUser
+	s.MergeImageGroups = psc.SupplementalGroupsPolicy == nil || *psc.SupplementalGroupsPolicy != v1.SupplementalGroupsPolicyStrict
 	s.SupplementalGIDs = append(s.SupplementalGIDs, psc.SupplementalGroups...)
 	if psc.FSGroup != nil {
 		s.SupplementalGIDs = append(s.SupplementalGIDs, *psc.FSGroup)

@@ -91,6 +91,12 @@ type Security struct {
 	Privileged       bool
 	RunAsUser        *int64
 	RunAsGroup       *int64
+	// ImageUser is the image's USER (name, uid, user:group), the user
+	// when RunAsUser is not set; "" is root.
+	ImageUser string
+	// MergeImageGroups adds the groups the image's /etc/group lists the
+	// user in (supplementalGroupsPolicy Merge, the default).
+	MergeImageGroups bool
 	SupplementalGIDs []int64
 	CapAdd           []string // "CAP_NET_ADMIN" form
 	CapDrop          []string // "ALL" drops every default capability

@@ -187,11 +187,30 @@ func withMounts(ms []runtime.Mount) oci.SpecOpts {
 
 func securityOpts(sec runtime.Security) []oci.SpecOpts {
 	var opts []oci.SpecOpts
+	// The user: runAsUser, else the image's USER (as the kubelet and
+	// containerd's CRI take it), else root; runAsGroup replaces the group
+	// either way.
+	user := "0"
 	switch {
 	case sec.RunAsUser != nil && sec.RunAsGroup != nil:
 		opts = append(opts, oci.WithUIDGID(uint32(*sec.RunAsUser), uint32(*sec.RunAsGroup)))
+		user = fmt.Sprint(*sec.RunAsUser)
 	case sec.RunAsUser != nil:
 		opts = append(opts, oci.WithUserID(uint32(*sec.RunAsUser)))
+		user = fmt.Sprint(*sec.RunAsUser)
+	case sec.ImageUser != "":
+		opts = append(opts, oci.WithUser(sec.ImageUser))
+		user, _, _ = strings.Cut(sec.ImageUser, ":")
+	}
+	if sec.RunAsUser == nil && sec.RunAsGroup != nil {
+		gid := uint32(*sec.RunAsGroup)
+		opts = append(opts, func(_ context.Context, _ oci.Client, _ *containers.Container, sp *oci.Spec) error {
+			sp.Process.User.GID = gid
+			return nil
+		})
+	}
+	if sec.MergeImageGroups {
+		opts = append(opts, oci.WithAdditionalGIDs(user))
 	}
 	if len(sec.SupplementalGIDs) > 0 {
 		gids := sec.SupplementalGIDs
