@@ -1,7 +1,9 @@
 package devices
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -62,6 +64,9 @@ func (i *Inventory) Errors() []string {
 	var out []string
 	for file, errs := range i.cache.GetErrors() {
 		for _, e := range errs {
+			if errors.Is(e, fs.ErrNotExist) {
+				continue // a spec directory this host does not have
+			}
 			out = append(out, fmt.Sprintf("%s: %v", file, e))
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/minilet/minilet/pkg/ociarchive"
 )
 
-// UserImage is a busybox image whose USER is "app" (uid 1000, gid 1000,
+// UserImage is a busybox image whose USER is 1000 (user app, gid 1000,
 // listed in group extra 4242 of its /etc/group).
 const UserImage = "localhost/minilet-test/busybox-app:1"
 
@@ -24,12 +24,16 @@ func (d *daemon) importUserImage() {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	files = append(files,
-		ociarchive.File{Path: "/etc/passwd", Data: []byte("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\n")},
-		ociarchive.File{Path: "/etc/group", Data: []byte("root:x:0:\napp:x:1000:\nextra:x:4242:app\n")},
-	)
+	for i := range files {
+		switch files[i].Path {
+		case "/etc/passwd":
+			files[i].Data = []byte("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\n")
+		case "/etc/group":
+			files[i].Data = []byte("root:x:0:\napp:x:1000:\nextra:x:4242:app\n")
+		}
+	}
 	var buf bytes.Buffer
-	if err := ociarchive.Write(&buf, UserImage, files, ociarchive.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}, User: "app"}); err != nil {
+	if err := ociarchive.Write(&buf, UserImage, files, ociarchive.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}, User: "1000"}); err != nil {
 		d.t.Fatal(err)
 	}
 	tar := filepath.Join(d.RootDir, "..", "app-image.tar")
