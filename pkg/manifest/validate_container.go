@@ -93,6 +93,9 @@ func validateContainer(c *v1.Container, p *field.Path, volumes map[string]bool, 
 	if l := c.Lifecycle; l != nil && l.StopSignal != nil {
 		errs = append(errs, field.Forbidden(p.Child("lifecycle", "stopSignal"), "an alpha field (feature gate ContainerStopSignals) minilet does not support; set STOPSIGNAL in the image"))
 	}
+	if c.Stdin {
+		errs = append(errs, field.Forbidden(p.Child("stdin"), "stdin is given to a container through attach, which minilet does not have yet: the container would read end-of-file at once"))
+	}
 	if pr := c.ReadinessProbe; pr != nil && pr.TerminationGracePeriodSeconds != nil {
 		errs = append(errs, field.Invalid(p.Child("readinessProbe", "terminationGracePeriodSeconds"), *pr.TerminationGracePeriodSeconds, "must not be set for readinessProbes"))
 	}

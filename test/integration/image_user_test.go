@@ -120,3 +120,17 @@ spec:
 		return nil
 	})
 }
+
+// TestTTY: a container with tty: true gets a terminal (its output, through
+// the terminal, still reaches its log); it failed to start before.
+func TestTTY(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("tty.yaml", fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: tty}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers: [{name: app, image: %s, command: [sh, -c, 'tty; exec sleep 3600'], tty: true}]\n", BusyboxImage))
+	d.waitPod("tty", 60*time.Second, "runs", allRunning)
+	d.eventually(10*time.Second, "the log shows the terminal", func() error {
+		if out := d.cli("logs", "tty"); !strings.HasPrefix(out, "/dev/pts/") {
+			return fmt.Errorf("logs: %q", out)
+		}
+		return nil
+	})
+}

@@ -46,6 +46,7 @@ type Options struct {
 // round trips to containerd on the pod start path.
 type madeHere struct {
 	logPath string
+	tty     bool
 	// unstarted is the container until a start was tried: it has no
 	// task, so its first start needs neither a load nor a look for one.
 	unstarted containerd.Container

@@ -41,6 +41,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 	if spec.LogPath != "" {
 		labels[labelLogPath] = spec.LogPath
 	}
+	if spec.TTY {
+		labels[labelTTY] = "true"
+	}
 	var made containerd.Container
 	create := func() (err error) {
 		made, err = r.client.NewContainer(ctx, spec.ID,
@@ -76,7 +79,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 		return fmt.Errorf("create container %s: %w", spec.ID, wrap(err))
 	}
 	r.mu.Lock()
-	r.made[spec.ID] = madeHere{logPath: spec.LogPath, unstarted: made}
+	r.made[spec.ID] = madeHere{logPath: spec.LogPath, tty: spec.TTY, unstarted: made}
 	r.mu.Unlock()
 	return nil
 }

@@ -34,13 +34,13 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 			return pid, err
 		}
 	}
-	logPath, known := r.createdLogPath(id)
+	logPath, tty, known := r.createdLogPath(id)
 	if !known {
 		labels, err := c.Labels(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
 		}
-		logPath = labels[labelLogPath]
+		logPath, tty = labels[labelLogPath], labels[labelTTY] == "true"
 	}
 	creator := cio.NullIO
 	if p := logPath; p != "" {
@@ -50,6 +50,12 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 			// daemon is stopped or restarted.
 			creator = cio.BinaryIO(r.opts.LogDriver, containerlog.DriverArgs(p, r.opts.LogMaxSize, r.opts.LogMaxFiles))
 		}
+	}
+	if tty {
+		// The shim copies the terminal's output to the same log driver
+		// (or file); without a terminal in the task request runc refuses
+		// a spec that asks for one.
+		creator = withTerminal(creator)
 	}
 	t, err := c.NewTask(ctx, creator)
 	if errdefs.IsAlreadyExists(err) {
@@ -150,11 +156,30 @@ func (r *Runtime) takeFresh(id string) (containerd.Container, bool) {
 
 // createdLogPath returns the log path of a container this process created
 // (saving a round trip to containerd on the pod start path).
-func (r *Runtime) createdLogPath(id string) (string, bool) {
+func (r *Runtime) createdLogPath(id string) (logPath string, tty, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m, ok := r.made[id]
-	return m.logPath, ok
+	return m.logPath, m.tty, ok
+}
+
+// terminalIO is an IO whose task gets a terminal.
+type terminalIO struct{ cio.IO }
+
+func (t terminalIO) Config() cio.Config {
+	c := t.IO.Config()
+	c.Terminal = true
+	return c
+}
+
+func withTerminal(creator cio.Creator) cio.Creator {
+	return func(id string) (cio.IO, error) {
+		io, err := creator(id)
+		if err != nil {
+			return nil, err
+		}
+		return terminalIO{io}, nil
+	}
 }
 
 func (r *Runtime) markStarted(ctx context.Context, c containerd.Container) error {
