@@ -90,6 +90,7 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 			}
 		}
 		if a.logsBefore > 0 {
+			removeOldTerminationLogs(w.paths.TerminationLog(a.name, 0), a.logsBefore)
 			if err := w.d.host.RemoveOldContainerLogs(w.paths, a.name, a.logsBefore); err != nil {
 				w.log.Warn("cannot remove old logs", zap.String("container", a.name), zap.Error(err))
 			}

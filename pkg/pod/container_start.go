@@ -88,6 +88,12 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
 		return containerError{reason: "CreateContainerConfigError", message: err.Error()}
 	}
+	if c.TerminationMessagePath != "" {
+		if err := makeTerminationLog(w.paths.TerminationLog(c.Name, attempt)); err != nil {
+			w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
+			return containerError{reason: "CreateContainerError", message: err.Error()}
+		}
+	}
 	if err := w.d.rt.CreateContainer(ctx, spec); err != nil && !errors.Is(err, runtime.ErrAlreadyExists) {
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
 		return containerError{reason: "CreateContainerError", message: err.Error()}

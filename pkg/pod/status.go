@@ -159,6 +159,7 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now 
 
 	if prev := pc.previous(c.Name); prev != nil && prev.State == runtime.StateExited {
 		cs.LastTerminationState = v1.ContainerState{Terminated: terminated(prev)}
+		cs.LastTerminationState.Terminated.Message = w.terminationMessage(c, prev)
 	}
 	if cur == nil {
 		reason := "ContainerCreating"
@@ -184,6 +185,7 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now 
 		cs.Ready = ready
 	case runtime.StateExited:
 		term := terminated(cur)
+		term.Message = w.terminationMessage(c, cur)
 		willRestart := restart.ShouldRestart(restartPolicyOf(pod, c), cur.ExitCode)
 		if willRestart && hasGate && g.forID == cur.ID && now.Before(g.due) {
 			left := g.due.Sub(now).Round(time.Second)

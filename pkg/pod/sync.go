@@ -171,6 +171,11 @@ func (w *worker) forgetKills(o observed) {
 			delete(w.killReason, id)
 		}
 	}
+	for id := range w.termMessages {
+		if !live[id] {
+			delete(w.termMessages, id)
+		}
+	}
 }
 
 // observeStart reports, once, how long the pod took from its manifest

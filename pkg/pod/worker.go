@@ -54,6 +54,9 @@ type worker struct {
 	// pendingMeta, guarded by mu: labels and annotations for the loop to
 	// take in place (setDesiredMeta).
 	pendingMeta *manifest.Pod
+	// termMessages, guarded by mu: the termination message of each exited
+	// attempt (by container ID), read once.
+	termMessages map[string]string
 
 	// Owned by the loop goroutine.
 	firstSeen    time.Time
@@ -85,21 +88,22 @@ type containerError struct {
 func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 	pod := rec.Pod
 	w := &worker{
-		d:          d,
-		podID:      podsandbox.PodID(pod.UID),
-		paths:      d.paths(pod),
-		log:        d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
-		events:     newEventLog(pod, d.now),
-		kick:       make(chan struct{}, 1),
-		done:       make(chan struct{}),
-		rec:        rec,
-		gates:      map[string]gate{},
-		lastErr:    map[string]containerError{},
-		probes:     map[string]*probeState{},
-		killReason: map[string]string{},
-		volWritten: map[string]string{},
-		probeCh:    make(chan probe.Update, 16),
-		firstSeen:  firstSeen,
+		d:            d,
+		podID:        podsandbox.PodID(pod.UID),
+		paths:        d.paths(pod),
+		log:          d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
+		events:       newEventLog(pod, d.now),
+		kick:         make(chan struct{}, 1),
+		done:         make(chan struct{}),
+		rec:          rec,
+		gates:        map[string]gate{},
+		lastErr:      map[string]containerError{},
+		probes:       map[string]*probeState{},
+		killReason:   map[string]string{},
+		volWritten:   map[string]string{},
+		termMessages: map[string]string{},
+		probeCh:      make(chan probe.Update, 16),
+		firstSeen:    firstSeen,
 	}
 	// Until the first sync, every container is waiting to be created.
 	w.status = w.buildStatus(rec, emptyObserved(), nil)

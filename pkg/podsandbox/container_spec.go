@@ -60,6 +60,12 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 	if err != nil {
 		return runtime.ContainerSpec{}, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	if c.TerminationMessagePath != "" {
+		// The caller made the file; the container writes its message
+		// there, as under the kubelet.
+		mounts = append(mounts, runtime.Mount{Source: p.Paths.TerminationLog(c.Name, p.RestartCount),
+			Destination: c.TerminationMessagePath, Options: []string{"rbind", "rprivate", "rw"}})
+	}
 	proc := fmt.Sprintf("/proc/%d/ns/", p.SandboxPID)
 	ns := runtime.Namespaces{
 		Network: runtime.NamespaceMode{Path: proc + "net"},

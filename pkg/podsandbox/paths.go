@@ -51,6 +51,13 @@ func (p Paths) ClaimDir(namespace, name string) string {
 // downwardAPI or projected volume: it goes with the pod.
 func (p Paths) VolumeDir(name string) string { return filepath.Join(p.StateDir, "volumes", name) }
 
+// TerminationLog is the host file behind one attempt's
+// terminationMessagePath: what the container writes there is its
+// terminated state's message.
+func (p Paths) TerminationLog(container string, restartCount int) string {
+	return filepath.Join(p.StateDir, "containers", container, fmt.Sprintf("%d.termination-log", restartCount))
+}
+
 // ContainerLog is the log file of one attempt of a container, laid out as
 // the kubelet does: <container>/<restartCount>.log.
 func (p Paths) ContainerLog(container string, restartCount int) string {

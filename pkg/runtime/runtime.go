@@ -88,9 +88,9 @@ type Resources struct {
 // Security is a container's security context, already resolved to what the
 // OCI runtime applies.
 type Security struct {
-	Privileged       bool
-	RunAsUser        *int64
-	RunAsGroup       *int64
+	Privileged bool
+	RunAsUser  *int64
+	RunAsGroup *int64
 	// ImageUser is the image's USER (name, uid, user:group), the user
 	// when RunAsUser is not set; "" is root.
 	ImageUser string

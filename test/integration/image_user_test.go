@@ -134,3 +134,55 @@ func TestTTY(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTerminationMessage: what a container writes to its
+// terminationMessagePath is its terminated state's message (and its
+// lastState's after a restart); with FallbackToLogsOnError a failure
+// without a message shows the end of its log.
+func TestTerminationMessage(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("msg.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: msg}
+spec:
+  terminationGracePeriodSeconds: 0
+  restartPolicy: Never
+  containers:
+  - name: custom
+    image: %[1]s
+    command: [sh, -c, 'echo "bye from custom" > /tmp/why; exit 3']
+    terminationMessagePath: /tmp/why
+  - name: default
+    image: %[1]s
+    command: [sh, -c, 'echo -n "written to the default path" > /dev/termination-log']
+  - name: fallback
+    image: %[1]s
+    command: [sh, -c, 'echo line one; echo line two; exit 1']
+    terminationMessagePolicy: FallbackToLogsOnError
+  - name: readonly
+    image: %[1]s
+    command: [sh, -c, 'echo -n "despite a read-only root" > /dev/termination-log']
+    securityContext: {readOnlyRootFilesystem: true, runAsUser: 1000}
+`, BusyboxImage))
+	want := map[string]string{
+		"custom":   "bye from custom\n",
+		"default":  "written to the default path",
+		"fallback": "line one\nline two\n",
+		"readonly": "despite a read-only root",
+	}
+	d.waitPod("msg", 60*time.Second, "has every message", func(p *v1.Pod) error {
+		for name, msg := range want {
+			cs := containerStatus(p, name)
+			if cs == nil || cs.State.Terminated == nil {
+				return fmt.Errorf("%s not terminated: %+v", name, cs)
+			}
+			if cs.State.Terminated.Message != msg {
+				return fmt.Errorf("%s: message %q, want %q", name, cs.State.Terminated.Message, msg)
+			}
+		}
+		return nil
+	})
+	if out := d.cli("describe", "pod", "msg"); !strings.Contains(out, "bye from custom") {
+		t.Errorf("describe does not show the message:\n%s", out)
+	}
+}
