@@ -163,3 +163,26 @@ func (s *ObjectSet) Version(kind, namespace, name string) string {
 	}
 	return s.hashes[kind+" "+namespace+"/"+name]
 }
+
+// ObjectsOf wraps ConfigMaps, Secrets and claims (pointers; other values
+// are skipped) as Objects, hashed, from no file: for callers that make
+// objects themselves rather than read them from files.
+func ObjectsOf(items ...any) []Object {
+	var out []Object
+	for _, it := range items {
+		var o Object
+		switch v := it.(type) {
+		case *v1.ConfigMap:
+			o.ConfigMap = v
+		case *v1.Secret:
+			o.Secret = v
+		case *v1.PersistentVolumeClaim:
+			o.Claim = v
+		default:
+			continue
+		}
+		o.Hash, _ = objectHash(it)
+		out = append(out, o)
+	}
+	return out
+}

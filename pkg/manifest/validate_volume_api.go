@@ -13,31 +13,21 @@ import (
 // projected) are checked as the API server checks them.
 
 func validateConfigMapVolume(s *v1.ConfigMapVolumeSource, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if s.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), "name the ConfigMap"))
-	} else {
-		errs = append(errs, dnsErrors(p.Child("name"), s.Name, validation.IsDNS1123Subdomain)...)
-	}
-	errs = append(errs, validateMode(s.DefaultMode, p.Child("defaultMode"))...)
-	paths := map[string]bool{}
-	for i := range s.Items {
-		errs = append(errs, validateKeyToPath(&s.Items[i], p.Child("items").Index(i), paths)...)
-	}
-	return errs
+	return validateKeyVolume(s.Name, p.Child("name"), "ConfigMap", s.DefaultMode, s.Items, p)
 }
 
 func validateSecretVolume(s *v1.SecretVolumeSource, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if s.SecretName == "" {
-		errs = append(errs, field.Required(p.Child("secretName"), "name the Secret"))
-	} else {
-		errs = append(errs, dnsErrors(p.Child("secretName"), s.SecretName, validation.IsDNS1123Subdomain)...)
-	}
-	errs = append(errs, validateMode(s.DefaultMode, p.Child("defaultMode"))...)
+	return validateKeyVolume(s.SecretName, p.Child("secretName"), "Secret", s.DefaultMode, s.Items, p)
+}
+
+// validateKeyVolume checks a volume of an object's keys: the object's
+// name, the default mode and the items.
+func validateKeyVolume(name string, np *field.Path, kind string, mode *int32, items []v1.KeyToPath, p *field.Path) field.ErrorList {
+	errs := objectName(name, np, kind)
+	errs = append(errs, validateMode(mode, p.Child("defaultMode"))...)
 	paths := map[string]bool{}
-	for i := range s.Items {
-		errs = append(errs, validateKeyToPath(&s.Items[i], p.Child("items").Index(i), paths)...)
+	for i := range items {
+		errs = append(errs, validateKeyToPath(&items[i], p.Child("items").Index(i), paths)...)
 	}
 	return errs
 }

@@ -119,8 +119,8 @@ func (m *Manager) allocate(pod *v1.Pod, w *worker) *block {
 	}
 	var held []devices.Assignment
 	for _, o := range m.allLocked() {
-		if o == w {
-			continue
+		if o == w || o.terminal() {
+			continue // a pod that has Succeeded or Failed holds nothing, as on the kubelet
 		}
 		if a := o.devices(); a != nil {
 			held = append(held, *a)

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/manifest"
@@ -59,4 +60,12 @@ func (w *worker) setDevices(a *devices.Assignment) {
 	w.mu.Lock()
 	w.rec.Devices = a
 	w.mu.Unlock()
+}
+
+// terminal reports whether the pod has Succeeded or Failed: its containers
+// will not run again.
+func (w *worker) terminal() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status.Phase == v1.PodSucceeded || w.status.Phase == v1.PodFailed
 }

@@ -8,35 +8,21 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/manifest"
 )
 
-// objects is an in-memory Objects.
-type objects struct {
-	cms     map[string]*v1.ConfigMap
-	secrets map[string]*v1.Secret
-}
-
-func (o objects) ConfigMap(ns, name string) (*v1.ConfigMap, bool) {
-	c, ok := o.cms[ns+"/"+name]
-	return c, ok
-}
-
-func (o objects) Secret(ns, name string) (*v1.Secret, bool) {
-	s, ok := o.secrets[ns+"/"+name]
-	return s, ok
-}
-
-func testObjects() objects {
-	return objects{
-		cms: map[string]*v1.ConfigMap{"shop/cfg": {
+func testObjects() *manifest.ObjectSet {
+	return manifest.NewObjectSet(manifest.ObjectsOf(
+		&v1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "shop"},
 			Data:       map[string]string{"MODE": "prod", "URL": "http://$(HOST)", "b": "2"},
-		}},
-		secrets: map[string]*v1.Secret{"shop/db": {
+		},
+		&v1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"},
 			Data:       map[string][]byte{"password": []byte("s3cret"), "MODE": []byte("from-secret")},
-		}},
-	}
+		},
+	))
 }
 
 func ref(name, key string, optional bool) (*v1.ConfigMapKeySelector, *v1.SecretKeySelector) {

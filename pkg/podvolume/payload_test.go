@@ -8,22 +8,9 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/manifest"
 )
-
-type objects struct {
-	cms     map[string]*v1.ConfigMap
-	secrets map[string]*v1.Secret
-}
-
-func (o objects) ConfigMap(ns, name string) (*v1.ConfigMap, bool) {
-	c, ok := o.cms[ns+"/"+name]
-	return c, ok
-}
-
-func (o objects) Secret(ns, name string) (*v1.Secret, bool) {
-	s, ok := o.secrets[ns+"/"+name]
-	return s, ok
-}
 
 func testInputs() Inputs {
 	return Inputs{
@@ -34,10 +21,10 @@ func testInputs() Inputs {
 				Requests: v1.ResourceList{v1.ResourceMemory: resource.MustParse("32Mi")},
 			}}}},
 		},
-		Objects: objects{
-			cms:     map[string]*v1.ConfigMap{"shop/cfg": {Data: map[string]string{"a.conf": "A", "b.conf": "B"}, BinaryData: map[string][]byte{"bin": {0, 1}}}},
-			secrets: map[string]*v1.Secret{"shop/creds": {Data: map[string][]byte{"user": []byte("u"), "pass": []byte("p")}}},
-		},
+		Objects: manifest.NewObjectSet(manifest.ObjectsOf(
+			&v1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "shop"}, Data: map[string]string{"a.conf": "A", "b.conf": "B"}, BinaryData: map[string][]byte{"bin": {0, 1}}},
+			&v1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "shop"}, Data: map[string][]byte{"user": []byte("u"), "pass": []byte("p")}},
+		)),
 		Allocatable: v1.ResourceList{v1.ResourceCPU: resource.MustParse("2"), v1.ResourceMemory: resource.MustParse("4Gi")},
 	}
 }

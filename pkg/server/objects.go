@@ -65,15 +65,15 @@ func RedactSecret(s v1.Secret) v1.Secret {
 
 func (s *Server) objectRoutes() []route {
 	return []route{
-		{"/api/v1/configmaps", s.listConfigMaps},
-		{"/api/v1/namespaces/{namespace}/configmaps", s.listConfigMaps},
-		{"/api/v1/namespaces/{namespace}/configmaps/{name}", s.getConfigMap},
-		{"/api/v1/secrets", s.listSecrets},
-		{"/api/v1/namespaces/{namespace}/secrets", s.listSecrets},
-		{"/api/v1/namespaces/{namespace}/secrets/{name}", s.getSecret},
-		{"/api/v1/persistentvolumeclaims", s.listClaims},
-		{"/api/v1/namespaces/{namespace}/persistentvolumeclaims", s.listClaims},
-		{"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}", s.getClaim},
+		{"/api/v1/configmaps", configMapKind.list(s)},
+		{"/api/v1/namespaces/{namespace}/configmaps", configMapKind.list(s)},
+		{"/api/v1/namespaces/{namespace}/configmaps/{name}", configMapKind.get(s)},
+		{"/api/v1/secrets", secretKind.list(s)},
+		{"/api/v1/namespaces/{namespace}/secrets", secretKind.list(s)},
+		{"/api/v1/namespaces/{namespace}/secrets/{name}", secretKind.get(s)},
+		{"/api/v1/persistentvolumeclaims", claimKind.list(s)},
+		{"/api/v1/namespaces/{namespace}/persistentvolumeclaims", claimKind.list(s)},
+		{"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}", claimKind.get(s)},
 		{"/api/v1/volumes", s.listVolumes},
 		{"DELETE /api/v1/namespaces/{namespace}/volumes/{name}", s.removeVolume},
 	}
@@ -98,89 +98,65 @@ func objectNotFound(kind, name string) metav1.Status {
 	return st
 }
 
-func (s *Server) listConfigMaps(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.objectSource(w)
-	if !ok {
-		return
-	}
-	list := v1.ConfigMapList{TypeMeta: metav1.TypeMeta{Kind: "ConfigMapList", APIVersion: "v1"}, Items: []v1.ConfigMap{}}
-	for _, c := range src.ConfigMaps() {
-		if inNamespace(r, c.ObjectMeta) {
-			list.Items = append(list.Items, c)
-		}
-	}
-	writeJSON(w, http.StatusOK, list)
+// objectKind serves one kind of object: list (all namespaces, or the
+// path's) and get by namespace and name.
+type objectKind[T any] struct {
+	resource string                 // "configmaps"
+	listKind string                 // "ConfigMapList"
+	items    func(ObjectSource) []T // every object, as served
+	meta     func(*T) metav1.ObjectMeta
 }
 
-func (s *Server) getConfigMap(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.objectSource(w)
-	if !ok {
-		return
-	}
-	for _, c := range src.ConfigMaps() {
-		if c.Namespace == r.PathValue("namespace") && c.Name == r.PathValue("name") {
-			writeJSON(w, http.StatusOK, c)
+func (k objectKind[T]) list(s *Server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		src, ok := s.objectSource(w)
+		if !ok {
 			return
 		}
-	}
-	writeStatus(w, objectNotFound("configmaps", r.PathValue("name")))
-}
-
-func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.objectSource(w)
-	if !ok {
-		return
-	}
-	list := v1.SecretList{TypeMeta: metav1.TypeMeta{Kind: "SecretList", APIVersion: "v1"}, Items: []v1.Secret{}}
-	for _, c := range src.Secrets() {
-		if inNamespace(r, c.ObjectMeta) {
-			list.Items = append(list.Items, RedactSecret(c))
+		out := []T{}
+		for _, it := range k.items(src) {
+			if inNamespace(r, k.meta(&it)) {
+				out = append(out, it)
+			}
 		}
+		writeJSON(w, http.StatusOK, map[string]any{"kind": k.listKind, "apiVersion": "v1", "metadata": map[string]any{}, "items": out})
 	}
-	writeJSON(w, http.StatusOK, list)
 }
 
-func (s *Server) getSecret(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.objectSource(w)
-	if !ok {
-		return
-	}
-	for _, c := range src.Secrets() {
-		if c.Namespace == r.PathValue("namespace") && c.Name == r.PathValue("name") {
-			writeJSON(w, http.StatusOK, RedactSecret(c))
+func (k objectKind[T]) get(s *Server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		src, ok := s.objectSource(w)
+		if !ok {
 			return
 		}
+		for _, it := range k.items(src) {
+			if m := k.meta(&it); m.Namespace == r.PathValue("namespace") && m.Name == r.PathValue("name") {
+				writeJSON(w, http.StatusOK, it)
+				return
+			}
+		}
+		writeStatus(w, objectNotFound(k.resource, r.PathValue("name")))
 	}
-	writeStatus(w, objectNotFound("secrets", r.PathValue("name")))
 }
 
-func (s *Server) listClaims(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.objectSource(w)
-	if !ok {
-		return
-	}
-	list := v1.PersistentVolumeClaimList{TypeMeta: metav1.TypeMeta{Kind: "PersistentVolumeClaimList", APIVersion: "v1"}, Items: []v1.PersistentVolumeClaim{}}
-	for _, c := range src.Claims() {
-		if inNamespace(r, c.ObjectMeta) {
-			list.Items = append(list.Items, c)
-		}
-	}
-	writeJSON(w, http.StatusOK, list)
-}
-
-func (s *Server) getClaim(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.objectSource(w)
-	if !ok {
-		return
-	}
-	for _, c := range src.Claims() {
-		if c.Namespace == r.PathValue("namespace") && c.Name == r.PathValue("name") {
-			writeJSON(w, http.StatusOK, c)
-			return
-		}
-	}
-	writeStatus(w, objectNotFound("persistentvolumeclaims", r.PathValue("name")))
-}
+var (
+	configMapKind = objectKind[v1.ConfigMap]{"configmaps", "ConfigMapList",
+		func(src ObjectSource) []v1.ConfigMap { return src.ConfigMaps() },
+		func(c *v1.ConfigMap) metav1.ObjectMeta { return c.ObjectMeta }}
+	secretKind = objectKind[v1.Secret]{"secrets", "SecretList",
+		func(src ObjectSource) []v1.Secret {
+			list := src.Secrets()
+			out := make([]v1.Secret, 0, len(list))
+			for _, s := range list {
+				out = append(out, RedactSecret(s)) // values never leave the daemon
+			}
+			return out
+		},
+		func(c *v1.Secret) metav1.ObjectMeta { return c.ObjectMeta }}
+	claimKind = objectKind[v1.PersistentVolumeClaim]{"persistentvolumeclaims", "PersistentVolumeClaimList",
+		func(src ObjectSource) []v1.PersistentVolumeClaim { return src.Claims() },
+		func(c *v1.PersistentVolumeClaim) metav1.ObjectMeta { return c.ObjectMeta }}
+)
 
 func (s *Server) listVolumes(w http.ResponseWriter, _ *http.Request) {
 	if s.volumes == nil {

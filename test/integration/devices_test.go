@@ -114,4 +114,18 @@ spec:
 	d.start("--cdi-spec-dirs", dir)
 	d.writeManifest("four.yaml", pod("four", 1))
 	d.waitPod("four", 30*time.Second, "is refused", failedWith("OutOfminilet.test/widget", "used: 2, capacity: 2"))
+
+	// A pod that has completed holds nothing, as on the kubelet.
+	d.removeManifest("three.yaml")
+	d.waitGone("three", 60*time.Second)
+	d.writeManifest("once.yaml", strings.Replace(strings.Replace(pod("once", 1), "command: [sleep, \"3600\"]", "command: [\"true\"]", 1),
+		"terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 0\n  restartPolicy: Never", 1))
+	d.waitPod("once", 60*time.Second, "completes", func(p *v1.Pod) error {
+		if p.Status.Phase != v1.PodSucceeded {
+			return fmt.Errorf("phase %s", p.Status.Phase)
+		}
+		return nil
+	})
+	d.writeManifest("five.yaml", pod("five", 1))
+	d.waitPod("five", 60*time.Second, "runs with the completed pod's widget", allRunning)
 }
