@@ -155,3 +155,43 @@ func TestSecurityModules(t *testing.T) {
 		t.Errorf("sandbox sysctls: %v", sb.Sysctls)
 	}
 }
+
+func TestHostnameFQDNAndMountModes(t *testing.T) {
+	yes := true
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}, Spec: v1.PodSpec{Subdomain: "db", SetHostnameAsFQDN: &yes}}
+	if h := UTSHostname(pod); h != "web.db.shop.svc.cluster.local" {
+		t.Errorf("FQDN hostname %q", h)
+	}
+	if h := Hostname(pod); h != "web" {
+		t.Errorf("short hostname %q", h)
+	}
+	pod.Spec.Subdomain = ""
+	if h := UTSHostname(pod); h != "web" {
+		t.Errorf("without a subdomain: %q", h)
+	}
+	rro := v1.RecursiveReadOnlyEnabled
+	pod.Spec.Volumes = []v1.Volume{
+		{Name: "h", VolumeSource: v1.VolumeSource{HostPath: &v1.HostPathVolumeSource{Path: "/srv"}}},
+		{Name: "d", VolumeSource: v1.VolumeSource{PersistentVolumeClaim: &v1.PersistentVolumeClaimVolumeSource{ClaimName: "data", ReadOnly: true}}},
+		{Name: "c", VolumeSource: v1.VolumeSource{ConfigMap: &v1.ConfigMapVolumeSource{}}},
+	}
+	c := &v1.Container{VolumeMounts: []v1.VolumeMount{
+		{Name: "h", MountPath: "/h", ReadOnly: true, RecursiveReadOnly: &rro},
+		{Name: "d", MountPath: "/d"},
+		{Name: "c", MountPath: "/c"},
+	}}
+	paths := NewPaths("/var/lib/minilet", "/run/minilet", "/var/log/pods", pod)
+	ms, err := Mounts(pod, c, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/h": "rro", "/d": "ro", "/c": "ro"}
+	for _, m := range ms {
+		if w, ok := want[m.Destination]; ok && (len(m.Options) < 3 || m.Options[2] != w) {
+			t.Errorf("%s: options %v, want %s", m.Destination, m.Options, w)
+		}
+		if m.Destination == "/d" && m.Source != "/var/lib/minilet/volumes/shop/data" {
+			t.Errorf("claim source %s", m.Source)
+		}
+	}
+}
