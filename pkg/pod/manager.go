@@ -316,6 +316,11 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 	case chKeepCordoned:
 		w.events.record(v1.EventTypeWarning, "FailedScheduling", "the manifest changed, but the node is cordoned: the pod is replaced once it is uncordoned", "")
 	case chReadmit:
+		if b := w.blockedBy(); b != nil && b.phase == v1.PodFailed {
+			// Refused by admission (NodeAffinity, OutOf<resource>,
+			// SysctlForbidden...): Failed for good, as on the kubelet.
+			return
+		}
 		w.setBlock(m.admit(w))
 	case chUpdateMeta:
 		w.log.Info("manifest changed labels or annotations only; updating the pod in place")
