@@ -2,6 +2,8 @@ package pod
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -35,9 +37,19 @@ func (m *Manager) Objects() []manifest.Object {
 	return out
 }
 
-// claimStatus fills in a claim's status as a bound claim shows it: its
-// directory on this host is its volume. Call with m.mu held.
+// claimStatus fills in a claim's status: Bound to its directory on this
+// host once a pod has made it, Pending until then (as a claim of a
+// WaitForFirstConsumer class waits for its first pod). Call with m.mu
+// held.
 func (m *Manager) claimStatus(c *v1.PersistentVolumeClaim) {
+	root := m.d.cfg.VolumeDir
+	if root == "" {
+		root = filepath.Join(m.d.cfg.RootDir, "volumes")
+	}
+	if _, err := os.Stat(filepath.Join(root, c.Namespace, c.Name)); err != nil {
+		c.Status.Phase = v1.ClaimPending
+		return
+	}
 	c.Status.Phase = v1.ClaimBound
 	c.Status.AccessModes = slices.Clone(c.Spec.AccessModes)
 	if q, ok := c.Spec.Resources.Requests[v1.ResourceStorage]; ok {
