@@ -36,6 +36,8 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		err  error
 		wake time.Duration
 		next *observed // what the last apply predicts, instead of a look
+		// volumes is what the last plan knew of the pod's object volumes.
+		volumes volumeInput
 	)
 	if w.fresh {
 		// A pod this daemon just added has nothing in the runtime yet
@@ -62,7 +64,9 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		rec := w.record()
 		now := w.d.now()
 		w.noteExits(rec.Pod, o, now)
-		p := plan(w.planInput(rec, o, terminating, now))
+		in := w.planInput(rec, o, terminating, now)
+		volumes = in.volumes
+		p := plan(in)
 		wake = p.wake
 		if len(p.steps) == 0 {
 			break
@@ -91,7 +95,7 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		return retryDelay
 	}
 	rec := w.record()
-	w.reportVolumeError(w.volumeInputs(rec.Pod).err)
+	w.reportVolumeError(volumes.err)
 	w.syncProbes(ctx, rec.Pod, o)
 	st := w.buildStatus(rec, o, nil)
 	w.setStatus(st)
