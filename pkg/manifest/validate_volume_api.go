@@ -25,9 +25,25 @@ func validateSecretVolume(s *v1.SecretVolumeSource, p *field.Path) field.ErrorLi
 func validateKeyVolume(name string, np *field.Path, kind string, mode *int32, items []v1.KeyToPath, p *field.Path) field.ErrorList {
 	errs := objectName(name, np, kind)
 	errs = append(errs, validateMode(mode, p.Child("defaultMode"))...)
-	paths := map[string]bool{}
+	return append(errs, validateItems(items, p.Child("items"), map[string]bool{})...)
+}
+
+// validateKeySource checks a projected configMap or secret source: a name
+// and its items, whose paths must not repeat across the volume's sources.
+func validateKeySource(name, kind string, items []v1.KeyToPath, p *field.Path, paths map[string]bool) field.ErrorList {
+	var errs field.ErrorList
+	if name == "" {
+		errs = append(errs, field.Required(p.Child("name"), "name the "+kind))
+	}
+	return append(errs, validateItems(items, p.Child("items"), paths)...)
+}
+
+// validateItems checks the items of a volume source against the paths the
+// volume has so far.
+func validateItems(items []v1.KeyToPath, p *field.Path, paths map[string]bool) field.ErrorList {
+	var errs field.ErrorList
 	for i := range items {
-		errs = append(errs, validateKeyToPath(&items[i], p.Child("items").Index(i), paths)...)
+		errs = append(errs, validateKeyToPath(&items[i], p.Index(i), paths)...)
 	}
 	return errs
 }
@@ -50,23 +66,11 @@ func validateProjected(s *v1.ProjectedVolumeSource, p *field.Path) field.ErrorLi
 		n := 0
 		if c := src.ConfigMap; c != nil {
 			n++
-			cp := sp.Child("configMap")
-			if c.Name == "" {
-				errs = append(errs, field.Required(cp.Child("name"), "name the ConfigMap"))
-			}
-			for j := range c.Items {
-				errs = append(errs, validateKeyToPath(&c.Items[j], cp.Child("items").Index(j), paths)...)
-			}
+			errs = append(errs, validateKeySource(c.Name, "ConfigMap", c.Items, sp.Child("configMap"), paths)...)
 		}
 		if c := src.Secret; c != nil {
 			n++
-			cp := sp.Child("secret")
-			if c.Name == "" {
-				errs = append(errs, field.Required(cp.Child("name"), "name the Secret"))
-			}
-			for j := range c.Items {
-				errs = append(errs, validateKeyToPath(&c.Items[j], cp.Child("items").Index(j), paths)...)
-			}
+			errs = append(errs, validateKeySource(c.Name, "Secret", c.Items, sp.Child("secret"), paths)...)
 		}
 		if d := src.DownwardAPI; d != nil {
 			n++
