@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -80,6 +81,13 @@ func New(cfg Config, log *zap.Logger) (*Manager, error) {
 		return nil, fmt.Errorf("CNI network %q from %s: %w", conf.list.Name, conf.path, err)
 	}
 	m := &Manager{cfg: cfg, log: log, cni: c, network: conf.list.Name}
+	// Before any ADD of this daemon: allocations a killed ADD left
+	// without an owner (the default network's host-local directory).
+	if freed, err := sweepEmptyAllocations(filepath.Join(ipamDataDir(cfg), conf.list.Name)); err != nil {
+		log.Warn("cannot check the IP allocations for ones a killed CNI ADD left", zap.Error(err))
+	} else if len(freed) > 0 {
+		log.Info("freed IP allocations a killed CNI ADD left without an owner", zap.Strings("ips", freed))
+	}
 	if reduced, ok, err := withoutPortmap(conf.list.Bytes); err != nil {
 		return nil, fmt.Errorf("CNI network %q from %s: %w", conf.list.Name, conf.path, err)
 	} else if ok {
