@@ -33,6 +33,7 @@ import (
 	"github.com/minilet/minilet/pkg/probe"
 	rtcontainerd "github.com/minilet/minilet/pkg/runtime/containerd"
 	"github.com/minilet/minilet/pkg/server"
+	"github.com/minilet/minilet/pkg/workload"
 )
 
 // daemonFlags are the flags of `minilet daemon`.
@@ -260,13 +261,15 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err := metrics.RegisterPods(reg, version, mgr); err != nil {
 		return err
 	}
-	src := manifest.NewSource(f.manifestDir, manifest.Options{
+	srcOpts := manifest.Options{
 		NodeName: f.nodeName, FollowSymlinks: f.followSymlinks, StrictPerms: os.Geteuid() == 0,
 		RescanInterval: f.rescanInterval,
-	}, log.Named("manifests"))
+	}
+	src := manifest.NewSource(f.manifestDir, srcOpts, log.Named("manifests"))
+	workloads := workload.NewManager(workload.Config{Dir: filepath.Join(f.rootDir, "workloads"), Manifest: srcOpts}, mgr, nil, log.Named("workloads"))
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
-		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}},
+		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads,
 	})
 
 	// Every goroutine below ends with ctx, and is waited for before the
@@ -278,12 +281,15 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
 	}
-	states := make(chan manifest.State)
-	errc := make(chan error, 4)
+	// manifest source → workload controllers (which add their pods) →
+	// pod manager.
+	fileStates, states := make(chan manifest.State), make(chan manifest.State)
+	errc := make(chan error, 5)
 	goWait(func() {
 		errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
 	})
-	goWait(func() { errc <- src.Run(ctx, states) })
+	goWait(func() { errc <- src.Run(ctx, fileStates) })
+	goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
 	notify := notifier{log: log}
 	goWait(func() {
 		errc <- mgr.Run(ctx, states, func() {

@@ -40,8 +40,9 @@ func DecodeAll(path string, data []byte, opts Options) ([]Pod, []Object, error) 
 
 // decoded is what one file holds.
 type decoded struct {
-	pods    []Pod
-	objects []Object
+	pods      []Pod
+	objects   []Object
+	workloads []Workload
 }
 
 func decodeFile(path string, data []byte, opts Options) (decoded, error) {
@@ -73,7 +74,7 @@ func decodeFile(path string, data []byte, opts Options) (decoded, error) {
 		seen = map[string]int{} // kind namespace/name → document
 	)
 	for _, d := range docs {
-		pod, obj, err := decodeDocument(path, d, opts)
+		pod, obj, wl, err := decodeDocument(path, d, opts)
 		key := ""
 		switch {
 		case err != nil:
@@ -81,6 +82,8 @@ func decodeFile(path string, data []byte, opts Options) (decoded, error) {
 			key = "Pod " + podKey(pod.Pod)
 		case obj != nil:
 			key = obj.Key()
+		case wl != nil:
+			key = wl.Key()
 		}
 		if key != "" {
 			if first, dup := seen[key]; dup {
@@ -103,6 +106,9 @@ func decodeFile(path string, data []byte, opts Options) (decoded, error) {
 		if obj != nil {
 			out.objects = append(out.objects, *obj)
 		}
+		if wl != nil {
+			out.workloads = append(out.workloads, *wl)
+		}
 	}
 	if len(errs) > 0 {
 		return decoded{}, errors.New(strings.Join(errs, "; "))
@@ -117,53 +123,56 @@ func lowerKind(key string) string {
 	return strings.ToLower(kind) + " " + rest
 }
 
-// decodeDocument turns one document into a finished Pod or Object, or
-// neither for an empty document.
-func decodeDocument(path string, d document, opts Options) (*Pod, *Object, error) {
+// decodeDocument turns one document into a finished Pod, Object or
+// Workload, or none for an empty document.
+func decodeDocument(path string, d document, opts Options) (*Pod, *Object, *Workload, error) {
 	j, err := d.toJSON()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var generic any
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.UseNumber()
 	if err := dec.Decode(&generic); err != nil {
-		return nil, nil, fmt.Errorf("cannot read document: %w", err)
+		return nil, nil, nil, fmt.Errorf("cannot read document: %w", err)
 	}
 	if generic == nil {
-		return nil, nil, nil // empty document ("~", "null")
+		return nil, nil, nil, nil // empty document ("~", "null")
 	}
 	obj, ok := generic.(map[string]any)
 	if !ok {
-		return nil, nil, fmt.Errorf("expected a Pod, ConfigMap, Secret or PersistentVolumeClaim (a mapping with apiVersion, kind and metadata), got %s", describe(generic))
+		return nil, nil, nil, fmt.Errorf("expected a Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet or Job (a mapping with apiVersion, kind and metadata), got %s", describe(generic))
 	}
 	kind, err := checkKind(obj)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	switch kind {
 	case KindConfigMap:
 		o, err := decodeConfigMap(j, obj, path)
-		return nil, o, err
+		return nil, o, nil, err
 	case KindSecret:
 		o, err := decodeSecret(j, obj, path)
-		return nil, o, err
+		return nil, o, nil, err
 	case KindClaim:
 		o, err := decodeClaim(j, obj, path)
-		return nil, o, err
+		return nil, o, nil, err
+	case KindDeployment, KindReplicaSet, KindJob:
+		w, err := decodeWorkload(kind, j, obj, path, opts)
+		return nil, nil, w, err
 	}
 	if problems := checkFields(obj, reflect.TypeFor[v1.Pod](), false); len(problems) > 0 {
-		return nil, nil, errors.New(strings.Join(problems, "; "))
+		return nil, nil, nil, errors.New(strings.Join(problems, "; "))
 	}
 	pod := new(v1.Pod)
 	if err := unmarshalStrict(j, pod, "Pod"); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	p, err := finish(pod, path, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return &p, nil, nil
+	return &p, nil, nil, nil
 }
 
 // unmarshalStrict decodes j into v, refusing unknown and duplicate fields.
@@ -187,12 +196,13 @@ func looksLikeJSON(data []byte) bool {
 // kinds are the apiVersion and kind of each document minilet reads.
 var kinds = map[string]string{
 	"Pod": "v1", KindConfigMap: "v1", KindSecret: "v1", KindClaim: "v1",
+	KindDeployment: "apps/v1", KindReplicaSet: "apps/v1", KindJob: "batch/v1",
 }
 
 // checkKind accepts apiVersion v1 with kind Pod, ConfigMap, Secret or
 // PersistentVolumeClaim, and returns the kind.
 func checkKind(obj map[string]any) (string, error) {
-	const want = `a manifest document must say "apiVersion: v1" and a kind minilet reads: Pod, ConfigMap, Secret or PersistentVolumeClaim`
+	const want = `a manifest document must say a kind minilet reads and its apiVersion: Pod, ConfigMap, Secret, PersistentVolumeClaim (v1); Deployment, ReplicaSet (apps/v1); Job (batch/v1)`
 	kind, hasKind := obj["kind"]
 	ver, hasVer := obj["apiVersion"]
 	s, isString := kind.(string)
@@ -216,7 +226,7 @@ func checkKind(obj map[string]any) (string, error) {
 		return "", fmt.Errorf("apiVersion: missing; %s", want)
 	case ver != wantVer:
 		if v, ok := ver.(string); ok {
-			return "", fmt.Errorf("apiVersion: %q is not supported for kind %s; %s", v, s, want)
+			return "", fmt.Errorf("apiVersion: %q is not supported for kind %s: write %q", v, s, wantVer)
 		}
 		return "", fmt.Errorf("apiVersion: wrong type: expected string, got %s; %s", describe(ver), want)
 	}

@@ -32,10 +32,11 @@ func isManifestName(name string) bool {
 
 // fileResult is what one manifest file gave on one scan.
 type fileResult struct {
-	path    string // absolute path in the directory
-	pods    []Pod
-	objects []Object
-	err     error // why the file cannot be used now; nil when it can
+	path      string // absolute path in the directory
+	pods      []Pod
+	objects   []Object
+	workloads []Workload
+	err       error // why the file cannot be used now; nil when it can
 }
 
 // errNotAFile marks entries that are skipped silently (a directory, or a
@@ -82,7 +83,7 @@ func listDir(dir string, opts Options) ([]fileResult, error) {
 			if derr == nil {
 				derr = checkSecretPerms(d.objects, perm)
 			}
-			r.pods, r.objects, r.err = d.pods, d.objects, derr
+			r.pods, r.objects, r.workloads, r.err = d.pods, d.objects, d.workloads, derr
 		}
 		out = append(out, r)
 	}

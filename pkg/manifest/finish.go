@@ -114,3 +114,21 @@ func SpecHash(pod *v1.Pod) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:16])
 }
+
+// ControllerPod finishes a pod a workload controller made from its
+// template (defaulted and validated with its workload): spec.nodeName,
+// the hash and its annotation. The pod keeps the UID the controller gave
+// it; the same pod from the same file on the same node hashes the same.
+func ControllerPod(pod *v1.Pod, file string, opts Options) (Pod, error) {
+	pod.Spec.NodeName = opts.NodeName
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	delete(pod.Annotations, ConfigHashAnnotation)
+	hash, err := podHash(pod, file, opts.NodeName)
+	if err != nil {
+		return Pod{}, err
+	}
+	pod.Annotations[ConfigHashAnnotation] = hash
+	return Pod{Pod: pod, File: file, Hash: hash}, nil
+}

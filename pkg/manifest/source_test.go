@@ -196,7 +196,7 @@ func TestSyncSendsOnlyChanges(t *testing.T) {
 	<-out
 
 	// A bad file: one new State, one log line however often we scan.
-	writeFile(t, filepath.Join(dir, "bad.yaml"), "kind: Deployment\n", 0o644)
+	writeFile(t, filepath.Join(dir, "bad.yaml"), "kind: Ingress\n", 0o644)
 	for range 3 {
 		src.sync(ctx, out)
 	}
@@ -209,7 +209,7 @@ func TestSyncSendsOnlyChanges(t *testing.T) {
 		t.Fatalf("logged %d times, want once: %v", len(refused), logs.All())
 	}
 	fields := refused[0].ContextMap()
-	if fields["file"] != filepath.Join(dir, "bad.yaml") || !strings.Contains(fields["error"].(string), `"Deployment" is not supported`) {
+	if fields["file"] != filepath.Join(dir, "bad.yaml") || !strings.Contains(fields["error"].(string), `"Ingress" is not supported`) {
 		t.Errorf("log fields %v", fields)
 	}
 

@@ -33,6 +33,10 @@ func buildState(files []fileResult, prev State) State {
 		prevObjs[o.File] = append(prevObjs[o.File], o)
 		prevByKey[o.Key()] = o
 	}
+	prevWls := map[string][]Workload{} // file → its workloads in prev
+	for _, w := range prev.Workloads {
+		prevWls[w.File] = append(prevWls[w.File], w)
+	}
 	refused := map[string]error{}
 	for i := range files {
 		if f := &files[i]; f.err == nil {
@@ -52,7 +56,7 @@ func buildState(files []fileResult, prev State) State {
 		for i := range files {
 			f := &files[i]
 			now := f.keys()
-			for _, k := range keysOf(prevPods[f.path], prevObjs[f.path]) {
+			for _, k := range keysOf(prevPods[f.path], prevObjs[f.path], prevWls[f.path]) {
 				if !usable(f) || now[k] {
 					reserved[k] = f.path
 				}
@@ -65,7 +69,7 @@ func buildState(files []fileResult, prev State) State {
 			if !usable(f) {
 				continue
 			}
-			keys := keysOf(f.pods, f.objects)
+			keys := keysOf(f.pods, f.objects, f.workloads)
 			for _, k := range keys {
 				owner, taken := reserved[k]
 				if !taken || owner == f.path {
@@ -95,6 +99,7 @@ func buildState(files []fileResult, prev State) State {
 		if usable(f) {
 			st.Pods = append(st.Pods, f.pods...)
 			st.Objects = append(st.Objects, f.objects...)
+			st.Workloads = append(st.Workloads, f.workloads...)
 			continue
 		}
 		err := f.err
@@ -103,6 +108,7 @@ func buildState(files []fileResult, prev State) State {
 		}
 		st.Pods = append(st.Pods, prevPods[f.path]...)
 		st.Objects = append(st.Objects, prevObjs[f.path]...)
+		st.Workloads = append(st.Workloads, prevWls[f.path]...)
 		st.Errors = append(st.Errors, FileError{File: f.path, Err: err})
 		st.HeldFiles = append(st.HeldFiles, f.path)
 	}
@@ -113,6 +119,7 @@ func buildState(files []fileResult, prev State) State {
 		return strings.Compare(a.Pod.Name, b.Pod.Name)
 	})
 	slices.SortFunc(st.Objects, func(a, b Object) int { return strings.Compare(a.Key(), b.Key()) })
+	slices.SortFunc(st.Workloads, func(a, b Workload) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortFunc(st.Errors, func(a, b FileError) int { return strings.Compare(a.File, b.File) })
 	slices.Sort(st.HeldFiles)
 	return st
@@ -121,15 +128,19 @@ func buildState(files []fileResult, prev State) State {
 // keys returns the set of the file's pod and object keys.
 func (f *fileResult) keys() map[string]bool {
 	out := map[string]bool{}
-	for _, k := range keysOf(f.pods, f.objects) {
+	for _, k := range keysOf(f.pods, f.objects, f.workloads) {
 		out[k] = true
 	}
 	return out
 }
 
-// keysOf names pods ("Pod <namespace>/<name>") and objects (Object.Key).
-func keysOf(pods []Pod, objs []Object) []string {
-	out := make([]string, 0, len(pods)+len(objs))
+// keysOf names pods ("Pod <namespace>/<name>"), objects (Object.Key) and
+// workloads (Workload.Key).
+func keysOf(pods []Pod, objs []Object, wls []Workload) []string {
+	out := make([]string, 0, len(pods)+len(objs)+len(wls))
+	for _, w := range wls {
+		out = append(out, w.Key())
+	}
 	for _, p := range pods {
 		out = append(out, "Pod "+podKey(p.Pod))
 	}
@@ -170,6 +181,9 @@ func equalStates(a, b State) bool {
 		slices.EqualFunc(a.Objects, b.Objects, func(x, y Object) bool {
 			return x.File == y.File && x.Hash == y.Hash && x.Key() == y.Key()
 		}) &&
+		slices.EqualFunc(a.Workloads, b.Workloads, func(x, y Workload) bool {
+			return x.File == y.File && x.Hash == y.Hash && x.Key() == y.Key()
+		}) &&
 		slices.EqualFunc(a.Errors, b.Errors, func(x, y FileError) bool {
 			return x.File == y.File && x.Err.Error() == y.Err.Error()
 		}) &&
@@ -188,6 +202,9 @@ func copyState(s State) State {
 	}
 	for _, o := range s.Objects {
 		out.Objects = append(out.Objects, o.DeepCopy())
+	}
+	for _, w := range s.Workloads {
+		out.Workloads = append(out.Workloads, w.DeepCopy())
 	}
 	return out
 }

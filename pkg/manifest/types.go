@@ -36,7 +36,9 @@ type State struct {
 	// Objects are the ConfigMaps, Secrets and PersistentVolumeClaims,
 	// sorted by Key.
 	Objects []Object
-	Errors  []FileError // current problem of each bad file, sorted by file
+	// Workloads are the Deployments, ReplicaSets and Jobs, sorted by Key.
+	Workloads []Workload
+	Errors    []FileError // current problem of each bad file, sorted by file
 	// HeldFiles are files that exist but cannot be used now (invalid,
 	// unreadable, too big, refused, in conflict). The consumer must not stop
 	// pods that came from these files (Pod.File), so a file that turns bad

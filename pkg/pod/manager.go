@@ -87,9 +87,20 @@ type deps struct {
 	// desired State.
 	objects atomic.Pointer[manifest.ObjectSet]
 	node    NodeView // nil: no node view
+	// changed is signalled when a pod's status changes in a way the
+	// workload controllers read, or a pod is gone (Manager.Changed).
+	changed chan struct{}
 }
 
 func (d *deps) now() time.Time { return d.clock.Now() }
+
+// podChanged signals changed; it never blocks.
+func (d *deps) podChanged() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+}
 
 // objectSet is the current set of objects (never nil).
 func (d *deps) objectSet() *manifest.ObjectSet {
@@ -174,7 +185,8 @@ func NewManager(cfg Config, d Deps) *Manager {
 	}
 	return &Manager{
 		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk,
-			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait), node: d.Node},
+			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait), node: d.Node,
+			changed: make(chan struct{}, 1)},
 		node:        d.Node,
 		cordon:      d.Cordon,
 		sysctls:     sysctls,
@@ -255,6 +267,7 @@ func (m *Manager) Run(ctx context.Context, states <-chan manifest.State, ready f
 				delete(m.active, w.key())
 			}
 			m.mu.Unlock()
+			m.d.podChanged()
 			m.reconcile(start)
 		case ex, ok := <-exits:
 			if !ok {
@@ -457,6 +470,11 @@ func (m *Manager) Pods() []v1.Pod {
 	})
 	return out
 }
+
+// Changed is signalled (without blocking: one signal may stand for many
+// changes) when a pod's phase, readiness or a container's state changes,
+// or a pod is gone. The workload controllers wait on it.
+func (m *Manager) Changed() <-chan struct{} { return m.d.changed }
 
 // EachStatus calls f with the status of every pod, in no order, without
 // copying it: f must only read it, not keep it, and not call the Manager.

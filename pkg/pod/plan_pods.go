@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/manifest"
 )
@@ -47,6 +48,13 @@ type activePod struct {
 	pod     *v1.Pod // the running version (for metadata-only changes)
 }
 
+// held: the pod came from a file that cannot be used now. A workload
+// controller's pod is never held by its file: the controller keeps the
+// workload's last good version and decides its pods itself.
+func (a activePod) heldBy(held map[string]bool) bool {
+	return held[a.file] && (a.pod == nil || metav1.GetControllerOf(a.pod) == nil)
+}
+
 // podsInput is what planPods decides from.
 type podsInput struct {
 	desired     []manifest.Pod
@@ -85,7 +93,7 @@ func planPods(in podsInput) []change {
 			out = append(out, change{kind: chStop, key: key, grace: in.draining.grace, reason: "drain"})
 			stopped[key] = true
 			continue
-		case ok && d.Hash != a.hash && !in.held[a.file] && metadataOnly(d, a):
+		case ok && d.Hash != a.hash && !a.heldBy(in.held) && metadataOnly(d, a):
 			out = append(out, change{kind: chUpdateMeta, key: key, pod: d})
 			continue
 		case ok && d.Hash != a.hash && in.cordoned && !a.blocked:
@@ -94,7 +102,7 @@ func planPods(in podsInput) []change {
 		case ok && d.Hash == a.hash && a.blocked:
 			out = append(out, change{kind: chReadmit, key: key})
 			continue
-		case in.held[a.file]:
+		case a.heldBy(in.held):
 			out = append(out, change{kind: chKeepHeld, key: key})
 			if !ok || d.Hash == a.hash {
 				continue

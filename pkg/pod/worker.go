@@ -2,6 +2,8 @@ package pod
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -228,8 +230,37 @@ func (w *worker) snapshot() v1.Pod {
 
 func (w *worker) setStatus(s v1.PodStatus) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	changed := statusDigest(&w.status) != statusDigest(&s)
 	w.status = s
+	w.mu.Unlock()
+	if changed {
+		w.d.podChanged()
+	}
+}
+
+// statusDigest is what the workload controllers read of a status: the
+// phase, readiness and each container's state and restarts.
+func statusDigest(s *v1.PodStatus) string {
+	var b strings.Builder
+	b.WriteString(string(s.Phase))
+	for _, c := range s.Conditions {
+		if c.Type == v1.PodReady {
+			b.WriteString(" ready=" + string(c.Status))
+		}
+	}
+	for _, list := range [][]v1.ContainerStatus{s.InitContainerStatuses, s.ContainerStatuses} {
+		for _, c := range list {
+			state := "waiting"
+			switch {
+			case c.State.Running != nil:
+				state = "running"
+			case c.State.Terminated != nil:
+				state = fmt.Sprintf("exited:%d", c.State.Terminated.ExitCode)
+			}
+			fmt.Fprintf(&b, " %s=%s/%d/%t", c.Name, state, c.RestartCount, c.Ready)
+		}
+	}
+	return b.String()
 }
 
 func gracePeriod(p *v1.Pod) int64 {

@@ -79,14 +79,6 @@ func (s *Server) objectRoutes() []route {
 	}
 }
 
-func (s *Server) objectSource(w http.ResponseWriter) (ObjectSource, bool) {
-	if s.objects == nil {
-		writeStatus(w, pathNotFound())
-		return nil, false
-	}
-	return s.objects, true
-}
-
 func inNamespace(r *http.Request, m metav1.ObjectMeta) bool {
 	ns := r.PathValue("namespace")
 	return ns == "" || m.Namespace == ns
@@ -101,35 +93,40 @@ func objectNotFound(kind, name string) metav1.Status {
 // objectKind serves one kind of object: list (all namespaces, or the
 // path's) and get by namespace and name.
 type objectKind[T any] struct {
-	resource string                 // "configmaps"
-	listKind string                 // "ConfigMapList"
-	items    func(ObjectSource) []T // every object, as served
-	meta     func(*T) metav1.ObjectMeta
+	resource   string // "configmaps"
+	listKind   string // "ConfigMapList"
+	apiVersion string // "v1", "apps/v1"
+	// items lists every object, as served; false: the daemon has no
+	// source of this kind (404).
+	items func(*Server) ([]T, bool)
+	meta  func(*T) metav1.ObjectMeta
 }
 
 func (k objectKind[T]) list(s *Server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		src, ok := s.objectSource(w)
+		items, ok := k.items(s)
 		if !ok {
+			writeStatus(w, pathNotFound())
 			return
 		}
 		out := []T{}
-		for _, it := range k.items(src) {
+		for _, it := range items {
 			if inNamespace(r, k.meta(&it)) {
 				out = append(out, it)
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"kind": k.listKind, "apiVersion": "v1", "metadata": map[string]any{}, "items": out})
+		writeJSON(w, http.StatusOK, map[string]any{"kind": k.listKind, "apiVersion": k.apiVersion, "metadata": map[string]any{}, "items": out})
 	}
 }
 
 func (k objectKind[T]) get(s *Server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		src, ok := s.objectSource(w)
+		items, ok := k.items(s)
 		if !ok {
+			writeStatus(w, pathNotFound())
 			return
 		}
-		for _, it := range k.items(src) {
+		for _, it := range items {
 			if m := k.meta(&it); m.Namespace == r.PathValue("namespace") && m.Name == r.PathValue("name") {
 				writeJSON(w, http.StatusOK, it)
 				return
@@ -140,21 +137,34 @@ func (k objectKind[T]) get(s *Server) http.HandlerFunc {
 }
 
 var (
-	configMapKind = objectKind[v1.ConfigMap]{"configmaps", "ConfigMapList",
-		func(src ObjectSource) []v1.ConfigMap { return src.ConfigMaps() },
+	configMapKind = objectKind[v1.ConfigMap]{"configmaps", "ConfigMapList", "v1",
+		func(s *Server) ([]v1.ConfigMap, bool) {
+			if s.objects == nil {
+				return nil, false
+			}
+			return s.objects.ConfigMaps(), true
+		},
 		func(c *v1.ConfigMap) metav1.ObjectMeta { return c.ObjectMeta }}
-	secretKind = objectKind[v1.Secret]{"secrets", "SecretList",
-		func(src ObjectSource) []v1.Secret {
-			list := src.Secrets()
+	secretKind = objectKind[v1.Secret]{"secrets", "SecretList", "v1",
+		func(s *Server) ([]v1.Secret, bool) {
+			if s.objects == nil {
+				return nil, false
+			}
+			list := s.objects.Secrets()
 			out := make([]v1.Secret, 0, len(list))
 			for _, s := range list {
 				out = append(out, RedactSecret(s)) // values never leave the daemon
 			}
-			return out
+			return out, true
 		},
 		func(c *v1.Secret) metav1.ObjectMeta { return c.ObjectMeta }}
-	claimKind = objectKind[v1.PersistentVolumeClaim]{"persistentvolumeclaims", "PersistentVolumeClaimList",
-		func(src ObjectSource) []v1.PersistentVolumeClaim { return src.Claims() },
+	claimKind = objectKind[v1.PersistentVolumeClaim]{"persistentvolumeclaims", "PersistentVolumeClaimList", "v1",
+		func(s *Server) ([]v1.PersistentVolumeClaim, bool) {
+			if s.objects == nil {
+				return nil, false
+			}
+			return s.objects.Claims(), true
+		},
 		func(c *v1.PersistentVolumeClaim) metav1.ObjectMeta { return c.ObjectMeta }}
 )
 

@@ -11,15 +11,16 @@ import (
 
 // Server answers the local API from a PodSource.
 type Server struct {
-	src     PodSource
-	health  HealthChecker
-	errs    ManifestErrorSource
-	logs    LogLocator
-	node    NodeController
-	objects ObjectSource
-	volumes VolumeStore
-	log     *zap.Logger
-	mux     *http.ServeMux
+	src       PodSource
+	health    HealthChecker
+	errs      ManifestErrorSource
+	logs      LogLocator
+	node      NodeController
+	objects   ObjectSource
+	volumes   VolumeStore
+	workloads WorkloadSource
+	log       *zap.Logger
+	mux       *http.ServeMux
 }
 
 // Options name what the server reads. Pods is required; a nil Health is
@@ -31,8 +32,9 @@ type Options struct {
 	ManifestErrors ManifestErrorSource
 	Logs           LogLocator
 	Node           NodeController
-	Objects        ObjectSource // nil: no configmaps, secrets, claims (404)
-	Volumes        VolumeStore  // nil: no volumes (404)
+	Objects        ObjectSource   // nil: no configmaps, secrets, claims (404)
+	Volumes        VolumeStore    // nil: no volumes (404)
+	Workloads      WorkloadSource // nil: no workloads (404)
 	Log            *zap.Logger
 }
 
@@ -42,7 +44,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {
@@ -77,7 +79,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/node/cordon", s.handleCordon},
 		{"POST /api/v1/node/uncordon", s.handleUncordon},
 		{"POST /api/v1/node/drain", s.handleDrain},
-	}, s.objectRoutes()...)
+	}, append(s.objectRoutes(), s.workloadRoutes()...)...)
 }
 
 // Handler returns the API's handler, with panic recovery and path checks.

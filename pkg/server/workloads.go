@@ -1,0 +1,127 @@
+package server
+
+// The endpoints of the workloads from the manifest directory, at the
+// paths of their API groups:
+//
+//	GET /apis/apps/v1[/namespaces/{ns}]/deployments[/{name}]    appsv1.DeploymentList, appsv1.Deployment
+//	GET /apis/apps/v1[/namespaces/{ns}]/replicasets[/{name}]    appsv1.ReplicaSetList, ...
+//	GET /apis/batch/v1[/namespaces/{ns}]/jobs[/{name}]          batchv1.JobList, ...
+//	GET /apis/{group}/v1/namespaces/{ns}/{resource}/{name}/events  v1.EventList of its controller
+//
+// They answer 404 when the daemon has no WorkloadSource.
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// WorkloadSource gives the workloads with their status, sorted by
+// namespace and name, and their controllers' events.
+type WorkloadSource interface {
+	Deployments() []appsv1.Deployment
+	ReplicaSets() []appsv1.ReplicaSet
+	Jobs() []batchv1.Job
+	// Events of the workload kind (Deployment, ReplicaSet, Job)
+	// namespace/name, oldest first.
+	Events(kind, namespace, name string) []v1.Event
+}
+
+var (
+	deploymentKind = objectKind[appsv1.Deployment]{"deployments", "DeploymentList", "apps/v1",
+		func(s *Server) ([]appsv1.Deployment, bool) {
+			if s.workloads == nil {
+				return nil, false
+			}
+			return s.workloads.Deployments(), true
+		},
+		func(d *appsv1.Deployment) metav1.ObjectMeta { return d.ObjectMeta }}
+	replicaSetKind = objectKind[appsv1.ReplicaSet]{"replicasets", "ReplicaSetList", "apps/v1",
+		func(s *Server) ([]appsv1.ReplicaSet, bool) {
+			if s.workloads == nil {
+				return nil, false
+			}
+			return s.workloads.ReplicaSets(), true
+		},
+		func(d *appsv1.ReplicaSet) metav1.ObjectMeta { return d.ObjectMeta }}
+	jobKind = objectKind[batchv1.Job]{"jobs", "JobList", "batch/v1",
+		func(s *Server) ([]batchv1.Job, bool) {
+			if s.workloads == nil {
+				return nil, false
+			}
+			return s.workloads.Jobs(), true
+		},
+		func(d *batchv1.Job) metav1.ObjectMeta { return d.ObjectMeta }}
+)
+
+func (s *Server) workloadRoutes() []route {
+	return []route{
+		{"/apis/apps/v1/deployments", deploymentKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/deployments", deploymentKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/deployments/{name}", deploymentKind.get(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/deployments/{name}/events", s.workloadEvents("Deployment")},
+		{"/apis/apps/v1/replicasets", replicaSetKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/replicasets", replicaSetKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/replicasets/{name}", replicaSetKind.get(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/events", s.workloadEvents("ReplicaSet")},
+		{"/apis/batch/v1/jobs", jobKind.list(s)},
+		{"/apis/batch/v1/namespaces/{namespace}/jobs", jobKind.list(s)},
+		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", jobKind.get(s)},
+		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}/events", s.workloadEvents("Job")},
+	}
+}
+
+func (s *Server) workloadEvents(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.workloads == nil {
+			writeStatus(w, pathNotFound())
+			return
+		}
+		list := v1.EventList{TypeMeta: metav1.TypeMeta{Kind: "EventList", APIVersion: "v1"}, Items: []v1.Event{}}
+		list.Items = append(list.Items, s.workloads.Events(kind, r.PathValue("namespace"), r.PathValue("name"))...)
+		writeJSON(w, http.StatusOK, list)
+	}
+}
+
+// groupPath is the path of resource in an API group ("apps/v1"), in a
+// namespace ("": all).
+func groupPath(groupVersion, namespace, resource string) string {
+	if namespace == "" {
+		return "/apis/" + groupVersion + "/" + resource
+	}
+	return "/apis/" + groupVersion + "/namespaces/" + url.PathEscape(namespace) + "/" + resource
+}
+
+// Deployments lists the Deployments of a namespace ("": all).
+func (c *Client) Deployments(ctx context.Context, namespace string) (*appsv1.DeploymentList, error) {
+	list := &appsv1.DeploymentList{}
+	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "deployments"), list)
+}
+
+// ReplicaSets lists the ReplicaSets of a namespace ("": all).
+func (c *Client) ReplicaSets(ctx context.Context, namespace string) (*appsv1.ReplicaSetList, error) {
+	list := &appsv1.ReplicaSetList{}
+	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "replicasets"), list)
+}
+
+// Jobs lists the Jobs of a namespace ("": all).
+func (c *Client) Jobs(ctx context.Context, namespace string) (*batchv1.JobList, error) {
+	list := &batchv1.JobList{}
+	return list, c.getJSON(ctx, groupPath("batch/v1", namespace, "jobs"), list)
+}
+
+// WorkloadEvents returns the events of a workload: resource is
+// "deployments", "replicasets" or "jobs".
+func (c *Client) WorkloadEvents(ctx context.Context, resource, namespace, name string) (*v1.EventList, error) {
+	gv := "apps/v1"
+	if resource == "jobs" {
+		gv = "batch/v1"
+	}
+	list := &v1.EventList{}
+	return list, c.getJSON(ctx, groupPath(gv, namespace, resource)+"/"+url.PathEscape(name)+"/events", list)
+}

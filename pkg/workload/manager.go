@@ -1,0 +1,349 @@
+package workload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+
+	"github.com/minilet/minilet/pkg/clock"
+	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/workload/names"
+)
+
+// PodSource is the pod manager as the controllers see it: the pods it runs
+// with their status, and a signal when a status changed.
+type PodSource interface {
+	Pods() []v1.Pod
+	Changed() <-chan struct{}
+}
+
+// Config is what the Manager needs of the daemon's setup.
+type Config struct {
+	// Dir holds the records (<root-dir>/workloads).
+	Dir string
+	// Manifest finishes the controllers' pods as the source finishes the
+	// files' (its NodeName).
+	Manifest manifest.Options
+}
+
+// maxEvents is how many events a workload keeps.
+const maxEvents = 100
+
+// Manager runs the controllers between the manifest source and the pod
+// manager.
+type Manager struct {
+	cfg   Config
+	pods  PodSource
+	clock clock.Clock
+	log   *zap.Logger
+	store store
+
+	mu      sync.Mutex
+	records map[string]*Record // by Workload.Key
+	saved   map[string][]byte  // the records as last written
+	events  map[string][]Event
+	last    *manifest.State // the last State received
+}
+
+// NewManager makes a Manager; Run starts it. clk nil is the real clock.
+func NewManager(cfg Config, pods PodSource, clk clock.Clock, log *zap.Logger) *Manager {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	return &Manager{cfg: cfg, pods: pods, clock: clk, log: log, store: store{dir: cfg.Dir},
+		records: map[string]*Record{}, saved: map[string][]byte{}, events: map[string][]Event{}}
+}
+
+// Run loads the records, then for every State from in (and whenever a pod
+// changes or a controller asked to be woken) runs the controllers and
+// sends on out the State with their pods added. It returns when ctx ends.
+func (m *Manager) Run(ctx context.Context, in <-chan manifest.State, out chan<- manifest.State) error {
+	recs, errs := m.store.load()
+	for _, err := range errs {
+		m.log.Error("cannot load a workload record", zap.Error(err))
+	}
+	m.mu.Lock()
+	for _, r := range recs {
+		m.records[r.key()] = r
+		if data, err := json.Marshal(r); err == nil {
+			m.saved[r.key()] = data
+		}
+	}
+	m.mu.Unlock()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var lastSent []string
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case st, ok := <-in:
+			if !ok {
+				in = nil
+				continue
+			}
+			m.mu.Lock()
+			m.last = &st
+			m.mu.Unlock()
+			lastSent = nil // a new State is always passed on
+		case <-m.pods.Changed():
+		case <-timer.C:
+		}
+		m.mu.Lock()
+		if m.last == nil {
+			m.mu.Unlock()
+			continue
+		}
+		st, wake := m.pass()
+		m.mu.Unlock()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		if wake > 0 {
+			timer.Reset(wake)
+		}
+		sent := podKeys(st.Pods)
+		if lastSent != nil && slices.Equal(sent, lastSent) {
+			continue
+		}
+		select {
+		case out <- st:
+			lastSent = sent
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func podKeys(pods []manifest.Pod) []string {
+	out := make([]string, len(pods))
+	for i, p := range pods {
+		out[i] = p.Pod.Namespace + "/" + p.Pod.Name + " " + p.Hash
+	}
+	return out
+}
+
+// pass runs every controller once and returns the State to send and when
+// to pass again. Call with m.mu held.
+func (m *Manager) pass() (manifest.State, time.Duration) {
+	in := *m.last
+	now := m.clock.Now()
+	obs := NewObserved(m.pods.Pods())
+	held := map[string]bool{}
+	for _, f := range in.HeldFiles {
+		held[f] = true
+	}
+	taken := map[string]bool{}
+	for _, p := range in.Pods {
+		taken[p.Pod.Namespace+"/"+p.Pod.Name] = true
+	}
+	for _, r := range m.records {
+		for _, p := range r.pods() {
+			taken[p.Namespace+"/"+p.Name] = true
+		}
+	}
+	e := &env{now: now, uid: func() types.UID { return uuid.NewUUID() }}
+
+	want := map[string]manifest.Workload{}
+	for _, w := range in.Workloads {
+		want[w.Key()] = w
+	}
+	// A workload whose file turned bad while the daemon was down runs on
+	// from its record, as such a file's pods keep running.
+	for k, r := range m.records {
+		if _, ok := want[k]; !ok && held[r.Object.File] {
+			want[k] = r.Object
+		}
+	}
+	for k, r := range m.records {
+		if _, ok := want[k]; !ok {
+			m.log.Info("workload removed; deleting its pods", zap.String("workload", k))
+			if err := m.store.remove(r); err != nil {
+				m.log.Error("cannot remove a workload record", zap.Error(err))
+			}
+			delete(m.records, k)
+			delete(m.saved, k)
+			delete(m.events, k)
+		}
+	}
+
+	var wake time.Duration
+	out := in
+	out.Pods = slices.Clone(in.Pods)
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w := want[k]
+		r := m.record(w, now)
+		ns := w.Meta().Namespace
+		e.name = func(prefix string) string {
+			for {
+				n := names.Generate(prefix)
+				if !taken[ns+"/"+n] {
+					taken[ns+"/"+n] = true
+					return n
+				}
+			}
+		}
+		res := m.sync(r, obs, e)
+		for i := range res.events {
+			res.events[i].Time = now
+		}
+		m.events[k] = append(m.events[k], res.events...)
+		if n := len(m.events[k]); n > maxEvents {
+			m.events[k] = slices.Clone(m.events[k][n-maxEvents:])
+		}
+		for _, ev := range res.events {
+			m.log.Info(ev.Message, zap.String("workload", k), zap.String("reason", ev.Reason), zap.String("object", ev.Kind+"/"+ev.Name))
+		}
+		if res.wake > 0 && (wake == 0 || res.wake < wake) {
+			wake = res.wake
+		}
+		if !m.save(r) {
+			r = m.lastSaved(k, r)
+		}
+		for _, p := range r.pods() {
+			fp, err := manifest.ControllerPod(p.DeepCopy(), r.Object.File, m.cfg.Manifest)
+			if err != nil {
+				m.log.Error("cannot make a controller's pod", zap.String("workload", k), zap.Error(err))
+				continue
+			}
+			out.Pods = append(out.Pods, fp)
+		}
+	}
+	slices.SortFunc(out.Pods, func(a, b manifest.Pod) int {
+		if c := strings.Compare(a.Pod.Namespace, b.Pod.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Pod.Name, b.Pod.Name)
+	})
+	return out, wake
+}
+
+// record returns the workload's record, made on first sight, with the
+// workload's latest version in it.
+func (m *Manager) record(w manifest.Workload, now time.Time) *Record {
+	k := w.Key()
+	spec := specHash(w)
+	r, ok := m.records[k]
+	if ok && w.Job != nil && r.Object.Job != nil && !sameJobRun(r, w) {
+		// A Job's template is immutable on a cluster: a file that changes
+		// it asks for a new run, as delete-and-create would.
+		m.log.Info("the Job's template changed; it runs again as a new Job", zap.String("workload", k))
+		ok = false
+	}
+	if !ok {
+		uid := w.Meta().UID
+		if uid == "" {
+			uid = uuid.NewUUID()
+		}
+		r = &Record{Object: w, UID: uid, Created: now.Truncate(time.Second), Generation: 1, SpecHash: spec}
+		m.records[k] = r
+	}
+	if r.SpecHash != spec {
+		r.Generation++
+		r.SpecHash = spec
+	}
+	r.Object = w
+	if w.ReplicaSet != nil {
+		// A ReplicaSet from a file is its own one ReplicaSetRecord; new
+		// pods take its template as it is now.
+		rs := w.ReplicaSet
+		if len(r.ReplicaSets) == 0 {
+			r.ReplicaSets = []ReplicaSetRecord{{Name: rs.Name, UID: r.UID, Created: r.Created, Revision: 1}}
+		}
+		r.ReplicaSets[0].Template = *rs.Spec.Template.DeepCopy()
+		r.ReplicaSets[0].Replicas = *rs.Spec.Replicas
+	}
+	return r
+}
+
+// sameJobRun: the Job in the file is the one the record ran (same
+// template, completions and mode).
+func sameJobRun(r *Record, w manifest.Workload) bool {
+	a, b := r.Object.Job.Spec, w.Job.Spec
+	return equality.Semantic.DeepEqual(a.Template, b.Template) &&
+		equality.Semantic.DeepEqual(a.Completions, b.Completions) &&
+		equality.Semantic.DeepEqual(a.CompletionMode, b.CompletionMode)
+}
+
+// specHash hashes what a workload asks for, not its metadata.
+func specHash(w manifest.Workload) string {
+	var spec any
+	switch {
+	case w.Deployment != nil:
+		spec = w.Deployment.Spec
+	case w.ReplicaSet != nil:
+		spec = w.ReplicaSet.Spec
+	default:
+		spec = w.Job.Spec
+	}
+	data, _ := json.Marshal(spec)
+	return string(data)
+}
+
+// sync runs the record's controller.
+func (m *Manager) sync(r *Record, obs Observed, e *env) result {
+	switch {
+	case r.Object.Deployment != nil:
+		return syncDeployment(r.Object.Deployment, r, obs, e)
+	case r.Object.ReplicaSet != nil:
+		rs := &r.ReplicaSets[0]
+		var res result
+		syncReplicaSet(rs, r.Object.ReplicaSet.Namespace, obs, e, &res)
+		return res
+	default:
+		return syncJob(r.Object.Job, r, obs, e)
+	}
+}
+
+// save writes the record if it changed since it was last written. A
+// record that cannot be written is logged and false returned: the pass's
+// decisions are dropped (lastSaved), since a pod handed over but not
+// recorded could run twice after a restart; the next pass tries again.
+func (m *Manager) save(r *Record) bool {
+	data, err := json.Marshal(r)
+	if err != nil {
+		m.log.Error("cannot encode a workload record", zap.String("workload", r.key()), zap.Error(err))
+		return false
+	}
+	if bytes.Equal(data, m.saved[r.key()]) {
+		return true
+	}
+	if err := m.store.save(r, data); err != nil {
+		m.log.Error("cannot save a workload record", zap.String("workload", r.key()), zap.Error(err))
+		return false
+	}
+	m.saved[r.key()] = data
+	return true
+}
+
+// lastSaved puts back the record as last written (nil pods when it never
+// was) in place of r, whose changes could not be written.
+func (m *Manager) lastSaved(k string, r *Record) *Record {
+	back := &Record{Object: r.Object, UID: r.UID, Created: r.Created, Generation: r.Generation, SpecHash: r.SpecHash}
+	if data, ok := m.saved[k]; ok {
+		if err := json.Unmarshal(data, back); err != nil {
+			back = &Record{Object: r.Object, UID: r.UID}
+		}
+	}
+	m.records[k] = back
+	return back
+}

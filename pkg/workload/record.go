@@ -1,0 +1,95 @@
+package workload
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/minilet/minilet/pkg/manifest"
+)
+
+// Record is what minilet keeps of one workload across daemon restarts.
+// The pods it lists are the ones the controller wants: the Manager hands
+// exactly these to the pod manager.
+type Record struct {
+	// Object is the workload as last read from its file: kept so that a
+	// file that turns bad while the daemon is down still has its workload
+	// run (as a bad file keeps its pods).
+	Object  manifest.Workload
+	UID     types.UID
+	Created time.Time
+	// Generation counts the changes of the workload's spec (1 at first).
+	Generation int64
+	SpecHash   string
+
+	// ReplicaSets of a Deployment (oldest revision first), or the one of
+	// a ReplicaSet.
+	ReplicaSets    []ReplicaSetRecord `json:",omitempty"`
+	CollisionCount *int32             `json:",omitempty"`
+	// Deployment progress: when the rollout last moved, and its
+	// conditions.
+	LastProgress time.Time                    `json:",omitzero"`
+	Conditions   []appsv1.DeploymentCondition `json:",omitempty"`
+
+	Job *JobRecord `json:",omitempty"`
+}
+
+// ReplicaSetRecord is one ReplicaSet and the pods it made.
+type ReplicaSetRecord struct {
+	Name     string
+	UID      types.UID
+	Created  time.Time
+	Revision int64
+	// Hash is the pod-template-hash; Template the template without it.
+	Hash     string
+	Template v1.PodTemplateSpec
+	Replicas int32
+	Pods     []v1.Pod
+	// Failures counts pods that failed and were replaced since a pod of
+	// this ReplicaSet last ran; a failed pod is replaced after the Job
+	// controller's back-off (LastFailure), so a pod the node refuses is not
+	// recreated in a hot loop.
+	Failures    int32     `json:",omitempty"`
+	LastFailure time.Time `json:",omitzero"`
+}
+
+// JobRecord is a Job's progress.
+type JobRecord struct {
+	StartTime      *time.Time `json:",omitempty"`
+	CompletionTime *time.Time `json:",omitempty"`
+	Succeeded      int32
+	Failed         int32
+	// Counted holds the UIDs of finished pods already counted, so a pod is
+	// counted once, across restarts too.
+	Counted map[types.UID]bool `json:",omitempty"`
+	// SucceededIndexes of an Indexed Job.
+	SucceededIndexes []int `json:",omitempty"`
+	// FailuresSinceSuccess and LastFailure drive the back-off between
+	// failed pods.
+	FailuresSinceSuccess int32                  `json:",omitempty"`
+	LastFailure          time.Time              `json:",omitzero"`
+	Conditions           []batchv1.JobCondition `json:",omitempty"`
+	Pods                 []v1.Pod
+	// Gone is set when ttlSecondsAfterFinished has passed: the Job and its
+	// pods are deleted while its file stays (remove or change the file to
+	// run it again).
+	Gone bool `json:",omitempty"`
+}
+
+// key names a workload as Workload.Key does.
+func (r *Record) key() string { return r.Object.Key() }
+
+// pods lists every pod the record wants.
+func (r *Record) pods() []v1.Pod {
+	var out []v1.Pod
+	for _, rs := range r.ReplicaSets {
+		out = append(out, rs.Pods...)
+	}
+	if r.Job != nil {
+		out = append(out, r.Job.Pods...)
+	}
+	return out
+}

@@ -1,0 +1,147 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	v1 "k8s.io/api/core/v1"
+)
+
+// webDeployment is a Deployment of busybox pods whose readiness is a file
+// the container makes (ready: "touch /ready") or never makes.
+func webDeployment(version, ready string, progressDeadline int) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 3
+  progressDeadlineSeconds: %d
+  selector: {matchLabels: {app: web}}
+  strategy:
+    rollingUpdate: {maxUnavailable: 0, maxSurge: 1}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: app
+        image: %s
+        command: [sh, -c, "%s; exec sleep 3600"]
+        env: [{name: VERSION, value: "%s"}]
+        readinessProbe:
+          exec: {command: [test, -f, /ready]}
+          periodSeconds: 1
+`, progressDeadline, BusyboxImage, ready, version)
+}
+
+// TestDeploymentRollingUpdate: a 3-replica Deployment runs 3 pods named as
+// the controllers name them; a new template rolls out with maxUnavailable
+// 0 while a poller never sees fewer than 3 ready pods; a template whose
+// readiness never passes stalls the rollout with the old pods serving and
+// ProgressDeadlineExceeded.
+func TestDeploymentRollingUpdate(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("web.yaml", webDeployment("1", "touch /ready", 600))
+
+	var first *appsv1.Deployment
+	d.eventually(90*time.Second, "3 replicas are available", func() error {
+		dep, err := d.deployment("web")
+		if err != nil {
+			return err
+		}
+		if s := dep.Status; s.AvailableReplicas != 3 || s.UpdatedReplicas != 3 || s.Replicas != 3 {
+			return fmt.Errorf("status %+v", s)
+		}
+		first = dep
+		return nil
+	})
+	if c := deployCondition(first, appsv1.DeploymentProgressing); c == nil || c.Reason != "NewReplicaSetAvailable" {
+		t.Errorf("Progressing condition %+v, want NewReplicaSetAvailable", c)
+	}
+	if c := deployCondition(first, appsv1.DeploymentAvailable); c == nil || c.Status != v1.ConditionTrue {
+		t.Errorf("Available condition %+v", c)
+	}
+	pods, err := d.podsOwnedBy("ReplicaSet", "web-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods) != 3 {
+		t.Fatalf("%d pods, want 3: %s", len(pods), summarize(pods))
+	}
+	hash := pods[0].Labels["pod-template-hash"]
+	rsName := "web-" + hash
+	for _, p := range pods {
+		owner := p.OwnerReferences[0]
+		if owner.Name != rsName || !strings.HasPrefix(p.Name, rsName+"-") || len(p.Name) != len(rsName)+6 || p.Labels["app"] != "web" {
+			t.Errorf("pod %s: owner %s, labels %v; want <%s>-<5 chars>, owned by %s", p.Name, owner.Name, p.Labels, rsName, rsName)
+		}
+	}
+
+	// Roll out version 2 while counting ready pods.
+	readyOf := func(pods []v1.Pod) (int, string) {
+		n := 0
+		for _, p := range pods {
+			if p.DeletionTimestamp == nil && isReady(&p) && strings.HasPrefix(p.Name, "web-") {
+				n++
+			}
+		}
+		return n, summarize(pods)
+	}
+	watch := d.pollPods(readyOf, func(a, b int) bool { return a < b }, 3)
+	d.writeManifest("web.yaml", webDeployment("2", "touch /ready", 600))
+	d.eventually(120*time.Second, "version 2 is rolled out", func() error {
+		dep, err := d.deployment("web")
+		if err != nil {
+			return err
+		}
+		pods, err := d.podsOwnedBy("ReplicaSet", "web-")
+		if err != nil {
+			return err
+		}
+		if s := dep.Status; s.UpdatedReplicas != 3 || s.AvailableReplicas != 3 || s.Replicas != 3 || len(pods) != 3 {
+			return fmt.Errorf("status %+v, pods %s", s, summarize(pods))
+		}
+		for _, p := range pods {
+			if p.Labels["pod-template-hash"] == hash {
+				return fmt.Errorf("old pod %s still there", p.Name)
+			}
+		}
+		return nil
+	})
+	worst, at, polls := watch.finish()
+	if worst < 3 {
+		t.Errorf("during the rollout with maxUnavailable 0, only %d pods were ready (%d polls): %s", worst, polls, at)
+	}
+	t.Logf("rollout: at least %d pods ready in each of %d polls", worst, polls)
+	dep, _ := d.deployment("web")
+	if dep.Annotations["deployment.kubernetes.io/revision"] != "2" || dep.Status.ObservedGeneration != 2 {
+		t.Errorf("revision %q, observedGeneration %d; want 2 and 2", dep.Annotations["deployment.kubernetes.io/revision"], dep.Status.ObservedGeneration)
+	}
+	evs, err := d.Client.WorkloadEvents(t.Context(), "deployments", "default", "web")
+	if err != nil || !strings.Contains(eventSummary(evs.Items), "ScalingReplicaSet") {
+		t.Errorf("events %v %s: want ScalingReplicaSet", err, eventSummary(evs.Items))
+	}
+
+	// Version 3 never gets ready: the rollout stalls at one surge pod,
+	// the three old pods keep serving, and the deadline passes.
+	d.writeManifest("web.yaml", webDeployment("3", "true", 4))
+	d.eventually(60*time.Second, "the rollout times out", func() error {
+		dep, err := d.deployment("web")
+		if err != nil {
+			return err
+		}
+		c := deployCondition(dep, appsv1.DeploymentProgressing)
+		if c == nil || c.Status != v1.ConditionFalse || c.Reason != "ProgressDeadlineExceeded" {
+			return fmt.Errorf("Progressing %+v", c)
+		}
+		return nil
+	})
+	pods, _ = d.podsOwnedBy("ReplicaSet", "web-")
+	ready, _ := readyOf(pods)
+	if ready != 3 || len(pods) != 4 {
+		t.Errorf("stalled rollout: %d pods, %d ready; want 4 (3 old serving + 1 new): %s", len(pods), ready, summarize(pods))
+	}
+}
