@@ -471,6 +471,25 @@ func (m *Manager) Pods() []v1.Pod {
 	return out
 }
 
+// SyncedPods is Pods without the pods whose status is still a guess
+// (their worker has not looked at the runtime yet, as right after a
+// daemon restart): what the workload controllers may judge.
+func (m *Manager) SyncedPods() []v1.Pod {
+	m.mu.Lock()
+	ws := m.allLocked()
+	m.mu.Unlock()
+	out := make([]v1.Pod, 0, len(ws))
+	for _, w := range ws {
+		w.mu.Lock()
+		synced := w.synced
+		w.mu.Unlock()
+		if synced {
+			out = append(out, w.snapshot())
+		}
+	}
+	return out
+}
+
 // Changed is signalled (without blocking: one signal may stand for many
 // changes) when a pod's phase, readiness or a container's state changes,
 // or a pod is gone. The workload controllers wait on it.

@@ -37,6 +37,9 @@ type worker struct {
 	deletedAt   time.Time
 	torndown    bool
 	status      v1.PodStatus
+	// synced: status comes from a look at the runtime (the first sync
+	// is done), not from the worker's first guess.
+	synced bool
 
 	// Per container name, guarded by mu: the crash-loop gate and the last
 	// start failure (both read by buildStatus).
@@ -176,6 +179,13 @@ func (w *worker) run(ctx context.Context, finished chan<- *worker) {
 			w.onProbe(u)
 		}
 		next := w.sync(ctx)
+		w.mu.Lock()
+		first := !w.synced
+		w.synced = true
+		w.mu.Unlock()
+		if first {
+			w.d.podChanged()
+		}
 		if w.isTorndown() {
 			select {
 			case finished <- w:

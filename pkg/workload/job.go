@@ -119,6 +119,11 @@ func syncJob(job *batchv1.Job, rec *Record, obs Observed, e *env) result {
 	// A finished or suspended Job runs no pod.
 	var want []view
 	switch {
+	case obs.unknown(jr.Pods):
+		// Act once every pod's status is known: a finished pod taken for
+		// a running one would have a running pod deleted, or one too
+		// few made.
+		want = active
 	case finishedCondition(jr) != nil, *s.Suspend:
 		for _, v := range active {
 			res.event(v1.EventTypeNormal, "Job", job.Name, "SuccessfulDelete", "Deleted pod: %s", v.pod.Name)

@@ -21,9 +21,10 @@ import (
 )
 
 // PodSource is the pod manager as the controllers see it: the pods it runs
-// with their status, and a signal when a status changed.
+// whose status is known (SyncedPods; a pod it lacks is one whose status is
+// not known yet), and a signal when a status changed.
 type PodSource interface {
-	Pods() []v1.Pod
+	SyncedPods() []v1.Pod
 	Changed() <-chan struct{}
 }
 
@@ -142,7 +143,7 @@ func podKeys(pods []manifest.Pod) []string {
 func (m *Manager) pass() (manifest.State, time.Duration) {
 	in := *m.last
 	now := m.clock.Now()
-	obs := NewObserved(m.pods.Pods())
+	obs := NewObserved(m.pods.SyncedPods())
 	held := map[string]bool{}
 	for _, f := range in.HeldFiles {
 		held[f] = true

@@ -8,8 +8,12 @@ import (
 )
 
 // Observed is what the pod manager runs now, by pod UID. A pod a record
-// lists but Observed lacks has just been handed over (or the pod manager
-// is still adopting it): it counts as active, neither ready nor finished.
+// lists but Observed lacks has just been handed over, or its status is not
+// known yet (the pod manager is adopting it after a restart): it counts
+// as active, neither ready nor finished, and while a workload has such a
+// pod its controller neither makes nor deletes pods (as the controllers
+// wait for their expectations): a finished pod taken for a running one
+// would have a running pod deleted.
 type Observed map[types.UID]v1.Pod
 
 // NewObserved indexes the pod manager's pods.
@@ -52,6 +56,16 @@ func (o Observed) view(p v1.Pod) view {
 		v.restarts += cs.RestartCount
 	}
 	return v
+}
+
+// unknown reports whether a pod of pods has no known status yet.
+func (o Observed) unknown(pods []v1.Pod) bool {
+	for _, p := range pods {
+		if _, ok := o[p.UID]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // finished: the pod will run no more.

@@ -58,6 +58,9 @@ func syncReplicaSet(rs *ReplicaSetRecord, namespace string, obs Observed, e *env
 		active = append(active, v)
 	}
 	diff := int(rs.Replicas) - len(active)
+	if obs.unknown(rs.Pods) {
+		diff = 0 // act once every pod's status is known
+	}
 	switch {
 	case diff > 0:
 		if rs.Failures > 0 {

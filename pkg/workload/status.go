@@ -103,7 +103,7 @@ func controllerName(kind string) string {
 
 // snapshot copies the records, sorted by key, and observes the pods.
 func (m *Manager) snapshot() ([]*Record, Observed) {
-	obs := NewObserved(m.pods.Pods())
+	obs := NewObserved(m.pods.SyncedPods())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	keys := make([]string, 0, len(m.records))
