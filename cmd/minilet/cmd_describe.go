@@ -23,14 +23,16 @@ type describeFlags struct {
 func newDescribeCommand(g *globalFlags) *cobra.Command {
 	f := &describeFlags{}
 	cmd := &cobra.Command{
-		Use:   "describe pod|node|configmap|secret|pvc [NAME...]",
+		Use:   "describe pod|node|configmap|secret|pvc|deploy|rs|job [NAME...]",
 		Short: "show details of pods and their events, like kubectl describe",
 		Long: `Show details of pods and their recent events. Without a name, every pod of
 the namespace; a name that matches no pod describes the pods it prefixes.`,
 		Example: `  minilet describe pod web
   minilet describe pods -n kube-system
   minilet describe secret db-creds
-  minilet describe pvc data`,
+  minilet describe pvc data
+  minilet describe deploy web
+  minilet describe job migrate`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDescribe(cmd, g, f, args) },
 	}
 	addNamespaceFlags(cmd, &f.namespace, &f.allNamespaces)

@@ -29,11 +29,13 @@ type getFlags struct {
 func newGetCommand(g *globalFlags) *cobra.Command {
 	f := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get pods|nodes|configmaps|secrets|pvc [NAME...]",
+		Use:   "get pods|nodes|configmaps|secrets|pvc|deployments|replicasets|jobs [NAME...]",
 		Short: "list pods and other objects, or show some, like kubectl get",
-		Long: `Show pods, nodes, ConfigMaps, Secrets or PersistentVolumeClaims from the
-running daemon, in kubectl's formats. The resource type is pods (or pod, po),
-nodes (node, no), configmaps (cm), secrets or persistentvolumeclaims (pvc);
+		Long: `Show pods, nodes, ConfigMaps, Secrets, PersistentVolumeClaims, Deployments,
+ReplicaSets or Jobs from the running daemon, in kubectl's formats. The
+resource type is pods (or pod, po), nodes (node, no), configmaps (cm),
+secrets, persistentvolumeclaims (pvc), deployments (deploy), replicasets
+(rs) or jobs;
 pod/NAME also works. With -w, print the pods, then a row for every change.
 Secrets are shown without their values, -o yaml included.`,
 		Example: `  minilet get pods
@@ -44,7 +46,9 @@ Secrets are shown without their values, -o yaml included.`,
   minilet get nodes -o wide
   minilet get configmaps -A
   minilet get secret db-creds -o yaml
-  minilet get pvc`,
+  minilet get pvc
+  minilet get deploy
+  minilet get jobs -o wide`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runGet(cmd, g, f, args) },
 	}
 	fl := cmd.Flags()

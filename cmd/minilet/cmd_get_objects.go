@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -23,6 +25,9 @@ const (
 	kindConfigMap objectKind = "configmaps"
 	kindSecret    objectKind = "secrets"
 	kindClaim     objectKind = "persistentvolumeclaims"
+	kindDeploy    objectKind = "deployments"
+	kindRS        objectKind = "replicasets"
+	kindJob       objectKind = "jobs"
 )
 
 // objectResource recognizes kubectl's names of the object kinds.
@@ -34,6 +39,12 @@ func objectResource(s string) (objectKind, bool) {
 		return kindSecret, true
 	case "persistentvolumeclaims", "persistentvolumeclaim", "pvc":
 		return kindClaim, true
+	case "deployments", "deployment", "deploy", "deployments.apps", "deployment.apps":
+		return kindDeploy, true
+	case "replicasets", "replicaset", "rs", "replicasets.apps", "replicaset.apps":
+		return kindRS, true
+	case "jobs", "job", "jobs.batch", "job.batch":
+		return kindJob, true
 	}
 	return "", false
 }
@@ -106,6 +117,42 @@ func fetchObjects(ctx context.Context, c *server.Client, kind objectKind, ns str
 			}
 		}
 		items, n = out, len(out)
+	case kindDeploy:
+		list, err := c.Deployments(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []appsv1.Deployment
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
+	case kindRS:
+		list, err := c.ReplicaSets(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []appsv1.ReplicaSet
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
+	case kindJob:
+		list, err := c.Jobs(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []batchv1.Job
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
 	}
 	var notFound []error
 	for _, name := range names {
@@ -160,6 +207,12 @@ func runGetObjects(ctx context.Context, client *server.Client, kind objectKind, 
 		err = printers.PrintSecrets(out, list, opts, now)
 	case []v1.PersistentVolumeClaim:
 		err = printers.PrintClaims(out, list, opts, now)
+	case []appsv1.Deployment:
+		err = printers.PrintDeployments(out, list, opts, now)
+	case []appsv1.ReplicaSet:
+		err = printers.PrintReplicaSets(out, list, opts, now)
+	case []batchv1.Job:
+		err = printers.PrintJobs(out, list, opts, now)
 	}
 	return errors.Join(err, missing)
 }
@@ -212,6 +265,56 @@ func runDescribeObjects(ctx context.Context, client *server.Client, kind objectK
 				}
 			}
 			errs = append(errs, printers.DescribeClaim(out, c, users, path, enforced))
+		}
+	case []appsv1.Deployment:
+		rss, err := client.ReplicaSets(ctx, ns)
+		if err != nil {
+			return cliError(err)
+		}
+		for i := range list {
+			sep()
+			d := &list[i]
+			var owned []appsv1.ReplicaSet
+			for _, rs := range rss.Items {
+				if metav1.IsControlledBy(&rs, d) {
+					owned = append(owned, rs)
+				}
+			}
+			evs, err := client.WorkloadEvents(ctx, "deployments", d.Namespace, d.Name)
+			if err != nil {
+				return cliError(err)
+			}
+			errs = append(errs, printers.DescribeDeployment(out, d, owned, evs.Items, time.Now()))
+		}
+	case []appsv1.ReplicaSet:
+		pods, err := client.ListPods(ctx, ns)
+		if err != nil {
+			return cliError(err)
+		}
+		for i := range list {
+			sep()
+			r := &list[i]
+			var owned []v1.Pod
+			for _, p := range pods.Items {
+				if c := metav1.GetControllerOf(&p); c != nil && c.UID == r.UID {
+					owned = append(owned, p)
+				}
+			}
+			evs, err := client.WorkloadEvents(ctx, "replicasets", r.Namespace, r.Name)
+			if err != nil {
+				return cliError(err)
+			}
+			errs = append(errs, printers.DescribeReplicaSet(out, r, owned, evs.Items, time.Now()))
+		}
+	case []batchv1.Job:
+		for i := range list {
+			sep()
+			j := &list[i]
+			evs, err := client.WorkloadEvents(ctx, "jobs", j.Namespace, j.Name)
+			if err != nil {
+				return cliError(err)
+			}
+			errs = append(errs, printers.DescribeJob(out, j, evs.Items, time.Now()))
 		}
 	}
 	return errors.Join(append(errs, missing)...)

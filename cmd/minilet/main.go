@@ -58,6 +58,7 @@ func newRootCommand() *cobra.Command {
 		newUncordonCommand(g),
 		newDrainCommand(g),
 		newVolumesCommand(g),
+		newRolloutCommand(g),
 	)
 	return root
 }

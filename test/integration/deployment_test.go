@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,18 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 	if dep.Annotations["deployment.kubernetes.io/revision"] != "2" || dep.Status.ObservedGeneration != 2 {
 		t.Errorf("revision %q, observedGeneration %d; want 2 and 2", dep.Annotations["deployment.kubernetes.io/revision"], dep.Status.ObservedGeneration)
 	}
+	if out := d.cli("rollout", "status", "deploy/web"); !strings.Contains(out, `deployment "web" successfully rolled out`) {
+		t.Errorf("rollout status: %q", out)
+	}
+	if out := d.cli("get", "deploy"); !regexpMatch(`(?m)^web\s+3/3\s+3\s+3\s+\S+$`, out) {
+		t.Errorf("get deploy:\n%s", out)
+	}
+	if out := d.cli("get", "rs"); !regexpMatch(`(?m)^web-\w+\s+0\s+0\s+0\s+\S+$`, out) || !regexpMatch(`(?m)^web-\w+\s+3\s+3\s+3\s+\S+$`, out) {
+		t.Errorf("get rs (want the old one at 0, the new one at 3):\n%s", out)
+	}
+	if out := d.cli("describe", "deploy", "web"); !strings.Contains(out, "NewReplicaSet:") || !strings.Contains(out, "3 desired | 3 updated | 3 total | 3 available | 0 unavailable") || !strings.Contains(out, "ScalingReplicaSet") {
+		t.Errorf("describe deploy:\n%s", out)
+	}
 	evs, err := d.Client.WorkloadEvents(t.Context(), "deployments", "default", "web")
 	if err != nil || !strings.Contains(eventSummary(evs.Items), "ScalingReplicaSet") {
 		t.Errorf("events %v %s: want ScalingReplicaSet", err, eventSummary(evs.Items))
@@ -139,9 +152,14 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 		}
 		return nil
 	})
+	if out, err := d.cliErr("rollout", "status", "deploy/web"); err == nil || !strings.Contains(out, `deployment "web" exceeded its progress deadline`) {
+		t.Errorf("rollout status of a stalled rollout: %v %q, want exit 1 and the deadline message", err, out)
+	}
 	pods, _ = d.podsOwnedBy("ReplicaSet", "web-")
 	ready, _ := readyOf(pods)
 	if ready != 3 || len(pods) != 4 {
 		t.Errorf("stalled rollout: %d pods, %d ready; want 4 (3 old serving + 1 new): %s", len(pods), ready, summarize(pods))
 	}
 }
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

@@ -89,6 +89,12 @@ func TestJobCompletions(t *testing.T) {
 	if succeeded != 5 || len(pods) != 5 {
 		t.Errorf("%d pods, %d succeeded; want 5 and 5: %s", len(pods), succeeded, summarize(pods))
 	}
+	if out := d.cli("get", "jobs"); !regexpMatch(`(?m)^batch\s+Complete\s+5/5\s+\S+\s+\S+$`, out) {
+		t.Errorf("get jobs:\n%s", out)
+	}
+	if out := d.cli("describe", "job", "batch"); !strings.Contains(out, "0 Active (0 Ready) / 5 Succeeded / 0 Failed") || !strings.Contains(out, "Completed") {
+		t.Errorf("describe job:\n%s", out)
+	}
 	t.Logf("at most %d pods at once over %d polls", most, polls)
 }
 
