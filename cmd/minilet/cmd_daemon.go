@@ -267,6 +267,9 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	src := manifest.NewSource(f.manifestDir, srcOpts, log.Named("manifests"))
 	workloads := workload.NewManager(workload.Config{Dir: filepath.Join(f.rootDir, "workloads"), Manifest: srcOpts}, mgr, nil, log.Named("workloads"))
+	if err := metrics.RegisterWorkloads(reg, workloads); err != nil {
+		return err
+	}
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
 		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads,

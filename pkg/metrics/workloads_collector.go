@@ -1,0 +1,78 @@
+package metrics
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// WorkloadLister is the workload controllers' view (pkg/workload's
+// Manager implements it).
+type WorkloadLister interface {
+	Deployments() []appsv1.Deployment
+	ReplicaSets() []appsv1.ReplicaSet
+	Jobs() []batchv1.Job
+}
+
+// workloadCollector builds the workload gauges at scrape time, as the pod
+// collector does: a workload that is gone has no series.
+type workloadCollector struct {
+	src      WorkloadLister
+	replicas *prometheus.Desc
+	jobPods  *prometheus.Desc
+}
+
+// RegisterWorkloads registers the workload gauges read from src.
+func RegisterWorkloads(reg prometheus.Registerer, src WorkloadLister) error {
+	c := &workloadCollector{
+		src: src,
+		replicas: prometheus.NewDesc(prometheus.BuildFQName(namespace, "workload", "replicas"),
+			"Replicas of the Deployments and ReplicaSets from manifest files: desired (spec.replicas), and the pods that are updated (of the newest template), ready and available.",
+			[]string{"kind", "namespace", "name", "state"}, nil),
+		jobPods: prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "pods"),
+			"Pods of the Jobs from manifest files: active, and finished ones counted as succeeded or failed (status.succeeded, status.failed).",
+			[]string{"namespace", "name", "result"}, nil),
+	}
+	if err := reg.Register(c); err != nil {
+		return fmt.Errorf("register workload metrics collector: %w", err)
+	}
+	return nil
+}
+
+// Describe implements prometheus.Collector.
+func (c *workloadCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.replicas
+	ch <- c.jobPods
+}
+
+// Collect implements prometheus.Collector.
+func (c *workloadCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v int32, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	for _, d := range c.src.Deployments() {
+		s := d.Status
+		gauge(c.replicas, *d.Spec.Replicas, "Deployment", d.Namespace, d.Name, "desired")
+		gauge(c.replicas, s.UpdatedReplicas, "Deployment", d.Namespace, d.Name, "updated")
+		gauge(c.replicas, s.ReadyReplicas, "Deployment", d.Namespace, d.Name, "ready")
+		gauge(c.replicas, s.AvailableReplicas, "Deployment", d.Namespace, d.Name, "available")
+	}
+	for _, r := range c.src.ReplicaSets() {
+		if metav1.GetControllerOf(&r) != nil {
+			continue // counted with its Deployment
+		}
+		s := r.Status
+		gauge(c.replicas, *r.Spec.Replicas, "ReplicaSet", r.Namespace, r.Name, "desired")
+		gauge(c.replicas, s.Replicas, "ReplicaSet", r.Namespace, r.Name, "updated")
+		gauge(c.replicas, s.ReadyReplicas, "ReplicaSet", r.Namespace, r.Name, "ready")
+		gauge(c.replicas, s.AvailableReplicas, "ReplicaSet", r.Namespace, r.Name, "available")
+	}
+	for _, j := range c.src.Jobs() {
+		gauge(c.jobPods, j.Status.Active, j.Namespace, j.Name, "active")
+		gauge(c.jobPods, j.Status.Succeeded, j.Namespace, j.Name, "succeeded")
+		gauge(c.jobPods, j.Status.Failed, j.Namespace, j.Name, "failed")
+	}
+}
