@@ -266,7 +266,10 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		RescanInterval: f.rescanInterval,
 	}
 	src := manifest.NewSource(f.manifestDir, srcOpts, log.Named("manifests"))
-	workloads := workload.NewManager(workload.Config{Dir: filepath.Join(f.rootDir, "workloads"), Manifest: srcOpts}, mgr, nil, log.Named("workloads"))
+	workloads := workload.NewManager(workload.Config{
+		Dir: filepath.Join(f.rootDir, "workloads"), Manifest: srcOpts,
+		Node: reporter, Claims: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}},
+	}, mgr, nil, log.Named("workloads"))
 	if err := metrics.RegisterWorkloads(reg, workloads); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minilet/minilet/pkg/printers"
 	"github.com/minilet/minilet/pkg/server"
@@ -28,6 +29,8 @@ const (
 	kindDeploy    objectKind = "deployments"
 	kindRS        objectKind = "replicasets"
 	kindJob       objectKind = "jobs"
+	kindSTS       objectKind = "statefulsets"
+	kindDS        objectKind = "daemonsets"
 )
 
 // objectResource recognizes kubectl's names of the object kinds.
@@ -45,6 +48,10 @@ func objectResource(s string) (objectKind, bool) {
 		return kindRS, true
 	case "jobs", "job", "jobs.batch", "job.batch":
 		return kindJob, true
+	case "statefulsets", "statefulset", "sts", "statefulsets.apps", "statefulset.apps":
+		return kindSTS, true
+	case "daemonsets", "daemonset", "ds", "daemonsets.apps", "daemonset.apps":
+		return kindDS, true
 	}
 	return "", false
 }
@@ -141,6 +148,30 @@ func fetchObjects(ctx context.Context, c *server.Client, kind objectKind, ns str
 			}
 		}
 		items, n = out, len(out)
+	case kindSTS:
+		list, err := c.StatefulSets(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []appsv1.StatefulSet
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
+	case kindDS:
+		list, err := c.DaemonSets(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []appsv1.DaemonSet
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
 	case kindJob:
 		list, err := c.Jobs(ctx, ns)
 		if err != nil {
@@ -213,6 +244,10 @@ func runGetObjects(ctx context.Context, client *server.Client, kind objectKind, 
 		err = printers.PrintReplicaSets(out, list, opts, now)
 	case []batchv1.Job:
 		err = printers.PrintJobs(out, list, opts, now)
+	case []appsv1.StatefulSet:
+		err = printers.PrintStatefulSets(out, list, opts, now)
+	case []appsv1.DaemonSet:
+		err = printers.PrintDaemonSets(out, list, opts, now)
 	}
 	return errors.Join(err, missing)
 }
@@ -294,17 +329,39 @@ func runDescribeObjects(ctx context.Context, client *server.Client, kind objectK
 		for i := range list {
 			sep()
 			r := &list[i]
-			var owned []v1.Pod
-			for _, p := range pods.Items {
-				if c := metav1.GetControllerOf(&p); c != nil && c.UID == r.UID {
-					owned = append(owned, p)
-				}
-			}
 			evs, err := client.WorkloadEvents(ctx, "replicasets", r.Namespace, r.Name)
 			if err != nil {
 				return cliError(err)
 			}
-			errs = append(errs, printers.DescribeReplicaSet(out, r, owned, evs.Items, time.Now()))
+			errs = append(errs, printers.DescribeReplicaSet(out, r, ownedPods(pods.Items, r.UID), evs.Items, time.Now()))
+		}
+	case []appsv1.StatefulSet:
+		pods, err := client.ListPods(ctx, ns)
+		if err != nil {
+			return cliError(err)
+		}
+		for i := range list {
+			sep()
+			ss := &list[i]
+			evs, err := client.WorkloadEvents(ctx, "statefulsets", ss.Namespace, ss.Name)
+			if err != nil {
+				return cliError(err)
+			}
+			errs = append(errs, printers.DescribeStatefulSet(out, ss, ownedPods(pods.Items, ss.UID), evs.Items, time.Now()))
+		}
+	case []appsv1.DaemonSet:
+		pods, err := client.ListPods(ctx, ns)
+		if err != nil {
+			return cliError(err)
+		}
+		for i := range list {
+			sep()
+			ds := &list[i]
+			evs, err := client.WorkloadEvents(ctx, "daemonsets", ds.Namespace, ds.Name)
+			if err != nil {
+				return cliError(err)
+			}
+			errs = append(errs, printers.DescribeDaemonSet(out, ds, ownedPods(pods.Items, ds.UID), evs.Items, time.Now()))
 		}
 	case []batchv1.Job:
 		for i := range list {
@@ -318,4 +375,15 @@ func runDescribeObjects(ctx context.Context, client *server.Client, kind objectK
 		}
 	}
 	return errors.Join(append(errs, missing)...)
+}
+
+// ownedPods are the pods whose controller has uid.
+func ownedPods(pods []v1.Pod, uid types.UID) []v1.Pod {
+	var out []v1.Pod
+	for _, p := range pods {
+		if c := metav1.GetControllerOf(&p); c != nil && c.UID == uid {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"sort"
 
 	v1 "k8s.io/api/core/v1"
@@ -61,4 +64,13 @@ func (v volumeStore) Volumes() ([]claims.Volume, error) {
 
 func (v volumeStore) RemoveVolume(namespace, name string) error {
 	return v.mgr.RemoveClaimData(namespace, name, func() error { return v.store.Remove(namespace, name) })
+}
+
+// RemoveClaim is RemoveVolume for the StatefulSet controller (retention
+// policy Delete); a claim whose data is already gone is removed.
+func (v volumeStore) RemoveClaim(namespace, name string) error {
+	if _, err := os.Lstat(v.store.Dir(namespace, name)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return v.RemoveVolume(namespace, name)
 }

@@ -272,3 +272,13 @@ func validateClaimSpec(s *v1.PersistentVolumeClaimSpec, sp *field.Path) field.Er
 	}
 	return errs
 }
+
+// ControllerClaim is the Object of a claim a StatefulSet makes from its
+// volumeClaimTemplates (validated with the StatefulSet).
+func ControllerClaim(c *v1.PersistentVolumeClaim, file string) (Object, error) {
+	o, err := newObject(Object{File: file, Claim: c}, c)
+	if err != nil {
+		return Object{}, err
+	}
+	return *o, nil
+}

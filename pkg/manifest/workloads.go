@@ -6,24 +6,29 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Workload is one Deployment, ReplicaSet or Job from a manifest file:
+// Workload is one Deployment, ReplicaSet, StatefulSet, DaemonSet or Job
+// from a manifest file:
 // something a controller turns into pods (pkg/workload). Exactly one kind
 // is set.
 type Workload struct {
 	File string // absolute path of the file it came from
 	// Hash is 32 hex characters of the workload's content (its canonical
 	// JSON): a changed workload has a new hash.
-	Hash       string
-	Deployment *appsv1.Deployment
-	ReplicaSet *appsv1.ReplicaSet
-	Job        *batchv1.Job
+	Hash        string
+	Deployment  *appsv1.Deployment
+	ReplicaSet  *appsv1.ReplicaSet
+	StatefulSet *appsv1.StatefulSet
+	DaemonSet   *appsv1.DaemonSet
+	Job         *batchv1.Job
 }
 
 // Kinds of Workload.
 const (
-	KindDeployment = "Deployment"
-	KindReplicaSet = "ReplicaSet"
-	KindJob        = "Job"
+	KindDeployment  = "Deployment"
+	KindReplicaSet  = "ReplicaSet"
+	KindStatefulSet = "StatefulSet"
+	KindDaemonSet   = "DaemonSet"
+	KindJob         = "Job"
 )
 
 // Kind is the workload's kind.
@@ -33,6 +38,10 @@ func (w Workload) Kind() string {
 		return KindDeployment
 	case w.ReplicaSet != nil:
 		return KindReplicaSet
+	case w.StatefulSet != nil:
+		return KindStatefulSet
+	case w.DaemonSet != nil:
+		return KindDaemonSet
 	}
 	return KindJob
 }
@@ -44,6 +53,10 @@ func (w Workload) Meta() *metav1.ObjectMeta {
 		return &w.Deployment.ObjectMeta
 	case w.ReplicaSet != nil:
 		return &w.ReplicaSet.ObjectMeta
+	case w.StatefulSet != nil:
+		return &w.StatefulSet.ObjectMeta
+	case w.DaemonSet != nil:
+		return &w.DaemonSet.ObjectMeta
 	}
 	return &w.Job.ObjectMeta
 }
@@ -61,6 +74,10 @@ func (w Workload) DeepCopy() Workload {
 		w.Deployment = w.Deployment.DeepCopy()
 	case w.ReplicaSet != nil:
 		w.ReplicaSet = w.ReplicaSet.DeepCopy()
+	case w.StatefulSet != nil:
+		w.StatefulSet = w.StatefulSet.DeepCopy()
+	case w.DaemonSet != nil:
+		w.DaemonSet = w.DaemonSet.DeepCopy()
 	default:
 		w.Job = w.Job.DeepCopy()
 	}

@@ -30,6 +30,12 @@ func decodeWorkload(kind string, j []byte, generic map[string]any, path string, 
 	case KindReplicaSet:
 		rs := new(appsv1.ReplicaSet)
 		w.ReplicaSet, v = rs, rs
+	case KindStatefulSet:
+		ss := new(appsv1.StatefulSet)
+		w.StatefulSet, v = ss, ss
+	case KindDaemonSet:
+		ds := new(appsv1.DaemonSet)
+		w.DaemonSet, v = ds, ds
 	default:
 		job := new(batchv1.Job)
 		w.Job, v = job, job
@@ -56,6 +62,18 @@ func decodeWorkload(kind string, j []byte, generic map[string]any, path string, 
 		}
 		defaultTemplate(&rs.Spec.Template, rs.Namespace)
 		errs = validateReplicated(&rs.ObjectMeta, "replicaset", rs.Spec.Replicas, rs.Spec.MinReadySeconds, rs.Spec.Selector, &rs.Spec.Template)
+	case w.StatefulSet != nil:
+		ss := w.StatefulSet
+		finishMeta(&ss.ObjectMeta)
+		ss.Status = appsv1.StatefulSetStatus{}
+		defaultStatefulSet(ss)
+		errs = validateStatefulSet(ss)
+	case w.DaemonSet != nil:
+		ds := w.DaemonSet
+		finishMeta(&ds.ObjectMeta)
+		ds.Status = appsv1.DaemonSetStatus{}
+		defaultDaemonSet(ds)
+		errs = validateDaemonSet(ds)
 	default:
 		job := w.Job
 		finishMeta(&job.ObjectMeta)

@@ -14,6 +14,8 @@ import (
 type WorkloadLister interface {
 	Deployments() []appsv1.Deployment
 	ReplicaSets() []appsv1.ReplicaSet
+	StatefulSets() []appsv1.StatefulSet
+	DaemonSets() []appsv1.DaemonSet
 	Jobs() []batchv1.Job
 }
 
@@ -30,7 +32,7 @@ func RegisterWorkloads(reg prometheus.Registerer, src WorkloadLister) error {
 	c := &workloadCollector{
 		src: src,
 		replicas: prometheus.NewDesc(prometheus.BuildFQName(namespace, "workload", "replicas"),
-			"Replicas of the Deployments and ReplicaSets from manifest files: desired (spec.replicas), and the pods that are updated (of the newest template), ready and available.",
+			"Replicas of the Deployments, ReplicaSets, StatefulSets and DaemonSets from manifest files: desired (spec.replicas; a DaemonSet's is 1 when this node fits it), and the pods that are updated (of the newest template), ready and available.",
 			[]string{"kind", "namespace", "name", "state"}, nil),
 		jobPods: prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "pods"),
 			"Pods of the Jobs from manifest files: active, and finished ones counted as succeeded or failed (status.succeeded, status.failed).",
@@ -69,6 +71,20 @@ func (c *workloadCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.replicas, s.Replicas, "ReplicaSet", r.Namespace, r.Name, "updated")
 		gauge(c.replicas, s.ReadyReplicas, "ReplicaSet", r.Namespace, r.Name, "ready")
 		gauge(c.replicas, s.AvailableReplicas, "ReplicaSet", r.Namespace, r.Name, "available")
+	}
+	for _, ss := range c.src.StatefulSets() {
+		s := ss.Status
+		gauge(c.replicas, *ss.Spec.Replicas, "StatefulSet", ss.Namespace, ss.Name, "desired")
+		gauge(c.replicas, s.UpdatedReplicas, "StatefulSet", ss.Namespace, ss.Name, "updated")
+		gauge(c.replicas, s.ReadyReplicas, "StatefulSet", ss.Namespace, ss.Name, "ready")
+		gauge(c.replicas, s.AvailableReplicas, "StatefulSet", ss.Namespace, ss.Name, "available")
+	}
+	for _, ds := range c.src.DaemonSets() {
+		s := ds.Status
+		gauge(c.replicas, s.DesiredNumberScheduled, "DaemonSet", ds.Namespace, ds.Name, "desired")
+		gauge(c.replicas, s.UpdatedNumberScheduled, "DaemonSet", ds.Namespace, ds.Name, "updated")
+		gauge(c.replicas, s.NumberReady, "DaemonSet", ds.Namespace, ds.Name, "ready")
+		gauge(c.replicas, s.NumberAvailable, "DaemonSet", ds.Namespace, ds.Name, "available")
 	}
 	for _, j := range c.src.Jobs() {
 		gauge(c.jobPods, j.Status.Active, j.Namespace, j.Name, "active")

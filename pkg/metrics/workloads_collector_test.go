@@ -20,6 +20,13 @@ type workloadList struct {
 func (l workloadList) Deployments() []appsv1.Deployment { return l.deps }
 func (l workloadList) ReplicaSets() []appsv1.ReplicaSet { return l.rss }
 func (l workloadList) Jobs() []batchv1.Job              { return l.jobs }
+func (l workloadList) StatefulSets() []appsv1.StatefulSet {
+	return []appsv1.StatefulSet{{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "db"}, Spec: appsv1.StatefulSetSpec{Replicas: ptr32(2)},
+		Status: appsv1.StatefulSetStatus{UpdatedReplicas: 2, ReadyReplicas: 1, AvailableReplicas: 1}}}
+}
+func (l workloadList) DaemonSets() []appsv1.DaemonSet { return nil }
+
+func ptr32(v int32) *int32 { return &v }
 
 // TestWorkloadCollector: a Deployment's replicas by state, a Deployment's
 // ReplicaSet not counted twice, a Job's pods; lint-clean.
@@ -45,7 +52,7 @@ func TestWorkloadCollector(t *testing.T) {
 minilet_job_pods{name="batch",namespace="default",result="active"} 2
 minilet_job_pods{name="batch",namespace="default",result="failed"} 1
 minilet_job_pods{name="batch",namespace="default",result="succeeded"} 3
-# HELP minilet_workload_replicas Replicas of the Deployments and ReplicaSets from manifest files: desired (spec.replicas), and the pods that are updated (of the newest template), ready and available.
+# HELP minilet_workload_replicas Replicas of the Deployments, ReplicaSets, StatefulSets and DaemonSets from manifest files: desired (spec.replicas; a DaemonSet's is 1 when this node fits it), and the pods that are updated (of the newest template), ready and available.
 # TYPE minilet_workload_replicas gauge
 minilet_workload_replicas{kind="Deployment",name="web",namespace="default",state="available"} 2
 minilet_workload_replicas{kind="Deployment",name="web",namespace="default",state="desired"} 3
@@ -55,6 +62,10 @@ minilet_workload_replicas{kind="ReplicaSet",name="solo",namespace="default",stat
 minilet_workload_replicas{kind="ReplicaSet",name="solo",namespace="default",state="desired"} 1
 minilet_workload_replicas{kind="ReplicaSet",name="solo",namespace="default",state="ready"} 1
 minilet_workload_replicas{kind="ReplicaSet",name="solo",namespace="default",state="updated"} 1
+minilet_workload_replicas{kind="StatefulSet",name="db",namespace="default",state="available"} 1
+minilet_workload_replicas{kind="StatefulSet",name="db",namespace="default",state="desired"} 2
+minilet_workload_replicas{kind="StatefulSet",name="db",namespace="default",state="ready"} 1
+minilet_workload_replicas{kind="StatefulSet",name="db",namespace="default",state="updated"} 2
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)

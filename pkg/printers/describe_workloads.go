@@ -195,3 +195,57 @@ func podsStatus(pods []v1.Pod) string {
 	}
 	return fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
 }
+
+// DescribeStatefulSet writes a StatefulSet as `kubectl describe
+// statefulset`; pods are its pods.
+func DescribeStatefulSet(w io.Writer, s *appsv1.StatefulSet, pods []v1.Pod, events []v1.Event, now time.Time) error {
+	pw := newPrefixWriter(tabwriter.NewWriter(w, 0, 8, 2, ' ', 0))
+	describeWorkloadMeta(pw, s.ObjectMeta, s.Spec.Selector)
+	pw.write(level0, "Replicas:\t%d desired | %d total\n", *s.Spec.Replicas, s.Status.Replicas)
+	pw.write(level0, "Update Strategy:\t%s\n", s.Spec.UpdateStrategy.Type)
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		pw.write(level1, "Partition:\t%d\n", *ru.Partition)
+	}
+	pw.write(level0, "Pods Status:\t%s\n", podsStatus(pods))
+	describeTemplate(pw, &s.Spec.Template)
+	pw.write(level0, "Volume Claims:\n")
+	if len(s.Spec.VolumeClaimTemplates) == 0 {
+		pw.write(level1, "<none>\n")
+	}
+	for _, c := range s.Spec.VolumeClaimTemplates {
+		pw.write(level1, "Name:\t%s\n", c.Name)
+		if q, ok := c.Spec.Resources.Requests[v1.ResourceStorage]; ok {
+			pw.write(level1, "Capacity:\t%s\n", q.String())
+		}
+		var modes []string
+		for _, m := range c.Spec.AccessModes {
+			modes = append(modes, string(m))
+		}
+		pw.write(level1, "Access Modes:\t%s\n", strings.Join(modes, ","))
+	}
+	describeEvents(pw, events, now)
+	pw.flush()
+	return pw.err
+}
+
+// DescribeDaemonSet writes a DaemonSet as `kubectl describe daemonset`.
+func DescribeDaemonSet(w io.Writer, d *appsv1.DaemonSet, pods []v1.Pod, events []v1.Event, now time.Time) error {
+	pw := newPrefixWriter(tabwriter.NewWriter(w, 0, 8, 2, ' ', 0))
+	describeWorkloadMeta(pw, d.ObjectMeta, d.Spec.Selector)
+	sel := "<none>"
+	if ns := d.Spec.Template.Spec.NodeSelector; len(ns) > 0 {
+		sel = strings.Join(labelPairs(ns), ",")
+	}
+	pw.write(level0, "Node-Selector:\t%s\n", sel)
+	s := d.Status
+	pw.write(level0, "Desired Number of Nodes Scheduled: %d\n", s.DesiredNumberScheduled)
+	pw.write(level0, "Current Number of Nodes Scheduled: %d\n", s.CurrentNumberScheduled)
+	pw.write(level0, "Number of Nodes Scheduled with Up-to-date Pods: %d\n", s.UpdatedNumberScheduled)
+	pw.write(level0, "Number of Nodes Scheduled with Available Pods: %d\n", s.NumberAvailable)
+	pw.write(level0, "Number of Nodes Misscheduled: %d\n", s.NumberMisscheduled)
+	pw.write(level0, "Pods Status:\t%s\n", podsStatus(pods))
+	describeTemplate(pw, &d.Spec.Template)
+	describeEvents(pw, events, now)
+	pw.flush()
+	return pw.err
+}

@@ -140,16 +140,79 @@ func wideTemplate(row []string, opts Options, t *v1.PodTemplateSpec, sel *metav1
 	if opts.Format != FormatWide {
 		return row
 	}
-	var names, images []string
-	for _, c := range t.Spec.Containers {
-		names, images = append(names, c.Name), append(images, c.Image)
-	}
 	selector := "<none>"
 	if s, err := metav1.LabelSelectorAsSelector(sel); err == nil && sel != nil {
 		selector = s.String()
 	}
-	for _, col := range []string{strings.Join(names, ","), strings.Join(images, ","), selector} {
+	names, images := templateColumns(t)
+	for _, col := range []string{names, images, selector} {
 		row = insertBeforeLabels(row, opts, col)
 	}
 	return row
+}
+
+// templateColumns are the CONTAINERS and IMAGES columns of a template.
+func templateColumns(t *v1.PodTemplateSpec) (string, string) {
+	var names, images []string
+	for _, c := range t.Spec.Containers {
+		names, images = append(names, c.Name), append(images, c.Image)
+	}
+	return strings.Join(names, ","), strings.Join(images, ",")
+}
+
+// PrintStatefulSets writes StatefulSets as `kubectl get statefulsets`:
+// NAME READY AGE (CONTAINERS IMAGES for FormatWide).
+func PrintStatefulSets(w io.Writer, items []appsv1.StatefulSet, opts Options, now time.Time) error {
+	return printObjects(w, items, opts, "statefulset.apps", func(s *appsv1.StatefulSet) string { return s.Name },
+		func(s appsv1.StatefulSet) appsv1.StatefulSet {
+			s.TypeMeta = metav1.TypeMeta{Kind: "StatefulSet", APIVersion: "apps/v1"}
+			return s
+		},
+		func() error {
+			head := []string{"NAME", "READY", "AGE"}
+			if opts.Format == FormatWide {
+				head = append(head, "CONTAINERS", "IMAGES")
+			}
+			rows := make([][]string, 0, len(items))
+			for i := range items {
+				s := &items[i]
+				row := objectRow(s.ObjectMeta, opts, now, fmt.Sprintf("%d/%d", s.Status.ReadyReplicas, *s.Spec.Replicas))
+				if opts.Format == FormatWide {
+					names, images := templateColumns(&s.Spec.Template)
+					row = insertBeforeLabels(insertBeforeLabels(row, opts, names), opts, images)
+				}
+				rows = append(rows, row)
+			}
+			return writeTable(w, opts, head, rows)
+		})
+}
+
+// PrintDaemonSets writes DaemonSets as `kubectl get daemonsets`: NAME
+// DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE.
+func PrintDaemonSets(w io.Writer, items []appsv1.DaemonSet, opts Options, now time.Time) error {
+	return printObjects(w, items, opts, "daemonset.apps", func(d *appsv1.DaemonSet) string { return d.Name },
+		func(d appsv1.DaemonSet) appsv1.DaemonSet {
+			d.TypeMeta = metav1.TypeMeta{Kind: "DaemonSet", APIVersion: "apps/v1"}
+			return d
+		},
+		func() error {
+			head := []string{"NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"}
+			rows := make([][]string, 0, len(items))
+			for i := range items {
+				d := &items[i]
+				s := d.Status
+				sel := "<none>"
+				if len(d.Spec.Template.Spec.NodeSelector) > 0 {
+					var parts []string
+					for _, k := range sortedKeys(d.Spec.Template.Spec.NodeSelector) {
+						parts = append(parts, k+"="+d.Spec.Template.Spec.NodeSelector[k])
+					}
+					sel = strings.Join(parts, ",")
+				}
+				row := objectRow(d.ObjectMeta, opts, now, fmt.Sprint(s.DesiredNumberScheduled), fmt.Sprint(s.CurrentNumberScheduled),
+					fmt.Sprint(s.NumberReady), fmt.Sprint(s.UpdatedNumberScheduled), fmt.Sprint(s.NumberAvailable), sel)
+				rows = append(rows, wideTemplate(row, opts, &d.Spec.Template, d.Spec.Selector))
+			}
+			return writeTable(w, opts, wideHead(head, opts), rows)
+		})
 }

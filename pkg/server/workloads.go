@@ -5,6 +5,8 @@ package server
 //
 //	GET /apis/apps/v1[/namespaces/{ns}]/deployments[/{name}]    appsv1.DeploymentList, appsv1.Deployment
 //	GET /apis/apps/v1[/namespaces/{ns}]/replicasets[/{name}]    appsv1.ReplicaSetList, ...
+//	GET /apis/apps/v1[/namespaces/{ns}]/statefulsets[/{name}]   appsv1.StatefulSetList, ...
+//	GET /apis/apps/v1[/namespaces/{ns}]/daemonsets[/{name}]     appsv1.DaemonSetList, ...
 //	GET /apis/batch/v1[/namespaces/{ns}]/jobs[/{name}]          batchv1.JobList, ...
 //	GET /apis/{group}/v1/namespaces/{ns}/{resource}/{name}/events  v1.EventList of its controller
 //
@@ -26,8 +28,11 @@ import (
 type WorkloadSource interface {
 	Deployments() []appsv1.Deployment
 	ReplicaSets() []appsv1.ReplicaSet
+	StatefulSets() []appsv1.StatefulSet
+	DaemonSets() []appsv1.DaemonSet
 	Jobs() []batchv1.Job
-	// Events of the workload kind (Deployment, ReplicaSet, Job)
+	// Events of the workload kind (Deployment, ReplicaSet, StatefulSet,
+	// DaemonSet, Job)
 	// namespace/name, oldest first.
 	Events(kind, namespace, name string) []v1.Event
 }
@@ -49,6 +54,22 @@ var (
 			return s.workloads.ReplicaSets(), true
 		},
 		func(d *appsv1.ReplicaSet) metav1.ObjectMeta { return d.ObjectMeta }}
+	statefulSetKind = objectKind[appsv1.StatefulSet]{"statefulsets", "StatefulSetList", "apps/v1",
+		func(s *Server) ([]appsv1.StatefulSet, bool) {
+			if s.workloads == nil {
+				return nil, false
+			}
+			return s.workloads.StatefulSets(), true
+		},
+		func(d *appsv1.StatefulSet) metav1.ObjectMeta { return d.ObjectMeta }}
+	daemonSetKind = objectKind[appsv1.DaemonSet]{"daemonsets", "DaemonSetList", "apps/v1",
+		func(s *Server) ([]appsv1.DaemonSet, bool) {
+			if s.workloads == nil {
+				return nil, false
+			}
+			return s.workloads.DaemonSets(), true
+		},
+		func(d *appsv1.DaemonSet) metav1.ObjectMeta { return d.ObjectMeta }}
 	jobKind = objectKind[batchv1.Job]{"jobs", "JobList", "batch/v1",
 		func(s *Server) ([]batchv1.Job, bool) {
 			if s.workloads == nil {
@@ -69,6 +90,14 @@ func (s *Server) workloadRoutes() []route {
 		{"/apis/apps/v1/namespaces/{namespace}/replicasets", replicaSetKind.list(s)},
 		{"/apis/apps/v1/namespaces/{namespace}/replicasets/{name}", replicaSetKind.get(s)},
 		{"/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/events", s.workloadEvents("ReplicaSet")},
+		{"/apis/apps/v1/statefulsets", statefulSetKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/statefulsets", statefulSetKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}", statefulSetKind.get(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/events", s.workloadEvents("StatefulSet")},
+		{"/apis/apps/v1/daemonsets", daemonSetKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/daemonsets", daemonSetKind.list(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}", daemonSetKind.get(s)},
+		{"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/events", s.workloadEvents("DaemonSet")},
 		{"/apis/batch/v1/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", jobKind.get(s)},
@@ -109,6 +138,18 @@ func (c *Client) ReplicaSets(ctx context.Context, namespace string) (*appsv1.Rep
 	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "replicasets"), list)
 }
 
+// StatefulSets lists the StatefulSets of a namespace ("": all).
+func (c *Client) StatefulSets(ctx context.Context, namespace string) (*appsv1.StatefulSetList, error) {
+	list := &appsv1.StatefulSetList{}
+	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "statefulsets"), list)
+}
+
+// DaemonSets lists the DaemonSets of a namespace ("": all).
+func (c *Client) DaemonSets(ctx context.Context, namespace string) (*appsv1.DaemonSetList, error) {
+	list := &appsv1.DaemonSetList{}
+	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "daemonsets"), list)
+}
+
 // Jobs lists the Jobs of a namespace ("": all).
 func (c *Client) Jobs(ctx context.Context, namespace string) (*batchv1.JobList, error) {
 	list := &batchv1.JobList{}
@@ -116,7 +157,7 @@ func (c *Client) Jobs(ctx context.Context, namespace string) (*batchv1.JobList, 
 }
 
 // WorkloadEvents returns the events of a workload: resource is
-// "deployments", "replicasets" or "jobs".
+// "deployments", "replicasets", "statefulsets", "daemonsets" or "jobs".
 func (c *Client) WorkloadEvents(ctx context.Context, resource, namespace, name string) (*v1.EventList, error) {
 	gv := "apps/v1"
 	if resource == "jobs" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
@@ -28,6 +29,18 @@ type PodSource interface {
 	Changed() <-chan struct{}
 }
 
+// NodeSource is this node as admission sees it (node.Reporter): the
+// DaemonSet controller runs a pod only where it fits.
+type NodeSource interface {
+	AdmissionNode() *v1.Node
+}
+
+// ClaimRemover removes the data of a claim no pod mounts (the
+// StatefulSet retention policy Delete); it fails while a pod mounts it.
+type ClaimRemover interface {
+	RemoveClaim(namespace, name string) error
+}
+
 // Config is what the Manager needs of the daemon's setup.
 type Config struct {
 	// Dir holds the records (<root-dir>/workloads).
@@ -35,6 +48,10 @@ type Config struct {
 	// Manifest finishes the controllers' pods as the source finishes the
 	// files' (its NodeName).
 	Manifest manifest.Options
+	// Node: nil, every DaemonSet fits. Claims: nil, claim data is never
+	// removed.
+	Node   NodeSource
+	Claims ClaimRemover
 }
 
 // maxEvents is how many events a workload keeps.
@@ -172,7 +189,24 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 	}
 	for k, r := range m.records {
 		if _, ok := want[k]; !ok {
-			m.log.Info("workload removed; deleting its pods", zap.String("workload", k))
+			if !r.Deleted {
+				m.log.Info("workload removed; deleting its pods", zap.String("workload", k))
+			}
+			if ss := r.Object.StatefulSet; ss != nil && r.Set != nil &&
+				ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted == appsv1.DeletePersistentVolumeClaimRetentionPolicyType {
+				// Its claims go too, once its pods are gone: the record
+				// stays (without pods) until their data is removed.
+				r.Deleted = true
+				r.Set.Pods = nil
+				for _, c := range slices.Clone(r.Set.Claims) {
+					r.Set.dropClaim(c)
+				}
+				m.removeClaims(r)
+				if len(r.Set.ClaimsToDelete) > 0 {
+					m.save(r)
+					continue
+				}
+			}
 			if err := m.store.remove(r); err != nil {
 				m.log.Error("cannot remove a workload record", zap.Error(err))
 			}
@@ -185,6 +219,7 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 	var wake time.Duration
 	out := in
 	out.Pods = slices.Clone(in.Pods)
+	out.Objects = slices.Clone(in.Objects)
 	keys := make([]string, 0, len(want))
 	for k := range want {
 		keys = append(keys, k)
@@ -220,6 +255,17 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 		if !m.save(r) {
 			r = m.lastSaved(k, r)
 		}
+		m.removeClaims(r)
+		if ss := r.Object.StatefulSet; ss != nil {
+			for _, c := range statefulClaims(ss, r) {
+				o, err := manifest.ControllerClaim(&c, r.Object.File)
+				if err != nil {
+					m.log.Error("cannot make a StatefulSet's claim", zap.String("workload", k), zap.Error(err))
+					continue
+				}
+				out.Objects = append(out.Objects, o)
+			}
+		}
 		for _, p := range r.pods() {
 			fp, err := manifest.ControllerPod(p.DeepCopy(), r.Object.File, m.cfg.Manifest)
 			if err != nil {
@@ -229,6 +275,7 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 			out.Pods = append(out.Pods, fp)
 		}
 	}
+	slices.SortFunc(out.Objects, func(a, b manifest.Object) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortFunc(out.Pods, func(a, b manifest.Pod) int {
 		if c := strings.Compare(a.Pod.Namespace, b.Pod.Namespace); c != 0 {
 			return c
@@ -244,6 +291,9 @@ func (m *Manager) record(w manifest.Workload, now time.Time) *Record {
 	k := w.Key()
 	spec := specHash(w)
 	r, ok := m.records[k]
+	if ok && r.Deleted {
+		ok = false // deleted, and made again
+	}
 	if ok && w.Job != nil && r.Object.Job != nil && !sameJobRun(r, w) {
 		// A Job's template is immutable on a cluster: a file that changes
 		// it asks for a new run, as delete-and-create would.
@@ -293,6 +343,10 @@ func specHash(w manifest.Workload) string {
 		spec = w.Deployment.Spec
 	case w.ReplicaSet != nil:
 		spec = w.ReplicaSet.Spec
+	case w.StatefulSet != nil:
+		spec = w.StatefulSet.Spec
+	case w.DaemonSet != nil:
+		spec = w.DaemonSet.Spec
 	default:
 		spec = w.Job.Spec
 	}
@@ -310,6 +364,14 @@ func (m *Manager) sync(r *Record, obs Observed, e *env) result {
 		var res result
 		syncReplicaSet(rs, r.Object.ReplicaSet.Namespace, obs, e, &res)
 		return res
+	case r.Object.StatefulSet != nil:
+		return syncStatefulSet(r.Object.StatefulSet, r, obs, e)
+	case r.Object.DaemonSet != nil:
+		var n *v1.Node
+		if m.cfg.Node != nil {
+			n = m.cfg.Node.AdmissionNode()
+		}
+		return syncDaemonSet(r.Object.DaemonSet, r, obs, n, m.cfg.Manifest.NodeName, e)
 	default:
 		return syncJob(r.Object.Job, r, obs, e)
 	}
@@ -347,4 +409,23 @@ func (m *Manager) lastSaved(k string, r *Record) *Record {
 	}
 	m.records[k] = back
 	return back
+}
+
+// removeClaims removes the data of the claims a StatefulSet dropped
+// (retention policy Delete), each once no pod mounts it.
+func (m *Manager) removeClaims(r *Record) {
+	if r.Set == nil || len(r.Set.ClaimsToDelete) == 0 || m.cfg.Claims == nil {
+		return
+	}
+	ns := r.Object.Meta().Namespace
+	var left []string
+	for _, c := range r.Set.ClaimsToDelete {
+		if err := m.cfg.Claims.RemoveClaim(ns, c); err != nil {
+			m.log.Debug("claim data not removed yet", zap.String("claim", ns+"/"+c), zap.Error(err))
+			left = append(left, c)
+			continue
+		}
+		m.log.Info("removed the data of a StatefulSet's claim (persistentVolumeClaimRetentionPolicy Delete)", zap.String("claim", ns+"/"+c))
+	}
+	r.Set.ClaimsToDelete = left
 }

@@ -35,6 +35,39 @@ type Record struct {
 	Conditions   []appsv1.DeploymentCondition `json:",omitempty"`
 
 	Job *JobRecord `json:",omitempty"`
+	// Deleted: the workload's file is gone; the record stays only until
+	// the data of its claims is removed (StatefulSet retention policy
+	// Delete).
+	Deleted bool `json:",omitempty"`
+	// Set is a StatefulSet's or DaemonSet's revisions and pods.
+	Set *SetRecord `json:",omitempty"`
+}
+
+// SetRecord is what a StatefulSet or a DaemonSet keeps: its revisions
+// (ControllerRevisions), its pods, and a StatefulSet's claims.
+type SetRecord struct {
+	Revisions      []RevisionRecord
+	CollisionCount *int32 `json:",omitempty"`
+	// CurrentRevision is the revision every pod had when the last update
+	// finished.
+	CurrentRevision string `json:",omitempty"`
+	Pods            []v1.Pod
+	// Claims made for the StatefulSet's pods, by name, kept as the
+	// retention policy says; ClaimsToDelete are claims whose data is
+	// removed once no pod mounts them (retention policy Delete).
+	Claims         []string `json:",omitempty"`
+	ClaimsToDelete []string `json:",omitempty"`
+	// Failures and LastFailure: a DaemonSet's failed pods, replaced after
+	// a back-off.
+	Failures    int32     `json:",omitempty"`
+	LastFailure time.Time `json:",omitzero"`
+}
+
+// RevisionRecord is one ControllerRevision: a template and its number.
+type RevisionRecord struct {
+	Name     string // <set>-<hash>, the controller-revision-hash label
+	Revision int64
+	Template v1.PodTemplateSpec
 }
 
 // ReplicaSetRecord is one ReplicaSet and the pods it made.
@@ -90,6 +123,9 @@ func (r *Record) pods() []v1.Pod {
 	}
 	if r.Job != nil {
 		out = append(out, r.Job.Pods...)
+	}
+	if r.Set != nil {
+		out = append(out, r.Set.Pods...)
 	}
 	return out
 }

@@ -97,6 +97,10 @@ func controllerName(kind string) string {
 		return "deployment-controller"
 	case "ReplicaSet":
 		return "replicaset-controller"
+	case "StatefulSet":
+		return "statefulset-controller"
+	case "DaemonSet":
+		return "daemonset-controller"
 	}
 	return "job-controller"
 }
@@ -117,6 +121,12 @@ func (m *Manager) snapshot() ([]*Record, Observed) {
 		r.Object = r.Object.DeepCopy()
 		r.ReplicaSets = append([]ReplicaSetRecord(nil), r.ReplicaSets...)
 		r.Conditions = append([]appsv1.DeploymentCondition(nil), r.Conditions...)
+		if r.Set != nil {
+			set := *r.Set
+			set.Pods = append([]v1.Pod(nil), set.Pods...)
+			set.Revisions = append([]RevisionRecord(nil), set.Revisions...)
+			r.Set = &set
+		}
 		if r.Job != nil {
 			j := *r.Job
 			j.Pods = append([]v1.Pod(nil), j.Pods...)
@@ -260,4 +270,98 @@ func jobView(r *Record, obs Observed) batchv1.Job {
 	}
 	j.Status = st
 	return j
+}
+
+// StatefulSets lists the StatefulSets with their status.
+func (m *Manager) StatefulSets() []appsv1.StatefulSet {
+	recs, obs := m.snapshot()
+	now := m.clock.Now()
+	var out []appsv1.StatefulSet
+	for _, r := range recs {
+		if r.Object.StatefulSet == nil || r.Deleted {
+			continue
+		}
+		ss := *r.Object.StatefulSet.DeepCopy()
+		ss.ObjectMeta = objectMeta(r)
+		st := appsv1.StatefulSetStatus{ObservedGeneration: r.Generation}
+		if s := r.Set; s != nil {
+			upd := ""
+			if rev := latestRevision(s); rev != nil {
+				upd = rev.Name
+			}
+			st.CurrentRevision, st.UpdateRevision, st.CollisionCount = s.CurrentRevision, upd, s.CollisionCount
+			for _, p := range s.Pods {
+				v := obs.view(p)
+				if v.finished() {
+					continue
+				}
+				st.Replicas++
+				if v.ready {
+					st.ReadyReplicas++
+				}
+				if v.available(ss.Spec.MinReadySeconds, now) {
+					st.AvailableReplicas++
+				}
+				if p.Labels[revisionHashLabel] == st.CurrentRevision {
+					st.CurrentReplicas++
+				}
+				if p.Labels[revisionHashLabel] == upd {
+					st.UpdatedReplicas++
+				}
+			}
+		}
+		ss.Status = st
+		out = append(out, ss)
+	}
+	return out
+}
+
+// DaemonSets lists the DaemonSets with their status on this one node.
+func (m *Manager) DaemonSets() []appsv1.DaemonSet {
+	recs, obs := m.snapshot()
+	now := m.clock.Now()
+	var out []appsv1.DaemonSet
+	for _, r := range recs {
+		if r.Object.DaemonSet == nil {
+			continue
+		}
+		ds := *r.Object.DaemonSet.DeepCopy()
+		ds.ObjectMeta = objectMeta(r)
+		st := appsv1.DaemonSetStatus{ObservedGeneration: r.Generation}
+		if s := r.Set; s != nil {
+			upd := ""
+			if rev := latestRevision(s); rev != nil {
+				upd = rev.Name
+			}
+			st.CollisionCount = s.CollisionCount
+			for _, p := range s.Pods {
+				v := obs.view(p)
+				st.DesiredNumberScheduled, st.CurrentNumberScheduled = 1, 1
+				if v.ready {
+					st.NumberReady = 1
+				}
+				if v.available(ds.Spec.MinReadySeconds, now) {
+					st.NumberAvailable = 1
+				}
+				if p.Labels[revisionHashLabel] == upd {
+					st.UpdatedNumberScheduled = 1
+				}
+			}
+			st.NumberUnavailable = st.DesiredNumberScheduled - st.NumberAvailable
+		}
+		ds.Status = st
+		out = append(out, ds)
+	}
+	return out
+}
+
+// latestRevision is the revision with the highest number.
+func latestRevision(s *SetRecord) *RevisionRecord {
+	var top *RevisionRecord
+	for i := range s.Revisions {
+		if top == nil || s.Revisions[i].Revision > top.Revision {
+			top = &s.Revisions[i]
+		}
+	}
+	return top
 }

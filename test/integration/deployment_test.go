@@ -163,3 +163,5 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+func regexpAll(re, s string) []string { return regexp.MustCompile(re).FindAllString(s, -1) }
