@@ -23,7 +23,7 @@ type describeFlags struct {
 func newDescribeCommand(g *globalFlags) *cobra.Command {
 	f := &describeFlags{}
 	cmd := &cobra.Command{
-		Use:   "describe pod|node|configmap|secret|pvc|deploy|rs|sts|ds|job [NAME...]",
+		Use:   "describe pod|node|configmap|secret|pvc|deploy|rs|sts|ds|job|cj [NAME...]",
 		Short: "show details of pods and their events, like kubectl describe",
 		Long: `Show details of pods and their recent events. Without a name, every pod of
 the namespace; a name that matches no pod describes the pods it prefixes.`,

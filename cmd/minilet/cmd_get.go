@@ -29,13 +29,14 @@ type getFlags struct {
 func newGetCommand(g *globalFlags) *cobra.Command {
 	f := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get pods|nodes|configmaps|secrets|pvc|deploy|rs|sts|ds|jobs [NAME...]",
+		Use:   "get pods|nodes|configmaps|secrets|pvc|deploy|rs|sts|ds|jobs|cj [NAME...]",
 		Short: "list pods and other objects, or show some, like kubectl get",
 		Long: `Show pods, nodes, ConfigMaps, Secrets, PersistentVolumeClaims, Deployments,
-ReplicaSets, StatefulSets, DaemonSets or Jobs from the running daemon, in
+ReplicaSets, StatefulSets, DaemonSets, Jobs or CronJobs from the running daemon, in
 kubectl's formats. The resource type is pods (or pod, po), nodes (node, no),
 configmaps (cm), secrets, persistentvolumeclaims (pvc), deployments
-(deploy), replicasets (rs), statefulsets (sts), daemonsets (ds) or jobs;
+(deploy), replicasets (rs), statefulsets (sts), daemonsets (ds), jobs or
+cronjobs (cj);
 pod/NAME also works. With -w, print the pods, then a row for every change.
 Secrets are shown without their values, -o yaml included.`,
 		Example: `  minilet get pods

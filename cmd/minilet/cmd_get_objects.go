@@ -31,6 +31,7 @@ const (
 	kindJob       objectKind = "jobs"
 	kindSTS       objectKind = "statefulsets"
 	kindDS        objectKind = "daemonsets"
+	kindCJ        objectKind = "cronjobs"
 )
 
 // objectResource recognizes kubectl's names of the object kinds.
@@ -52,6 +53,8 @@ func objectResource(s string) (objectKind, bool) {
 		return kindSTS, true
 	case "daemonsets", "daemonset", "ds", "daemonsets.apps", "daemonset.apps":
 		return kindDS, true
+	case "cronjobs", "cronjob", "cj", "cronjobs.batch", "cronjob.batch":
+		return kindCJ, true
 	}
 	return "", false
 }
@@ -172,6 +175,18 @@ func fetchObjects(ctx context.Context, c *server.Client, kind objectKind, ns str
 			}
 		}
 		items, n = out, len(out)
+	case kindCJ:
+		list, err := c.CronJobs(ctx, ns)
+		if err != nil {
+			return nil, 0, nil, cliError(err)
+		}
+		var out []batchv1.CronJob
+		for _, it := range list.Items {
+			if keep(it.ObjectMeta) {
+				out, found[it.Name] = append(out, it), true
+			}
+		}
+		items, n = out, len(out)
 	case kindJob:
 		list, err := c.Jobs(ctx, ns)
 		if err != nil {
@@ -248,6 +263,8 @@ func runGetObjects(ctx context.Context, client *server.Client, kind objectKind, 
 		err = printers.PrintStatefulSets(out, list, opts, now)
 	case []appsv1.DaemonSet:
 		err = printers.PrintDaemonSets(out, list, opts, now)
+	case []batchv1.CronJob:
+		err = printers.PrintCronJobs(out, list, opts, now)
 	}
 	return errors.Join(err, missing)
 }
@@ -362,6 +379,16 @@ func runDescribeObjects(ctx context.Context, client *server.Client, kind objectK
 				return cliError(err)
 			}
 			errs = append(errs, printers.DescribeDaemonSet(out, ds, ownedPods(pods.Items, ds.UID), evs.Items, time.Now()))
+		}
+	case []batchv1.CronJob:
+		for i := range list {
+			sep()
+			c := &list[i]
+			evs, err := client.WorkloadEvents(ctx, "cronjobs", c.Namespace, c.Name)
+			if err != nil {
+				return cliError(err)
+			}
+			errs = append(errs, printers.DescribeCronJob(out, c, evs.Items, time.Now()))
 		}
 	case []batchv1.Job:
 		for i := range list {

@@ -141,7 +141,7 @@ func decodeDocument(path string, d document, opts Options) (*Pod, *Object, *Work
 	}
 	obj, ok := generic.(map[string]any)
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("expected a Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet or Job (a mapping with apiVersion, kind and metadata), got %s", describe(generic))
+		return nil, nil, nil, fmt.Errorf("expected a Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or CronJob (a mapping with apiVersion, kind and metadata), got %s", describe(generic))
 	}
 	kind, err := checkKind(obj)
 	if err != nil {
@@ -157,7 +157,7 @@ func decodeDocument(path string, d document, opts Options) (*Pod, *Object, *Work
 	case KindClaim:
 		o, err := decodeClaim(j, obj, path)
 		return nil, o, nil, err
-	case KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet, KindJob:
+	case KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet, KindJob, KindCronJob:
 		w, err := decodeWorkload(kind, j, obj, path, opts)
 		return nil, nil, w, err
 	}
@@ -197,13 +197,13 @@ func looksLikeJSON(data []byte) bool {
 var kinds = map[string]string{
 	"Pod": "v1", KindConfigMap: "v1", KindSecret: "v1", KindClaim: "v1",
 	KindDeployment: "apps/v1", KindReplicaSet: "apps/v1", KindStatefulSet: "apps/v1", KindDaemonSet: "apps/v1",
-	KindJob: "batch/v1",
+	KindJob: "batch/v1", KindCronJob: "batch/v1",
 }
 
 // checkKind accepts apiVersion v1 with kind Pod, ConfigMap, Secret or
 // PersistentVolumeClaim, and returns the kind.
 func checkKind(obj map[string]any) (string, error) {
-	const want = `a manifest document must say a kind minilet reads and its apiVersion: Pod, ConfigMap, Secret, PersistentVolumeClaim (v1); Deployment, ReplicaSet, StatefulSet, DaemonSet (apps/v1); Job (batch/v1)`
+	const want = `a manifest document must say a kind minilet reads and its apiVersion: Pod, ConfigMap, Secret, PersistentVolumeClaim (v1); Deployment, ReplicaSet, StatefulSet, DaemonSet (apps/v1); Job, CronJob (batch/v1)`
 	kind, hasKind := obj["kind"]
 	ver, hasVer := obj["apiVersion"]
 	s, isString := kind.(string)

@@ -121,7 +121,7 @@ func TestDecodeObjectErrors(t *testing.T) {
 		{"claim volumeName", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d}\nspec:\n  accessModes: [ReadWriteOnce]\n  volumeName: pv1\n  resources: {requests: {storage: 1Gi}}\n",
 			[]string{"spec.volumeName: Forbidden", "directory on this host"}},
 		{"unsupported kind", "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: d}\n",
-			[]string{`kind: "Ingress" is not supported`, "Pod, ConfigMap, Secret, PersistentVolumeClaim (v1); Deployment, ReplicaSet, StatefulSet, DaemonSet (apps/v1); Job (batch/v1)"}},
+			[]string{`kind: "Ingress" is not supported`, "Pod, ConfigMap, Secret, PersistentVolumeClaim (v1); Deployment, ReplicaSet, StatefulSet, DaemonSet (apps/v1); Job, CronJob (batch/v1)"}},
 		{"kind case", "apiVersion: v1\nkind: configmap\nmetadata: {name: d}\n",
 			[]string{`kind: "configmap" must be written "ConfigMap"`}},
 		{"wrong version", "apiVersion: v2\nkind: Secret\nmetadata: {name: d}\n",

@@ -6,7 +6,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Workload is one Deployment, ReplicaSet, StatefulSet, DaemonSet or Job
+// Workload is one Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or
+// CronJob
 // from a manifest file:
 // something a controller turns into pods (pkg/workload). Exactly one kind
 // is set.
@@ -20,6 +21,7 @@ type Workload struct {
 	StatefulSet *appsv1.StatefulSet
 	DaemonSet   *appsv1.DaemonSet
 	Job         *batchv1.Job
+	CronJob     *batchv1.CronJob
 }
 
 // Kinds of Workload.
@@ -29,6 +31,7 @@ const (
 	KindStatefulSet = "StatefulSet"
 	KindDaemonSet   = "DaemonSet"
 	KindJob         = "Job"
+	KindCronJob     = "CronJob"
 )
 
 // Kind is the workload's kind.
@@ -42,6 +45,8 @@ func (w Workload) Kind() string {
 		return KindStatefulSet
 	case w.DaemonSet != nil:
 		return KindDaemonSet
+	case w.CronJob != nil:
+		return KindCronJob
 	}
 	return KindJob
 }
@@ -57,6 +62,8 @@ func (w Workload) Meta() *metav1.ObjectMeta {
 		return &w.StatefulSet.ObjectMeta
 	case w.DaemonSet != nil:
 		return &w.DaemonSet.ObjectMeta
+	case w.CronJob != nil:
+		return &w.CronJob.ObjectMeta
 	}
 	return &w.Job.ObjectMeta
 }
@@ -78,6 +85,8 @@ func (w Workload) DeepCopy() Workload {
 		w.StatefulSet = w.StatefulSet.DeepCopy()
 	case w.DaemonSet != nil:
 		w.DaemonSet = w.DaemonSet.DeepCopy()
+	case w.CronJob != nil:
+		w.CronJob = w.CronJob.DeepCopy()
 	default:
 		w.Job = w.Job.DeepCopy()
 	}

@@ -36,6 +36,9 @@ func decodeWorkload(kind string, j []byte, generic map[string]any, path string, 
 	case KindDaemonSet:
 		ds := new(appsv1.DaemonSet)
 		w.DaemonSet, v = ds, ds
+	case KindCronJob:
+		cj := new(batchv1.CronJob)
+		w.CronJob, v = cj, cj
 	default:
 		job := new(batchv1.Job)
 		w.Job, v = job, job
@@ -74,6 +77,12 @@ func decodeWorkload(kind string, j []byte, generic map[string]any, path string, 
 		ds.Status = appsv1.DaemonSetStatus{}
 		defaultDaemonSet(ds)
 		errs = validateDaemonSet(ds)
+	case w.CronJob != nil:
+		cj := w.CronJob
+		finishMeta(&cj.ObjectMeta)
+		cj.Status = batchv1.CronJobStatus{}
+		defaultCronJob(cj)
+		errs = validateCronJob(cj)
 	default:
 		job := w.Job
 		finishMeta(&job.ObjectMeta)

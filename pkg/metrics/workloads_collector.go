@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,6 +18,9 @@ type WorkloadLister interface {
 	StatefulSets() []appsv1.StatefulSet
 	DaemonSets() []appsv1.DaemonSet
 	Jobs() []batchv1.Job
+	// CronMissed counts, by namespace/name, the scheduled times each
+	// CronJob passed without a Job.
+	CronMissed() map[string]int64
 }
 
 // workloadCollector builds the workload gauges at scrape time, as the pod
@@ -25,6 +29,7 @@ type workloadCollector struct {
 	src      WorkloadLister
 	replicas *prometheus.Desc
 	jobPods  *prometheus.Desc
+	missed   *prometheus.Desc
 }
 
 // RegisterWorkloads registers the workload gauges read from src.
@@ -37,6 +42,9 @@ func RegisterWorkloads(reg prometheus.Registerer, src WorkloadLister) error {
 		jobPods: prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "pods"),
 			"Pods of the Jobs from manifest files: active, and finished ones counted as succeeded or failed (status.succeeded, status.failed).",
 			[]string{"namespace", "name", "result"}, nil),
+		missed: prometheus.NewDesc(prometheus.BuildFQName(namespace, "cronjob", "missed_schedules_total"),
+			"Scheduled times of a CronJob that passed without a Job: while minilet was down (only the most recent is run, as the CronJob controller does), or past startingDeadlineSeconds.",
+			[]string{"namespace", "name"}, nil),
 	}
 	if err := reg.Register(c); err != nil {
 		return fmt.Errorf("register workload metrics collector: %w", err)
@@ -48,6 +56,7 @@ func RegisterWorkloads(reg prometheus.Registerer, src WorkloadLister) error {
 func (c *workloadCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.replicas
 	ch <- c.jobPods
+	ch <- c.missed
 }
 
 // Collect implements prometheus.Collector.
@@ -85,6 +94,10 @@ func (c *workloadCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.replicas, s.UpdatedNumberScheduled, "DaemonSet", ds.Namespace, ds.Name, "updated")
 		gauge(c.replicas, s.NumberReady, "DaemonSet", ds.Namespace, ds.Name, "ready")
 		gauge(c.replicas, s.NumberAvailable, "DaemonSet", ds.Namespace, ds.Name, "available")
+	}
+	for key, n := range c.src.CronMissed() {
+		ns, name, _ := strings.Cut(key, "/")
+		ch <- prometheus.MustNewConstMetric(c.missed, prometheus.CounterValue, float64(n), ns, name)
 	}
 	for _, j := range c.src.Jobs() {
 		gauge(c.jobPods, j.Status.Active, j.Namespace, j.Name, "active")

@@ -25,6 +25,7 @@ func (l workloadList) StatefulSets() []appsv1.StatefulSet {
 		Status: appsv1.StatefulSetStatus{UpdatedReplicas: 2, ReadyReplicas: 1, AvailableReplicas: 1}}}
 }
 func (l workloadList) DaemonSets() []appsv1.DaemonSet { return nil }
+func (l workloadList) CronMissed() map[string]int64   { return map[string]int64{"default/nightly": 2} }
 
 func ptr32(v int32) *int32 { return &v }
 
@@ -47,7 +48,10 @@ func TestWorkloadCollector(t *testing.T) {
 	if err := RegisterWorkloads(reg, l); err != nil {
 		t.Fatal(err)
 	}
-	want := `# HELP minilet_job_pods Pods of the Jobs from manifest files: active, and finished ones counted as succeeded or failed (status.succeeded, status.failed).
+	want := `# HELP minilet_cronjob_missed_schedules_total Scheduled times of a CronJob that passed without a Job: while minilet was down (only the most recent is run, as the CronJob controller does), or past startingDeadlineSeconds.
+# TYPE minilet_cronjob_missed_schedules_total counter
+minilet_cronjob_missed_schedules_total{name="nightly",namespace="default"} 2
+# HELP minilet_job_pods Pods of the Jobs from manifest files: active, and finished ones counted as succeeded or failed (status.succeeded, status.failed).
 # TYPE minilet_job_pods gauge
 minilet_job_pods{name="batch",namespace="default",result="active"} 2
 minilet_job_pods{name="batch",namespace="default",result="failed"} 1

@@ -249,3 +249,44 @@ func DescribeDaemonSet(w io.Writer, d *appsv1.DaemonSet, pods []v1.Pod, events [
 	pw.flush()
 	return pw.err
 }
+
+// DescribeCronJob writes a CronJob as `kubectl describe cronjob`.
+func DescribeCronJob(w io.Writer, c *batchv1.CronJob, events []v1.Event, now time.Time) error {
+	pw := newPrefixWriter(tabwriter.NewWriter(w, 0, 8, 2, ' ', 0))
+	pw.write(level0, "Name:\t%s\n", c.Name)
+	pw.write(level0, "Namespace:\t%s\n", c.Namespace)
+	writeLabels(pw, "Labels", c.Labels)
+	writeAnnotations(pw, "Annotations", c.Annotations)
+	pw.write(level0, "Schedule:\t%s\n", c.Spec.Schedule)
+	if c.Spec.TimeZone != nil {
+		pw.write(level0, "Time Zone:\t%s\n", *c.Spec.TimeZone)
+	}
+	pw.write(level0, "Concurrency Policy:\t%s\n", c.Spec.ConcurrencyPolicy)
+	if c.Spec.Suspend != nil {
+		pw.write(level0, "Suspend:\t%t\n", *c.Spec.Suspend)
+	}
+	pw.write(level0, "Successful Job History Limit:\t%d\n", *c.Spec.SuccessfulJobsHistoryLimit)
+	pw.write(level0, "Failed Job History Limit:\t%d\n", *c.Spec.FailedJobsHistoryLimit)
+	if d := c.Spec.StartingDeadlineSeconds; d != nil {
+		pw.write(level0, "Starting Deadline Seconds:\t%ds\n", *d)
+	} else {
+		pw.write(level0, "Starting Deadline Seconds:\t<unset>\n")
+	}
+	describeTemplate(pw, &c.Spec.JobTemplate.Spec.Template)
+	last := "<unset>"
+	if t := c.Status.LastScheduleTime; t != nil {
+		last = t.Time.Format(time.RFC1123Z)
+	}
+	pw.write(level0, "Last Schedule Time:\t%s\n", last)
+	var active []string
+	for _, a := range c.Status.Active {
+		active = append(active, a.Name)
+	}
+	if len(active) == 0 {
+		active = []string{"<none>"}
+	}
+	pw.write(level0, "Active Jobs:\t%s\n", strings.Join(active, ", "))
+	describeEvents(pw, events, now)
+	pw.flush()
+	return pw.err
+}

@@ -216,3 +216,34 @@ func PrintDaemonSets(w io.Writer, items []appsv1.DaemonSet, opts Options, now ti
 			return writeTable(w, opts, wideHead(head, opts), rows)
 		})
 }
+
+// PrintCronJobs writes CronJobs as `kubectl get cronjobs`: NAME SCHEDULE
+// TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE.
+func PrintCronJobs(w io.Writer, items []batchv1.CronJob, opts Options, now time.Time) error {
+	return printObjects(w, items, opts, "cronjob.batch", func(c *batchv1.CronJob) string { return c.Name },
+		func(c batchv1.CronJob) batchv1.CronJob {
+			c.TypeMeta = metav1.TypeMeta{Kind: "CronJob", APIVersion: "batch/v1"}
+			return c
+		},
+		func() error {
+			head := []string{"NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"}
+			rows := make([][]string, 0, len(items))
+			for i := range items {
+				c := &items[i]
+				tz, last := "<none>", "<none>"
+				if c.Spec.TimeZone != nil {
+					tz = *c.Spec.TimeZone
+				}
+				if c.Status.LastScheduleTime != nil {
+					last = Age(*c.Status.LastScheduleTime, now)
+				}
+				suspend := "False"
+				if c.Spec.Suspend != nil && *c.Spec.Suspend {
+					suspend = "True"
+				}
+				row := objectRow(c.ObjectMeta, opts, now, c.Spec.Schedule, tz, suspend, fmt.Sprint(len(c.Status.Active)), last)
+				rows = append(rows, wideTemplate(row, opts, &c.Spec.JobTemplate.Spec.Template, c.Spec.JobTemplate.Spec.Selector))
+			}
+			return writeTable(w, opts, wideHead(head, opts), rows)
+		})
+}

@@ -8,6 +8,7 @@ package server
 //	GET /apis/apps/v1[/namespaces/{ns}]/statefulsets[/{name}]   appsv1.StatefulSetList, ...
 //	GET /apis/apps/v1[/namespaces/{ns}]/daemonsets[/{name}]     appsv1.DaemonSetList, ...
 //	GET /apis/batch/v1[/namespaces/{ns}]/jobs[/{name}]          batchv1.JobList, ...
+//	GET /apis/batch/v1[/namespaces/{ns}]/cronjobs[/{name}]      batchv1.CronJobList, ...
 //	GET /apis/{group}/v1/namespaces/{ns}/{resource}/{name}/events  v1.EventList of its controller
 //
 // They answer 404 when the daemon has no WorkloadSource.
@@ -31,6 +32,7 @@ type WorkloadSource interface {
 	StatefulSets() []appsv1.StatefulSet
 	DaemonSets() []appsv1.DaemonSet
 	Jobs() []batchv1.Job
+	CronJobs() []batchv1.CronJob
 	// Events of the workload kind (Deployment, ReplicaSet, StatefulSet,
 	// DaemonSet, Job)
 	// namespace/name, oldest first.
@@ -70,6 +72,14 @@ var (
 			return s.workloads.DaemonSets(), true
 		},
 		func(d *appsv1.DaemonSet) metav1.ObjectMeta { return d.ObjectMeta }}
+	cronJobKind = objectKind[batchv1.CronJob]{"cronjobs", "CronJobList", "batch/v1",
+		func(s *Server) ([]batchv1.CronJob, bool) {
+			if s.workloads == nil {
+				return nil, false
+			}
+			return s.workloads.CronJobs(), true
+		},
+		func(d *batchv1.CronJob) metav1.ObjectMeta { return d.ObjectMeta }}
 	jobKind = objectKind[batchv1.Job]{"jobs", "JobList", "batch/v1",
 		func(s *Server) ([]batchv1.Job, bool) {
 			if s.workloads == nil {
@@ -98,6 +108,10 @@ func (s *Server) workloadRoutes() []route {
 		{"/apis/apps/v1/namespaces/{namespace}/daemonsets", daemonSetKind.list(s)},
 		{"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}", daemonSetKind.get(s)},
 		{"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/events", s.workloadEvents("DaemonSet")},
+		{"/apis/batch/v1/cronjobs", cronJobKind.list(s)},
+		{"/apis/batch/v1/namespaces/{namespace}/cronjobs", cronJobKind.list(s)},
+		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}", cronJobKind.get(s)},
+		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/events", s.workloadEvents("CronJob")},
 		{"/apis/batch/v1/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", jobKind.get(s)},
@@ -156,11 +170,17 @@ func (c *Client) Jobs(ctx context.Context, namespace string) (*batchv1.JobList, 
 	return list, c.getJSON(ctx, groupPath("batch/v1", namespace, "jobs"), list)
 }
 
+// CronJobs lists the CronJobs of a namespace ("": all).
+func (c *Client) CronJobs(ctx context.Context, namespace string) (*batchv1.CronJobList, error) {
+	list := &batchv1.CronJobList{}
+	return list, c.getJSON(ctx, groupPath("batch/v1", namespace, "cronjobs"), list)
+}
+
 // WorkloadEvents returns the events of a workload: resource is
 // "deployments", "replicasets", "statefulsets", "daemonsets" or "jobs".
 func (c *Client) WorkloadEvents(ctx context.Context, resource, namespace, name string) (*v1.EventList, error) {
 	gv := "apps/v1"
-	if resource == "jobs" {
+	if resource == "jobs" || resource == "cronjobs" {
 		gv = "batch/v1"
 	}
 	list := &v1.EventList{}

@@ -347,6 +347,8 @@ func specHash(w manifest.Workload) string {
 		spec = w.StatefulSet.Spec
 	case w.DaemonSet != nil:
 		spec = w.DaemonSet.Spec
+	case w.CronJob != nil:
+		spec = w.CronJob.Spec
 	default:
 		spec = w.Job.Spec
 	}
@@ -366,6 +368,8 @@ func (m *Manager) sync(r *Record, obs Observed, e *env) result {
 		return res
 	case r.Object.StatefulSet != nil:
 		return syncStatefulSet(r.Object.StatefulSet, r, obs, e)
+	case r.Object.CronJob != nil:
+		return syncCronJob(r.Object.CronJob, r, obs, e)
 	case r.Object.DaemonSet != nil:
 		var n *v1.Node
 		if m.cfg.Node != nil {

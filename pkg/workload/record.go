@@ -39,8 +39,30 @@ type Record struct {
 	// the data of its claims is removed (StatefulSet retention policy
 	// Delete).
 	Deleted bool `json:",omitempty"`
+	// Cron is a CronJob's schedule state and its Jobs.
+	Cron *CronRecord `json:",omitempty"`
 	// Set is a StatefulSet's or DaemonSet's revisions and pods.
 	Set *SetRecord `json:",omitempty"`
+}
+
+// CronRecord is a CronJob's progress: when it last ran and the Jobs it
+// made, each a Record of its own.
+type CronRecord struct {
+	LastScheduleTime   *time.Time `json:",omitempty"`
+	LastSuccessfulTime *time.Time `json:",omitempty"`
+	Jobs               []Record   `json:",omitempty"`
+	// Missed counts the scheduled times that passed without a Job: while
+	// minilet was down (only the most recent is run), past
+	// startingDeadlineSeconds, or skipped by concurrencyPolicy Forbid.
+	Missed int64 `json:",omitempty"`
+	// Forbidden is the due time last held back by concurrencyPolicy
+	// Forbid (its event is recorded once).
+	Forbidden *time.Time `json:",omitempty"`
+	// Seen names the finished Jobs already reported (SawCompletedJob).
+	Seen []string `json:",omitempty"`
+	// Manual holds the names of Jobs asked for by `minilet create job
+	// --from=cronjob/NAME` and not made yet.
+	Manual []string `json:",omitempty"`
 }
 
 // SetRecord is what a StatefulSet or a DaemonSet keeps: its revisions
@@ -126,6 +148,11 @@ func (r *Record) pods() []v1.Pod {
 	}
 	if r.Set != nil {
 		out = append(out, r.Set.Pods...)
+	}
+	if r.Cron != nil {
+		for i := range r.Cron.Jobs {
+			out = append(out, r.Cron.Jobs[i].pods()...)
+		}
 	}
 	return out
 }

@@ -53,11 +53,68 @@ func (m *Manager) ReplicaSets() []appsv1.ReplicaSet {
 func (m *Manager) Jobs() []batchv1.Job {
 	recs, obs := m.snapshot()
 	var out []batchv1.Job
+	add := func(r *Record) {
+		if r.Object.Job != nil && (r.Job == nil || !r.Job.Gone) {
+			out = append(out, jobView(r, obs))
+		}
+	}
 	for _, r := range recs {
-		if r.Object.Job == nil || (r.Job != nil && r.Job.Gone) {
+		add(r)
+		if r.Cron != nil {
+			for i := range r.Cron.Jobs {
+				add(&r.Cron.Jobs[i])
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// CronJobs lists the CronJobs with their status.
+func (m *Manager) CronJobs() []batchv1.CronJob {
+	recs, _ := m.snapshot()
+	var out []batchv1.CronJob
+	for _, r := range recs {
+		if r.Object.CronJob == nil {
 			continue
 		}
-		out = append(out, jobView(r, obs))
+		cj := *r.Object.CronJob.DeepCopy()
+		cj.ObjectMeta = objectMeta(r)
+		if cr := r.Cron; cr != nil {
+			if t := cr.LastScheduleTime; t != nil {
+				mt := metav1.NewTime(*t)
+				cj.Status.LastScheduleTime = &mt
+			}
+			if t := cr.LastSuccessfulTime; t != nil {
+				mt := metav1.NewTime(*t)
+				cj.Status.LastSuccessfulTime = &mt
+			}
+			for _, c := range cr.Jobs {
+				if c.Job == nil || (finishedCondition(c.Job) == nil && !c.Job.Gone) {
+					cj.Status.Active = append(cj.Status.Active, v1.ObjectReference{Kind: "Job", Namespace: cj.Namespace, Name: c.Object.Job.Name, UID: c.UID, APIVersion: "batch/v1"})
+				}
+			}
+		}
+		out = append(out, cj)
+	}
+	return out
+}
+
+// CronMissed is how many scheduled times each CronJob (namespace/name)
+// passed without a Job.
+func (m *Manager) CronMissed() map[string]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int64{}
+	for _, r := range m.records {
+		if r.Object.CronJob != nil && r.Cron != nil {
+			out[r.Object.CronJob.Namespace+"/"+r.Object.CronJob.Name] = r.Cron.Missed
+		}
 	}
 	return out
 }
@@ -101,6 +158,8 @@ func controllerName(kind string) string {
 		return "statefulset-controller"
 	case "DaemonSet":
 		return "daemonset-controller"
+	case "CronJob":
+		return "cronjob-controller"
 	}
 	return "job-controller"
 }
@@ -126,6 +185,21 @@ func (m *Manager) snapshot() ([]*Record, Observed) {
 			set.Pods = append([]v1.Pod(nil), set.Pods...)
 			set.Revisions = append([]RevisionRecord(nil), set.Revisions...)
 			r.Set = &set
+		}
+		if r.Cron != nil {
+			cr := *r.Cron
+			cr.Jobs = nil
+			for _, c := range r.Cron.Jobs {
+				c.Object = c.Object.DeepCopy()
+				if c.Job != nil {
+					j := *c.Job
+					j.Pods = append([]v1.Pod(nil), j.Pods...)
+					j.Conditions = append([]batchv1.JobCondition(nil), j.Conditions...)
+					c.Job = &j
+				}
+				cr.Jobs = append(cr.Jobs, c)
+			}
+			r.Cron = &cr
 		}
 		if r.Job != nil {
 			j := *r.Job

@@ -21,14 +21,14 @@ func (s store) path(r *Record) string {
 }
 
 // save writes r whole (a crash leaves the old or the new file). A Job's
-// record is synced to disk, so that not even a power failure runs a
-// finished Job again; the others are only renamed into place.
+// or CronJob's record is synced to disk, so that not even a power failure
+// runs a finished Job again; the others are only renamed into place.
 func (s store) save(r *Record, data []byte) error {
 	p := s.path(r)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("save %s: %w", r.key(), err)
 	}
-	if r.Job != nil {
+	if r.Job != nil || r.Cron != nil {
 		return podhost.WriteFileAtomic(p, data, 0o600)
 	}
 	return podhost.WriteFileRenamed(p, data, 0o600)
@@ -64,7 +64,7 @@ func (s store) load() ([]*Record, []error) {
 			return nil
 		}
 		r := new(Record)
-		if err := json.Unmarshal(data, r); err != nil || (r.Object.Deployment == nil && r.Object.ReplicaSet == nil && r.Object.Job == nil) {
+		if err := json.Unmarshal(data, r); err != nil || (r.Object.Deployment == nil && r.Object.ReplicaSet == nil && r.Object.StatefulSet == nil && r.Object.DaemonSet == nil && r.Object.Job == nil && r.Object.CronJob == nil) {
 			errs = append(errs, fmt.Errorf("workload record %s is unreadable (%v); the workload starts over", p, err))
 			return nil
 		}
