@@ -57,13 +57,13 @@ func TestCronJob(t *testing.T) {
 				at     time.Duration
 				finish bool
 			}{{0, false}, {40 * time.Second, true}, {100 * time.Second, true}},
-			wantJobs: []string{"tick-29938261", "tick-29938262"}},
+			wantJobs: []string{"tick-29938201", "tick-29938202"}},
 		{name: "down for 10 minutes: only the most recent runs", policy: batchv1.AllowConcurrent,
 			steps: []struct {
 				at     time.Duration
 				finish bool
 			}{{0, false}, {10*time.Minute + 10*time.Second, false}},
-			wantJobs: []string{"tick-29938270"}, missed: 9},
+			wantJobs: []string{"tick-29938210"}, missed: 9},
 		{name: "down, past the starting deadline: nothing runs", policy: batchv1.AllowConcurrent, deadline: ptrTo(int64(5)),
 			steps: []struct {
 				at     time.Duration
@@ -76,13 +76,13 @@ func TestCronJob(t *testing.T) {
 				finish bool
 			}{{40 * time.Second, false}, {100 * time.Second, false}, {110 * time.Second, true}, {115 * time.Second, true}},
 			// 10:01 runs; 10:02 waits while it runs, then runs once it is done.
-			wantJobs: []string{"tick-29938261", "tick-29938262"}},
+			wantJobs: []string{"tick-29938201", "tick-29938202"}},
 		{name: "replace the one that runs", policy: batchv1.ReplaceConcurrent,
 			steps: []struct {
 				at     time.Duration
 				finish bool
 			}{{40 * time.Second, false}, {100 * time.Second, false}},
-			wantJobs: []string{"tick-29938262"}},
+			wantJobs: []string{"tick-29938202"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cj := cronJob("* * * * *", tc.policy, tc.deadline)
