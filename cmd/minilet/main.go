@@ -59,6 +59,7 @@ func newRootCommand() *cobra.Command {
 		newDrainCommand(g),
 		newVolumesCommand(g),
 		newRolloutCommand(g),
+		newCreateCommand(g),
 	)
 	return root
 }

@@ -15,8 +15,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -33,6 +35,9 @@ type WorkloadSource interface {
 	DaemonSets() []appsv1.DaemonSet
 	Jobs() []batchv1.Job
 	CronJobs() []batchv1.CronJob
+	// CreateJobFromCronJob runs a Job of a CronJob now (job "": a
+	// generated name) and returns its name.
+	CreateJobFromCronJob(namespace, cronJob, job string) (string, error)
 	// Events of the workload kind (Deployment, ReplicaSet, StatefulSet,
 	// DaemonSet, Job)
 	// namespace/name, oldest first.
@@ -112,6 +117,7 @@ func (s *Server) workloadRoutes() []route {
 		{"/apis/batch/v1/namespaces/{namespace}/cronjobs", cronJobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}", cronJobKind.get(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/events", s.workloadEvents("CronJob")},
+		{"POST /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/jobs", s.createJobFromCronJob},
 		{"/apis/batch/v1/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", jobKind.get(s)},
@@ -129,6 +135,24 @@ func (s *Server) workloadEvents(kind string) http.HandlerFunc {
 		list.Items = append(list.Items, s.workloads.Events(kind, r.PathValue("namespace"), r.PathValue("name"))...)
 		writeJSON(w, http.StatusOK, list)
 	}
+}
+
+// createJobFromCronJob is `create job --from=cronjob/NAME`: ?name=JOB.
+func (s *Server) createJobFromCronJob(w http.ResponseWriter, r *http.Request) {
+	if s.workloads == nil {
+		writeStatus(w, pathNotFound())
+		return
+	}
+	name, err := s.workloads.CreateJobFromCronJob(r.PathValue("namespace"), r.PathValue("name"), r.URL.Query().Get("name"))
+	if err != nil {
+		code, reason := http.StatusConflict, metav1.StatusReasonAlreadyExists
+		if strings.Contains(err.Error(), "not found") {
+			code, reason = http.StatusNotFound, metav1.StatusReasonNotFound
+		}
+		writeStatus(w, newStatus(code, reason, err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, newStatus(http.StatusOK, "", "job.batch/"+name+" created"))
 }
 
 // groupPath is the path of resource in an API group ("apps/v1"), in a
@@ -174,6 +198,24 @@ func (c *Client) Jobs(ctx context.Context, namespace string) (*batchv1.JobList, 
 func (c *Client) CronJobs(ctx context.Context, namespace string) (*batchv1.CronJobList, error) {
 	list := &batchv1.CronJobList{}
 	return list, c.getJSON(ctx, groupPath("batch/v1", namespace, "cronjobs"), list)
+}
+
+// CreateJobFromCronJob runs a Job of the CronJob now (job "": a generated
+// name) and returns the daemon's message.
+func (c *Client) CreateJobFromCronJob(ctx context.Context, namespace, cronJob, job string) (string, error) {
+	path := groupPath("batch/v1", namespace, "cronjobs") + "/" + url.PathEscape(cronJob) + "/jobs"
+	if job != "" {
+		path += "?name=" + url.QueryEscape(job)
+	}
+	body, err := c.do(ctx, c.http, http.MethodPost, path)
+	if err != nil {
+		return "", err
+	}
+	var st metav1.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return "", err
+	}
+	return st.Message, nil
 }
 
 // WorkloadEvents returns the events of a workload: resource is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/minilet/minilet/pkg/clock"
 	"github.com/minilet/minilet/pkg/manifest"
@@ -71,6 +73,7 @@ type Manager struct {
 	saved   map[string][]byte  // the records as last written
 	events  map[string][]Event
 	last    *manifest.State // the last State received
+	kick    chan struct{}   // a pass is wanted (a manual Job)
 }
 
 // NewManager makes a Manager; Run starts it. clk nil is the real clock.
@@ -79,7 +82,7 @@ func NewManager(cfg Config, pods PodSource, clk clock.Clock, log *zap.Logger) *M
 		clk = clock.Real{}
 	}
 	return &Manager{cfg: cfg, pods: pods, clock: clk, log: log, store: store{dir: cfg.Dir},
-		records: map[string]*Record{}, saved: map[string][]byte{}, events: map[string][]Event{}}
+		records: map[string]*Record{}, saved: map[string][]byte{}, events: map[string][]Event{}, kick: make(chan struct{}, 1)}
 }
 
 // Run loads the records, then for every State from in (and whenever a pod
@@ -116,6 +119,7 @@ func (m *Manager) Run(ctx context.Context, in <-chan manifest.State, out chan<- 
 			m.mu.Unlock()
 			lastSent = nil // a new State is always passed on
 		case <-m.pods.Changed():
+		case <-m.kick:
 		case <-timer.C:
 		}
 		m.mu.Lock()
@@ -432,4 +436,47 @@ func (m *Manager) removeClaims(r *Record) {
 		m.log.Info("removed the data of a StatefulSet's claim (persistentVolumeClaimRetentionPolicy Delete)", zap.String("claim", ns+"/"+c))
 	}
 	r.Set.ClaimsToDelete = left
+}
+
+// CreateJobFromCronJob asks for a Job of the CronJob namespace/cronJob now,
+// named job ("": <cronjob>-manual-<5 chars>), as `kubectl create job
+// --from=cronjob/NAME` does. The request is recorded before it returns.
+func (m *Manager) CreateJobFromCronJob(namespace, cronJob, job string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.records[manifest.KindCronJob+" "+namespace+"/"+cronJob]
+	if !ok || r.Deleted {
+		return "", fmt.Errorf("cronjobs.batch %q not found", cronJob)
+	}
+	if job == "" {
+		job = names.Generate(cronJob + "-manual-")
+	}
+	if msgs := validation.IsDNS1123Subdomain(job); len(msgs) > 0 {
+		return "", fmt.Errorf("invalid Job name %q: %s", job, msgs[0])
+	}
+	var files []manifest.Workload
+	if m.last != nil {
+		files = m.last.Workloads
+	}
+	for _, w := range files {
+		if w.Job != nil && w.Job.Namespace == namespace && w.Job.Name == job {
+			return "", fmt.Errorf("jobs.batch %q already exists", job)
+		}
+	}
+	if r.Cron == nil {
+		r.Cron = &CronRecord{}
+	}
+	if r.Cron.hasJob(job) || containsString(r.Cron.Manual, job) {
+		return "", fmt.Errorf("jobs.batch %q already exists", job)
+	}
+	r.Cron.Manual = append(r.Cron.Manual, job)
+	if !m.save(r) {
+		r.Cron.Manual = r.Cron.Manual[:len(r.Cron.Manual)-1]
+		return "", fmt.Errorf("cannot record the request")
+	}
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+	return job, nil
 }
