@@ -17,9 +17,36 @@ import (
 
 func newRolloutCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rollout status deployment/NAME",
-		Short: "follow a Deployment's rollout, like kubectl rollout",
+		Use:   "rollout status|restart KIND/NAME",
+		Short: "follow or restart a rollout, like kubectl rollout",
 	}
+	var restartNS string
+	restart := &cobra.Command{
+		Use:   "restart deployment|statefulset|daemonset/NAME",
+		Short: "roll a workload's pods out again, like kubectl rollout restart",
+		Long: `Replace a Deployment's, StatefulSet's or DaemonSet's pods by a rollout, as
+kubectl rollout restart does: its pod template gets the annotation
+kubectl.kubernetes.io/restartedAt. The manifest file is not changed: the
+restart is recorded in minilet's state directory and survives restarts.`,
+		Example: `  minilet rollout restart deploy/web
+  minilet rollout restart sts/db`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, name, ok := strings.Cut(args[0], "/")
+			k, known := objectResource(kind)
+			if !ok || name == "" || !known || (k != kindDeploy && k != kindSTS && k != kindDS) {
+				return fmt.Errorf("name a deployment, statefulset or daemonset: KIND/NAME, not %q", args[0])
+			}
+			msg, err := server.NewClient(g.runDir).Restart(cmd.Context(), string(k), restartNS, name)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), msg)
+			return nil
+		},
+	}
+	restart.Flags().StringVarP(&restartNS, "namespace", "n", "default", "namespace of the workload")
+	cmd.AddCommand(restart)
 	var (
 		namespace string
 		watch     bool

@@ -35,6 +35,9 @@ type WorkloadSource interface {
 	DaemonSets() []appsv1.DaemonSet
 	Jobs() []batchv1.Job
 	CronJobs() []batchv1.CronJob
+	// Restart rolls out a Deployment, StatefulSet or DaemonSet (kind)
+	// again, as `kubectl rollout restart`.
+	Restart(kind, namespace, name string) error
 	// CreateJobFromCronJob runs a Job of a CronJob now (job "": a
 	// generated name) and returns its name.
 	CreateJobFromCronJob(namespace, cronJob, job string) (string, error)
@@ -118,6 +121,9 @@ func (s *Server) workloadRoutes() []route {
 		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}", cronJobKind.get(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/events", s.workloadEvents("CronJob")},
 		{"POST /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/jobs", s.createJobFromCronJob},
+		{"POST /apis/apps/v1/namespaces/{namespace}/deployments/{name}/restart", s.restart("Deployment")},
+		{"POST /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/restart", s.restart("StatefulSet")},
+		{"POST /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/restart", s.restart("DaemonSet")},
 		{"/apis/batch/v1/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs", jobKind.list(s)},
 		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", jobKind.get(s)},
@@ -153,6 +159,22 @@ func (s *Server) createJobFromCronJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, newStatus(http.StatusOK, "", "job.batch/"+name+" created"))
+}
+
+// restart is `rollout restart KIND/NAME`.
+func (s *Server) restart(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.workloads == nil {
+			writeStatus(w, pathNotFound())
+			return
+		}
+		ns, name := r.PathValue("namespace"), r.PathValue("name")
+		if err := s.workloads.Restart(kind, ns, name); err != nil {
+			writeStatus(w, newStatus(http.StatusNotFound, metav1.StatusReasonNotFound, err.Error()))
+			return
+		}
+		writeJSON(w, http.StatusOK, newStatus(http.StatusOK, "", strings.ToLower(kind)+".apps/"+name+" restarted"))
+	}
 }
 
 // groupPath is the path of resource in an API group ("apps/v1"), in a
@@ -208,6 +230,20 @@ func (c *Client) CreateJobFromCronJob(ctx context.Context, namespace, cronJob, j
 		path += "?name=" + url.QueryEscape(job)
 	}
 	body, err := c.do(ctx, c.http, http.MethodPost, path)
+	if err != nil {
+		return "", err
+	}
+	var st metav1.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return "", err
+	}
+	return st.Message, nil
+}
+
+// Restart rolls a workload out again: resource is "deployments",
+// "statefulsets" or "daemonsets".
+func (c *Client) Restart(ctx context.Context, resource, namespace, name string) (string, error) {
+	body, err := c.do(ctx, c.http, http.MethodPost, groupPath("apps/v1", namespace, resource)+"/"+url.PathEscape(name)+"/restart")
 	if err != nil {
 		return "", err
 	}

@@ -38,7 +38,6 @@ func syncDeployment(d *appsv1.Deployment, rec *Record, obs Observed, e *env) res
 	var res result
 	newRS, created := findOrMakeNewRS(d, rec, e)
 	if created {
-		res.event(v1.EventTypeNormal, "Deployment", d.Name, "ScalingReplicaSet", "Scaled up replica set %s from 0 to 0", newRS.Name)
 		rec.LastProgress = e.now
 	}
 	replicas := *d.Spec.Replicas

@@ -293,7 +293,6 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 // workload's latest version in it.
 func (m *Manager) record(w manifest.Workload, now time.Time) *Record {
 	k := w.Key()
-	spec := specHash(w)
 	r, ok := m.records[k]
 	if ok && r.Deleted {
 		ok = false // deleted, and made again
@@ -309,14 +308,17 @@ func (m *Manager) record(w manifest.Workload, now time.Time) *Record {
 		if uid == "" {
 			uid = uuid.NewUUID()
 		}
-		r = &Record{Object: w, UID: uid, Created: now.Truncate(time.Second), Generation: 1, SpecHash: spec}
+		r = &Record{Object: w, UID: uid, Created: now.Truncate(time.Second), Generation: 1}
 		m.records[k] = r
 	}
-	if r.SpecHash != spec {
-		r.Generation++
+	r.Object = w.DeepCopy()
+	withRestart(r)
+	if spec := specHash(r.Object); r.SpecHash != spec {
+		if r.SpecHash != "" {
+			r.Generation++
+		}
 		r.SpecHash = spec
 	}
-	r.Object = w
 	if w.ReplicaSet != nil {
 		// A ReplicaSet from a file is its own one ReplicaSetRecord; new
 		// pods take its template as it is now.
@@ -358,6 +360,57 @@ func specHash(w manifest.Workload) string {
 	}
 	data, _ := json.Marshal(spec)
 	return string(data)
+}
+
+// restartedAtAnnotation is what `kubectl rollout restart` puts on a pod
+// template.
+const restartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
+
+// withRestart puts the record's restart time on the workload's template,
+// as `kubectl rollout restart` would have written it into the object.
+func withRestart(r *Record) {
+	if r.RestartedAt == "" {
+		return
+	}
+	var t *v1.PodTemplateSpec
+	switch {
+	case r.Object.Deployment != nil:
+		t = &r.Object.Deployment.Spec.Template
+	case r.Object.StatefulSet != nil:
+		t = &r.Object.StatefulSet.Spec.Template
+	case r.Object.DaemonSet != nil:
+		t = &r.Object.DaemonSet.Spec.Template
+	default:
+		return
+	}
+	if t.Annotations == nil {
+		t.Annotations = map[string]string{}
+	}
+	t.Annotations[restartedAtAnnotation] = r.RestartedAt
+}
+
+// Restart is `minilet rollout restart`: the workload kind
+// (Deployment, StatefulSet, DaemonSet) namespace/name rolls its pods out
+// again, as a changed template would. The request is recorded before it
+// returns.
+func (m *Manager) Restart(kind, namespace, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.records[kind+" "+namespace+"/"+name]
+	if !ok || r.Deleted || (kind != manifest.KindDeployment && kind != manifest.KindStatefulSet && kind != manifest.KindDaemonSet) {
+		return fmt.Errorf("%s %q not found", strings.ToLower(kind)+"s.apps", name)
+	}
+	old := r.RestartedAt
+	r.RestartedAt = m.clock.Now().UTC().Format(time.RFC3339)
+	if !m.save(r) {
+		r.RestartedAt = old
+		return fmt.Errorf("cannot record the restart")
+	}
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // sync runs the record's controller.

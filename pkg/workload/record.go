@@ -35,6 +35,10 @@ type Record struct {
 	Conditions   []appsv1.DeploymentCondition `json:",omitempty"`
 
 	Job *JobRecord `json:",omitempty"`
+	// RestartedAt is the time of the last `minilet rollout restart`: the
+	// kubectl.kubernetes.io/restartedAt annotation it puts on the pod
+	// template (the file stays as written).
+	RestartedAt string `json:",omitempty"`
 	// Deleted: the workload's file is gone; the record stays only until
 	// the data of its claims is removed (StatefulSet retention policy
 	// Delete).

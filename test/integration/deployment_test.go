@@ -138,6 +138,35 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 		t.Errorf("events %v %s: want ScalingReplicaSet", err, eventSummary(evs.Items))
 	}
 
+	// rollout restart replaces every pod by a rollout, the file as it is.
+	before, _ := d.podsOwnedBy("ReplicaSet", "web-")
+	v2hash := before[0].Labels["pod-template-hash"]
+	if out := d.cli("rollout", "restart", "deploy/web"); !strings.Contains(out, "deployment.apps/web restarted") {
+		t.Errorf("rollout restart: %q", out)
+	}
+	d.eventually(120*time.Second, "the restart is rolled out", func() error {
+		dep, err := d.deployment("web")
+		if err != nil {
+			return err
+		}
+		pods, err := d.podsOwnedBy("ReplicaSet", "web-")
+		if err != nil {
+			return err
+		}
+		if dep.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" || dep.Annotations["deployment.kubernetes.io/revision"] != "3" {
+			return fmt.Errorf("template annotations %v, revision %s", dep.Spec.Template.Annotations, dep.Annotations["deployment.kubernetes.io/revision"])
+		}
+		if s := dep.Status; s.UpdatedReplicas != 3 || s.AvailableReplicas != 3 || len(pods) != 3 {
+			return fmt.Errorf("status %+v, pods %s", s, summarize(pods))
+		}
+		for _, p := range pods {
+			if p.Labels["pod-template-hash"] == v2hash {
+				return fmt.Errorf("pod %s not restarted yet", p.Name)
+			}
+		}
+		return nil
+	})
+
 	// Version 3 never gets ready: the rollout stalls at one surge pod,
 	// the three old pods keep serving, and the deadline passes.
 	d.writeManifest("web.yaml", webDeployment("3", "true", 4))
