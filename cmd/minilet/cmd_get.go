@@ -29,14 +29,14 @@ type getFlags struct {
 func newGetCommand(g *globalFlags) *cobra.Command {
 	f := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get pods|nodes|configmaps|secrets|pvc|deploy|rs|sts|ds|jobs|cj [NAME...]",
+		Use:   "get pods|nodes|configmaps|secrets|pvc|deploy|rs|sts|ds|jobs|cj|all [NAME...]",
 		Short: "list pods and other objects, or show some, like kubectl get",
 		Long: `Show pods, nodes, ConfigMaps, Secrets, PersistentVolumeClaims, Deployments,
 ReplicaSets, StatefulSets, DaemonSets, Jobs or CronJobs from the running daemon, in
 kubectl's formats. The resource type is pods (or pod, po), nodes (node, no),
 configmaps (cm), secrets, persistentvolumeclaims (pvc), deployments
-(deploy), replicasets (rs), statefulsets (sts), daemonsets (ds), jobs or
-cronjobs (cj);
+(deploy), replicasets (rs), statefulsets (sts), daemonsets (ds), jobs,
+cronjobs (cj), or all (pods and every workload kind);
 pod/NAME also works. With -w, print the pods, then a row for every change.
 Secrets are shown without their values, -o yaml included.`,
 		Example: `  minilet get pods
@@ -49,6 +49,7 @@ Secrets are shown without their values, -o yaml included.`,
   minilet get secret db-creds -o yaml
   minilet get pvc
   minilet get deploy
+  minilet get all
   minilet get jobs -o wide`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runGet(cmd, g, f, args) },
 	}
@@ -69,6 +70,11 @@ func addNamespaceFlags(cmd *cobra.Command, namespace *string, all *bool) {
 }
 
 func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) error {
+	if len(args) == 1 && args[0] == "all" {
+		client := server.NewClient(g.runDir)
+		warnManifestErrors(cmd.Context(), client, cmd.ErrOrStderr())
+		return runGetAll(cmd.Context(), client, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
 	if kind, names, ok, err := objectArgs(args); ok || err != nil {
 		if err != nil {
 			return err

@@ -216,7 +216,7 @@ func TestGetPodsErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"get"}, "you must specify the type of resource to get"},
-		{[]string{"get", "deployments"}, `the server doesn't have a resource type "deployments"`},
+		{[]string{"get", "services"}, `the server doesn't have a resource type "services"`},
 		{[]string{"get", "svc/web"}, `the server doesn't have a resource type "svc"`},
 		{[]string{"get", "pods", "-o", "xml"}, `output format "xml"`},
 		{[]string{"get", "pods", "web", "-A"}, "cannot be retrieved by name across all namespaces"},

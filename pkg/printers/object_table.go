@@ -107,7 +107,7 @@ func objectRow(m metav1.ObjectMeta, opts Options, now time.Time, cols ...string)
 	if opts.AllNamespaces {
 		row = append(row, m.Namespace)
 	}
-	row = append(row, m.Name)
+	row = append(row, opts.KindPrefix+m.Name)
 	row = append(row, cols...)
 	row = append(row, Age(m.CreationTimestamp, now))
 	if opts.ShowLabels {

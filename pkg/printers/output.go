@@ -42,6 +42,9 @@ type Options struct {
 	// Single is set when the user named exactly one pod: json and yaml
 	// then print a Pod rather than a List.
 	Single bool
+	// KindPrefix goes before every name in tables ("pod/",
+	// "deployment.apps/"), as `kubectl get all` shows them.
+	KindPrefix string
 }
 
 // PrintPods writes pods in opts.Format.

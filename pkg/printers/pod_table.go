@@ -51,7 +51,7 @@ func podRow(pod *v1.Pod, opts Options, now time.Time) []string {
 	if opts.AllNamespaces {
 		row = append(row, pod.Namespace)
 	}
-	row = append(row, pod.Name, s.ReadyColumn(), s.Status, s.RestartsColumn(now), Age(pod.CreationTimestamp, now))
+	row = append(row, opts.KindPrefix+pod.Name, s.ReadyColumn(), s.Status, s.RestartsColumn(now), Age(pod.CreationTimestamp, now))
 	if opts.Format == FormatWide {
 		ip := ""
 		if len(pod.Status.PodIPs) > 0 {

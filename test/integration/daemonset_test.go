@@ -79,5 +79,8 @@ func TestDaemonSet(t *testing.T) {
 	if out := d.cli("get", "ds"); !regexpMatch(`(?m)^agent\s+1\s+1\s+1\s+1\s+1\s+kubernetes.io/hostname=testnode\s+\S+$`, out) || !regexpMatch(`(?m)^gpu\s+0\s+0\s+0\s+0\s+0\s+gpu=true\s+\S+$`, out) {
 		t.Errorf("get ds:\n%s", out)
 	}
+	if out := d.cli("get", "all"); !regexpMatch(`(?m)^pod/agent-\w{5}\s+1/1\s+Running`, out) || !regexpMatch(`(?m)^daemonset.apps/gpu\s+0\s+0`, out) || !strings.Contains(out, "\n\nNAME ") {
+		t.Errorf("get all:\n%s", out)
+	}
 	d.cli("uncordon")
 }
