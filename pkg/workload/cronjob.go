@@ -78,6 +78,7 @@ func syncCronJob(cj *batchv1.CronJob, rec *Record, obs Observed, e *env) result 
 		if !cr.hasJob(name) {
 			cr.Jobs = append(cr.Jobs, newCronChild(cj, rec, name, nil, e))
 			res.event(v1.EventTypeNormal, "CronJob", cj.Name, "SuccessfulCreate", "Created job %s", name)
+			res.wakeIn(time.Millisecond) // the new Job's controller runs at the next pass
 		}
 	}
 	cr.Manual = nil
@@ -143,6 +144,7 @@ func syncCronJob(cj *batchv1.CronJob, rec *Record, obs Observed, e *env) result 
 		cr.Missed += missedBefore(sched, rec.Created, cr.LastScheduleTime, *due.Run)
 		cr.LastScheduleTime = due.Run
 		res.event(v1.EventTypeNormal, "CronJob", cj.Name, "SuccessfulCreate", "Created job %s", name)
+		res.wakeIn(time.Millisecond) // the new Job's controller runs at the next pass
 	}
 done:
 	if len(drop) > 0 {
