@@ -62,6 +62,10 @@ type startRun struct {
 	// after runs on each side once its pods run, before they are removed
 	// (memory samples).
 	after func(side string, s *startSample) error
+	// minilet, when set, makes minilet's side instead of writing specs'
+	// pod files (a Deployment), and removeMinilet removes what it wrote.
+	minilet       func(ctx context.Context) (burst, error)
+	removeMinilet func() error
 }
 
 // runSides runs one run of a start figure on the three sides, in an order
@@ -101,7 +105,12 @@ func (b *bench) runSides(ctx context.Context, run int, r startRun) (map[string]s
 func (b *bench) miniletSide(ctx context.Context, r startRun) (startSample, error) {
 	var s startSample
 	var err error
-	if s.burst, err = b.miniletBurst(ctx, r.specs); err != nil {
+	if r.minilet != nil {
+		s.burst, err = r.minilet(ctx)
+	} else {
+		s.burst, err = b.miniletBurst(ctx, r.specs)
+	}
+	if err != nil {
 		return s, err
 	}
 	if r.after != nil {
@@ -124,7 +133,11 @@ func (b *bench) miniletSide(ctx context.Context, r startRun) (startSample, error
 		s.removal, err = b.miniletRemove(ctx, r.specs[0])
 		return s, err
 	}
-	if err := b.removeManifests(r.specs); err != nil {
+	remove := func() error { return b.removeManifests(r.specs) }
+	if r.removeMinilet != nil {
+		remove = r.removeMinilet
+	}
+	if err := remove(); err != nil {
 		return s, err
 	}
 	return s, b.d.waitGone(ctx, 300*time.Second)

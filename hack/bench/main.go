@@ -63,7 +63,7 @@ type bench struct {
 }
 
 // figureSets are the groups of figures -only can pick.
-var figureSets = []string{"pod1", "pod3", "many", "burst", "liveness", "probes"}
+var figureSets = []string{"pod1", "pod3", "many", "burst", "deploy", "liveness", "probes"}
 
 func main() {
 	os.Exit(run())
@@ -174,6 +174,7 @@ func run() int {
 		{"pod3", b.figThreeContainers},
 		{"many", b.figManyPods},
 		{"burst", b.figBurst},
+		{"deploy", b.figDeployment},
 		{"liveness", b.figLiveness},
 		{"probes", b.figProbes},
 	}

@@ -3,7 +3,9 @@ package integration
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,3 +196,73 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
 
 func regexpAll(re, s string) []string { return regexp.MustCompile(re).FindAllString(s, -1) }
+
+// TestDeploymentFileTurnsBad: a Deployment whose file gets a typo keeps
+// its pods, also across a daemon restart (the record holds the last good
+// version); the error names the file and the field; fixing the file with a
+// new replica count is applied.
+func TestDeploymentFileTurnsBad(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("web.yaml", webDeployment("1", "touch /ready", 600))
+	d.eventually(90*time.Second, "3 replicas are available", func() error {
+		dep, err := d.deployment("web")
+		if err != nil {
+			return err
+		}
+		if dep.Status.AvailableReplicas != 3 {
+			return fmt.Errorf("status %+v", dep.Status)
+		}
+		return nil
+	})
+	before, _ := d.podsOwnedBy("ReplicaSet", "web-")
+	d.writeManifest("web.yaml", strings.Replace(webDeployment("2", "touch /ready", 600), "replicas: 3", "replicas: 3\n  replicaz: 1", 1))
+	d.eventually(30*time.Second, "the error is reported", func() error {
+		out, _ := d.cliErr("get", "deploy")
+		if !strings.Contains(out, "web.yaml") || !strings.Contains(out, "spec.replicaz: unknown field") {
+			return fmt.Errorf("get deploy:\n%s", out)
+		}
+		return nil
+	})
+	d.signal(syscall.SIGKILL)
+	d.start()
+	d.eventually(30*time.Second, "the Deployment runs on from its record", func() error {
+		dep, err := d.deployment("web")
+		if err != nil {
+			return err
+		}
+		if dep.Status.AvailableReplicas != 3 {
+			return fmt.Errorf("status %+v", dep.Status)
+		}
+		return nil
+	})
+	after, _ := d.podsOwnedBy("ReplicaSet", "web-")
+	if summarizeUIDs(after) != summarizeUIDs(before) {
+		t.Errorf("pods changed while the file was bad: %s → %s", summarizeUIDs(before), summarizeUIDs(after))
+	}
+	d.writeManifest("web.yaml", strings.Replace(webDeployment("1", "touch /ready", 600), "replicas: 3", "replicas: 2", 1))
+	d.eventually(60*time.Second, "the fixed file scales to 2", func() error {
+		pods, err := d.podsOwnedBy("ReplicaSet", "web-")
+		if err != nil {
+			return err
+		}
+		live := 0
+		for _, p := range pods {
+			if p.DeletionTimestamp == nil {
+				live++
+			}
+		}
+		if live != 2 {
+			return fmt.Errorf("%d pods: %s", live, summarize(pods))
+		}
+		return nil
+	})
+}
+
+func summarizeUIDs(pods []v1.Pod) string {
+	var ids []string
+	for _, p := range pods {
+		ids = append(ids, string(p.UID))
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ",")
+}
