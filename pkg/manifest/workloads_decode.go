@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/minilet/minilet/pkg/workload/jobpolicy"
 )
 
 // decodeWorkload decodes, defaults and validates a Deployment, ReplicaSet
@@ -354,8 +356,8 @@ func validateJob(job *batchv1.Job) field.ErrorList {
 		if s.BackoffLimitPerIndex != nil || s.MaxFailedIndexes != nil {
 			errs = append(errs, field.Forbidden(sp.Child("backoffLimitPerIndex"), "not supported by minilet yet: use backoffLimit"))
 		}
-		if s.SuccessPolicy != nil {
-			errs = append(errs, field.Forbidden(sp.Child("successPolicy"), "not supported by minilet yet"))
+		if sp2 := s.SuccessPolicy; sp2 != nil && s.Completions != nil {
+			errs = append(errs, validateSuccessPolicy(sp2, *s.Completions, sp.Child("successPolicy"))...)
 		}
 	default:
 		errs = append(errs, field.NotSupported(sp.Child("completionMode"), *s.CompletionMode, []string{string(batchv1.NonIndexedCompletion), string(batchv1.IndexedCompletion)}))
@@ -375,4 +377,39 @@ func validateJob(job *batchv1.Job) field.ErrorList {
 		}
 	}
 	return append(errs, validateTemplate(&s.Template, &job.ObjectMeta, sp.Child("template"), v1.RestartPolicyOnFailure, v1.RestartPolicyNever)...)
+}
+
+// validateSuccessPolicy is the API server's check of a Job's
+// successPolicy.
+func validateSuccessPolicy(p *batchv1.SuccessPolicy, completions int32, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	rp := path.Child("rules")
+	if len(p.Rules) == 0 || len(p.Rules) > 20 {
+		errs = append(errs, field.Invalid(rp, len(p.Rules), "must have between 1 and 20 rules"))
+	}
+	for i, r := range p.Rules {
+		ip := rp.Index(i)
+		if r.SucceededIndexes == nil && r.SucceededCount == nil {
+			errs = append(errs, field.Required(ip, "at least one of succeededCount or succeededIndexes must be specified"))
+			continue
+		}
+		size := int(completions)
+		if r.SucceededIndexes != nil {
+			idx, err := jobpolicy.ParseIndexes(*r.SucceededIndexes, completions)
+			if err != nil {
+				errs = append(errs, field.Invalid(ip.Child("succeededIndexes"), *r.SucceededIndexes, err.Error()))
+				continue
+			}
+			size = len(idx)
+		}
+		if c := r.SucceededCount; c != nil {
+			switch {
+			case *c <= 0:
+				errs = append(errs, field.Invalid(ip.Child("succeededCount"), *c, "must be greater than or equal to 1"))
+			case int(*c) > size:
+				errs = append(errs, field.Invalid(ip.Child("succeededCount"), *c, fmt.Sprintf("must be less than or equal to %d (the number of indexes the rule names, or completions)", size)))
+			}
+		}
+	}
+	return errs
 }

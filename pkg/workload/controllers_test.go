@@ -251,3 +251,35 @@ func TestFormatIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestJobSuccessPolicy: an Indexed Job whose rule is "index 0 succeeded"
+// completes when the leader does, and its other pods are deleted.
+func TestJobSuccessPolicy(t *testing.T) {
+	e := testEnv(time.Now())
+	rec := &Record{UID: "j-uid"}
+	j := job(3, 3, 6)
+	mode := batchv1.IndexedCompletion
+	j.Spec.CompletionMode = &mode
+	leader := "0"
+	j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededIndexes: &leader}}}
+	syncJob(j, rec, Observed{}, e)
+	if len(rec.Job.Pods) != 3 {
+		t.Fatalf("%d pods, want 3", len(rec.Job.Pods))
+	}
+	obs := Observed{}
+	for _, p := range rec.Job.Pods {
+		p.Status.Phase = v1.PodRunning
+		if p.Annotations["batch.kubernetes.io/job-completion-index"] == "0" {
+			p.Status.Phase = v1.PodSucceeded
+		}
+		obs[p.UID] = p
+	}
+	syncJob(j, rec, obs, e)
+	c := finishedCondition(rec.Job)
+	if c == nil || c.Type != batchv1.JobComplete || c.Reason != "SuccessPolicy" {
+		t.Fatalf("condition %+v", c)
+	}
+	if len(rec.Job.Pods) != 1 {
+		t.Errorf("%d pods kept, want the leader only", len(rec.Job.Pods))
+	}
+}

@@ -97,7 +97,18 @@ func syncJob(job *batchv1.Job, rec *Record, obs Observed, e *env) result {
 			t := e.now
 			jr.StartTime = &t
 		}
+		rule := -1
+		if indexed {
+			rule = jobpolicy.SuccessRule(s.SuccessPolicy, jr.SucceededIndexes, *s.Completions)
+		}
 		switch {
+		case rule >= 0:
+			t := e.now
+			jr.CompletionTime = &t
+			msg := fmt.Sprintf("Matched rules at index %d", rule)
+			setJobCondition(jr, batchv1.JobSuccessCriteriaMet, batchv1.JobReasonSuccessPolicy, msg, e.now)
+			setJobCondition(jr, batchv1.JobComplete, batchv1.JobReasonSuccessPolicy, msg, e.now)
+			res.event(v1.EventTypeNormal, "Job", job.Name, "Completed", "Job completed")
 		case jobComplete(job, jr, len(active)):
 			t := e.now
 			jr.CompletionTime = &t
