@@ -115,43 +115,30 @@ func runGetAll(ctx context.Context, client *server.Client, f *getFlags, out, err
 
 // typedItems sets each object's kind and apiVersion, for a mixed List.
 func typedItems(list any) []any {
-	var out []any
 	switch l := list.(type) {
 	case []v1.Pod:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}
-			out = append(out, it)
-		}
+		return typed(l, "v1", "Pod", func(o *v1.Pod) *metav1.TypeMeta { return &o.TypeMeta })
 	case []appsv1.DaemonSet:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "DaemonSet", APIVersion: "apps/v1"}
-			out = append(out, it)
-		}
+		return typed(l, "apps/v1", "DaemonSet", func(o *appsv1.DaemonSet) *metav1.TypeMeta { return &o.TypeMeta })
 	case []appsv1.Deployment:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "Deployment", APIVersion: "apps/v1"}
-			out = append(out, it)
-		}
+		return typed(l, "apps/v1", "Deployment", func(o *appsv1.Deployment) *metav1.TypeMeta { return &o.TypeMeta })
 	case []appsv1.ReplicaSet:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"}
-			out = append(out, it)
-		}
+		return typed(l, "apps/v1", "ReplicaSet", func(o *appsv1.ReplicaSet) *metav1.TypeMeta { return &o.TypeMeta })
 	case []appsv1.StatefulSet:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "StatefulSet", APIVersion: "apps/v1"}
-			out = append(out, it)
-		}
+		return typed(l, "apps/v1", "StatefulSet", func(o *appsv1.StatefulSet) *metav1.TypeMeta { return &o.TypeMeta })
 	case []batchv1.CronJob:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "CronJob", APIVersion: "batch/v1"}
-			out = append(out, it)
-		}
+		return typed(l, "batch/v1", "CronJob", func(o *batchv1.CronJob) *metav1.TypeMeta { return &o.TypeMeta })
 	case []batchv1.Job:
-		for _, it := range l {
-			it.TypeMeta = metav1.TypeMeta{Kind: "Job", APIVersion: "batch/v1"}
-			out = append(out, it)
-		}
+		return typed(l, "batch/v1", "Job", func(o *batchv1.Job) *metav1.TypeMeta { return &o.TypeMeta })
+	}
+	return nil
+}
+
+func typed[T any](items []T, apiVersion, kind string, meta func(*T) *metav1.TypeMeta) []any {
+	out := make([]any, 0, len(items))
+	for _, it := range items {
+		*meta(&it) = metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+		out = append(out, it)
 	}
 	return out
 }

@@ -88,117 +88,29 @@ func objectArgs(args []string) (kind objectKind, names []string, ok bool, err er
 // keeping the named ones (all when names is empty); names that match none
 // are reported in missing, as kubectl reports them, after the others.
 func fetchObjects(ctx context.Context, c *server.Client, kind objectKind, ns string, names []string) (items any, n int, missing, err error) {
-	keep := func(m metav1.ObjectMeta) bool { return len(names) == 0 || contains(names, m.Name) }
 	found := map[string]bool{}
 	switch kind {
 	case kindConfigMap:
-		list, err := c.ConfigMaps(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []v1.ConfigMap
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.ConfigMaps, func(l *v1.ConfigMapList) []v1.ConfigMap { return l.Items }, func(o *v1.ConfigMap) string { return o.Name })
 	case kindSecret:
-		list, err := c.Secrets(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []v1.Secret
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.Secrets, func(l *v1.SecretList) []v1.Secret { return l.Items }, func(o *v1.Secret) string { return o.Name })
 	case kindClaim:
-		list, err := c.Claims(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []v1.PersistentVolumeClaim
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.Claims, func(l *v1.PersistentVolumeClaimList) []v1.PersistentVolumeClaim { return l.Items }, func(o *v1.PersistentVolumeClaim) string { return o.Name })
 	case kindDeploy:
-		list, err := c.Deployments(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []appsv1.Deployment
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.Deployments, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }, func(o *appsv1.Deployment) string { return o.Name })
 	case kindRS:
-		list, err := c.ReplicaSets(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []appsv1.ReplicaSet
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.ReplicaSets, func(l *appsv1.ReplicaSetList) []appsv1.ReplicaSet { return l.Items }, func(o *appsv1.ReplicaSet) string { return o.Name })
 	case kindSTS:
-		list, err := c.StatefulSets(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []appsv1.StatefulSet
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.StatefulSets, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, func(o *appsv1.StatefulSet) string { return o.Name })
 	case kindDS:
-		list, err := c.DaemonSets(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []appsv1.DaemonSet
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.DaemonSets, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }, func(o *appsv1.DaemonSet) string { return o.Name })
 	case kindCJ:
-		list, err := c.CronJobs(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []batchv1.CronJob
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.CronJobs, func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items }, func(o *batchv1.CronJob) string { return o.Name })
 	case kindJob:
-		list, err := c.Jobs(ctx, ns)
-		if err != nil {
-			return nil, 0, nil, cliError(err)
-		}
-		var out []batchv1.Job
-		for _, it := range list.Items {
-			if keep(it.ObjectMeta) {
-				out, found[it.Name] = append(out, it), true
-			}
-		}
-		items, n = out, len(out)
+		items, n, err = fetchKind(ctx, ns, names, found, c.Jobs, func(l *batchv1.JobList) []batchv1.Job { return l.Items }, func(o *batchv1.Job) string { return o.Name })
+	}
+	if err != nil {
+		return nil, 0, nil, err
 	}
 	var notFound []error
 	for _, name := range names {
@@ -207,6 +119,23 @@ func fetchObjects(ctx context.Context, c *server.Client, kind objectKind, ns str
 		}
 	}
 	return items, n, errors.Join(notFound...), nil
+}
+
+// fetchKind lists one kind and keeps the named objects (all when names
+// is empty), marking each name found.
+func fetchKind[L any, T any](ctx context.Context, ns string, names []string, found map[string]bool,
+	list func(context.Context, string) (*L, error), items func(*L) []T, name func(*T) string) ([]T, int, error) {
+	l, err := list(ctx, ns)
+	if err != nil {
+		return nil, 0, cliError(err)
+	}
+	var out []T
+	for _, it := range items(l) {
+		if n := name(&it); len(names) == 0 || contains(names, n) {
+			out, found[n] = append(out, it), true
+		}
+	}
+	return out, len(out), nil
 }
 
 func contains(list []string, s string) bool {

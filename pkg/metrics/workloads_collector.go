@@ -64,36 +64,31 @@ func (c *workloadCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v int32, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
 	}
+	// replicas reports one workload's desired, updated, ready and
+	// available counts.
+	replicas := func(kind string, m metav1.ObjectMeta, desired, updated, ready, available int32) {
+		for state, v := range map[string]int32{"desired": desired, "updated": updated, "ready": ready, "available": available} {
+			gauge(c.replicas, v, kind, m.Namespace, m.Name, state)
+		}
+	}
 	for _, d := range c.src.Deployments() {
 		s := d.Status
-		gauge(c.replicas, *d.Spec.Replicas, "Deployment", d.Namespace, d.Name, "desired")
-		gauge(c.replicas, s.UpdatedReplicas, "Deployment", d.Namespace, d.Name, "updated")
-		gauge(c.replicas, s.ReadyReplicas, "Deployment", d.Namespace, d.Name, "ready")
-		gauge(c.replicas, s.AvailableReplicas, "Deployment", d.Namespace, d.Name, "available")
+		replicas("Deployment", d.ObjectMeta, *d.Spec.Replicas, s.UpdatedReplicas, s.ReadyReplicas, s.AvailableReplicas)
 	}
 	for _, r := range c.src.ReplicaSets() {
 		if metav1.GetControllerOf(&r) != nil {
 			continue // counted with its Deployment
 		}
 		s := r.Status
-		gauge(c.replicas, *r.Spec.Replicas, "ReplicaSet", r.Namespace, r.Name, "desired")
-		gauge(c.replicas, s.Replicas, "ReplicaSet", r.Namespace, r.Name, "updated")
-		gauge(c.replicas, s.ReadyReplicas, "ReplicaSet", r.Namespace, r.Name, "ready")
-		gauge(c.replicas, s.AvailableReplicas, "ReplicaSet", r.Namespace, r.Name, "available")
+		replicas("ReplicaSet", r.ObjectMeta, *r.Spec.Replicas, s.Replicas, s.ReadyReplicas, s.AvailableReplicas)
 	}
 	for _, ss := range c.src.StatefulSets() {
 		s := ss.Status
-		gauge(c.replicas, *ss.Spec.Replicas, "StatefulSet", ss.Namespace, ss.Name, "desired")
-		gauge(c.replicas, s.UpdatedReplicas, "StatefulSet", ss.Namespace, ss.Name, "updated")
-		gauge(c.replicas, s.ReadyReplicas, "StatefulSet", ss.Namespace, ss.Name, "ready")
-		gauge(c.replicas, s.AvailableReplicas, "StatefulSet", ss.Namespace, ss.Name, "available")
+		replicas("StatefulSet", ss.ObjectMeta, *ss.Spec.Replicas, s.UpdatedReplicas, s.ReadyReplicas, s.AvailableReplicas)
 	}
 	for _, ds := range c.src.DaemonSets() {
 		s := ds.Status
-		gauge(c.replicas, s.DesiredNumberScheduled, "DaemonSet", ds.Namespace, ds.Name, "desired")
-		gauge(c.replicas, s.UpdatedNumberScheduled, "DaemonSet", ds.Namespace, ds.Name, "updated")
-		gauge(c.replicas, s.NumberReady, "DaemonSet", ds.Namespace, ds.Name, "ready")
-		gauge(c.replicas, s.NumberAvailable, "DaemonSet", ds.Namespace, ds.Name, "available")
+		replicas("DaemonSet", ds.ObjectMeta, s.DesiredNumberScheduled, s.UpdatedNumberScheduled, s.NumberReady, s.NumberAvailable)
 	}
 	for key, n := range c.src.CronMissed() {
 		ns, name, _ := strings.Cut(key, "/")

@@ -47,88 +47,55 @@ type WorkloadSource interface {
 	Events(kind, namespace, name string) []v1.Event
 }
 
+// fromWorkloads lists a kind from the server's WorkloadSource (false:
+// the daemon has none).
+func fromWorkloads[T any](list func(WorkloadSource) []T) func(*Server) ([]T, bool) {
+	return func(s *Server) ([]T, bool) {
+		if s.workloads == nil {
+			return nil, false
+		}
+		return list(s.workloads), true
+	}
+}
+
 var (
 	deploymentKind = objectKind[appsv1.Deployment]{"deployments", "DeploymentList", "apps/v1",
-		func(s *Server) ([]appsv1.Deployment, bool) {
-			if s.workloads == nil {
-				return nil, false
-			}
-			return s.workloads.Deployments(), true
-		},
-		func(d *appsv1.Deployment) metav1.ObjectMeta { return d.ObjectMeta }}
+		fromWorkloads(WorkloadSource.Deployments), func(d *appsv1.Deployment) metav1.ObjectMeta { return d.ObjectMeta }}
 	replicaSetKind = objectKind[appsv1.ReplicaSet]{"replicasets", "ReplicaSetList", "apps/v1",
-		func(s *Server) ([]appsv1.ReplicaSet, bool) {
-			if s.workloads == nil {
-				return nil, false
-			}
-			return s.workloads.ReplicaSets(), true
-		},
-		func(d *appsv1.ReplicaSet) metav1.ObjectMeta { return d.ObjectMeta }}
+		fromWorkloads(WorkloadSource.ReplicaSets), func(d *appsv1.ReplicaSet) metav1.ObjectMeta { return d.ObjectMeta }}
 	statefulSetKind = objectKind[appsv1.StatefulSet]{"statefulsets", "StatefulSetList", "apps/v1",
-		func(s *Server) ([]appsv1.StatefulSet, bool) {
-			if s.workloads == nil {
-				return nil, false
-			}
-			return s.workloads.StatefulSets(), true
-		},
-		func(d *appsv1.StatefulSet) metav1.ObjectMeta { return d.ObjectMeta }}
+		fromWorkloads(WorkloadSource.StatefulSets), func(d *appsv1.StatefulSet) metav1.ObjectMeta { return d.ObjectMeta }}
 	daemonSetKind = objectKind[appsv1.DaemonSet]{"daemonsets", "DaemonSetList", "apps/v1",
-		func(s *Server) ([]appsv1.DaemonSet, bool) {
-			if s.workloads == nil {
-				return nil, false
-			}
-			return s.workloads.DaemonSets(), true
-		},
-		func(d *appsv1.DaemonSet) metav1.ObjectMeta { return d.ObjectMeta }}
+		fromWorkloads(WorkloadSource.DaemonSets), func(d *appsv1.DaemonSet) metav1.ObjectMeta { return d.ObjectMeta }}
 	cronJobKind = objectKind[batchv1.CronJob]{"cronjobs", "CronJobList", "batch/v1",
-		func(s *Server) ([]batchv1.CronJob, bool) {
-			if s.workloads == nil {
-				return nil, false
-			}
-			return s.workloads.CronJobs(), true
-		},
-		func(d *batchv1.CronJob) metav1.ObjectMeta { return d.ObjectMeta }}
+		fromWorkloads(WorkloadSource.CronJobs), func(d *batchv1.CronJob) metav1.ObjectMeta { return d.ObjectMeta }}
 	jobKind = objectKind[batchv1.Job]{"jobs", "JobList", "batch/v1",
-		func(s *Server) ([]batchv1.Job, bool) {
-			if s.workloads == nil {
-				return nil, false
-			}
-			return s.workloads.Jobs(), true
-		},
-		func(d *batchv1.Job) metav1.ObjectMeta { return d.ObjectMeta }}
+		fromWorkloads(WorkloadSource.Jobs), func(d *batchv1.Job) metav1.ObjectMeta { return d.ObjectMeta }}
 )
 
 func (s *Server) workloadRoutes() []route {
-	return []route{
-		{"/apis/apps/v1/deployments", deploymentKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/deployments", deploymentKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/deployments/{name}", deploymentKind.get(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/deployments/{name}/events", s.workloadEvents("Deployment")},
-		{"/apis/apps/v1/replicasets", replicaSetKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/replicasets", replicaSetKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/replicasets/{name}", replicaSetKind.get(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/events", s.workloadEvents("ReplicaSet")},
-		{"/apis/apps/v1/statefulsets", statefulSetKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/statefulsets", statefulSetKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}", statefulSetKind.get(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/events", s.workloadEvents("StatefulSet")},
-		{"/apis/apps/v1/daemonsets", daemonSetKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/daemonsets", daemonSetKind.list(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}", daemonSetKind.get(s)},
-		{"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/events", s.workloadEvents("DaemonSet")},
-		{"/apis/batch/v1/cronjobs", cronJobKind.list(s)},
-		{"/apis/batch/v1/namespaces/{namespace}/cronjobs", cronJobKind.list(s)},
-		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}", cronJobKind.get(s)},
-		{"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/events", s.workloadEvents("CronJob")},
-		{"POST /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/jobs", s.createJobFromCronJob},
-		{"POST /apis/apps/v1/namespaces/{namespace}/deployments/{name}/restart", s.restart("Deployment")},
-		{"POST /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/restart", s.restart("StatefulSet")},
-		{"POST /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/restart", s.restart("DaemonSet")},
-		{"/apis/batch/v1/jobs", jobKind.list(s)},
-		{"/apis/batch/v1/namespaces/{namespace}/jobs", jobKind.list(s)},
-		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", jobKind.get(s)},
-		{"/apis/batch/v1/namespaces/{namespace}/jobs/{name}/events", s.workloadEvents("Job")},
+	var out []route
+	add := func(group, resource, kind string, list, get http.HandlerFunc) {
+		base := "/apis/" + group
+		ns := base + "/namespaces/{namespace}/" + resource
+		out = append(out,
+			route{base + "/" + resource, list},
+			route{ns, list},
+			route{ns + "/{name}", get},
+			route{ns + "/{name}/events", s.workloadEvents(kind)})
 	}
+	add("apps/v1", "deployments", "Deployment", deploymentKind.list(s), deploymentKind.get(s))
+	add("apps/v1", "replicasets", "ReplicaSet", replicaSetKind.list(s), replicaSetKind.get(s))
+	add("apps/v1", "statefulsets", "StatefulSet", statefulSetKind.list(s), statefulSetKind.get(s))
+	add("apps/v1", "daemonsets", "DaemonSet", daemonSetKind.list(s), daemonSetKind.get(s))
+	add("batch/v1", "cronjobs", "CronJob", cronJobKind.list(s), cronJobKind.get(s))
+	add("batch/v1", "jobs", "Job", jobKind.list(s), jobKind.get(s))
+	return append(out,
+		route{"POST /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/jobs", s.createJobFromCronJob},
+		route{"POST /apis/apps/v1/namespaces/{namespace}/deployments/{name}/restart", s.restart("Deployment")},
+		route{"POST /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/restart", s.restart("StatefulSet")},
+		route{"POST /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/restart", s.restart("DaemonSet")},
+	)
 }
 
 func (s *Server) workloadEvents(kind string) http.HandlerFunc {
@@ -186,40 +153,41 @@ func groupPath(groupVersion, namespace, resource string) string {
 	return "/apis/" + groupVersion + "/namespaces/" + url.PathEscape(namespace) + "/" + resource
 }
 
+// listIn fetches a list of resource in an API group ("": all
+// namespaces).
+func listIn[L any](ctx context.Context, c *Client, groupVersion, namespace, resource string) (*L, error) {
+	list := new(L)
+	return list, c.getJSON(ctx, groupPath(groupVersion, namespace, resource), list)
+}
+
 // Deployments lists the Deployments of a namespace ("": all).
 func (c *Client) Deployments(ctx context.Context, namespace string) (*appsv1.DeploymentList, error) {
-	list := &appsv1.DeploymentList{}
-	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "deployments"), list)
+	return listIn[appsv1.DeploymentList](ctx, c, "apps/v1", namespace, "deployments")
 }
 
 // ReplicaSets lists the ReplicaSets of a namespace ("": all).
 func (c *Client) ReplicaSets(ctx context.Context, namespace string) (*appsv1.ReplicaSetList, error) {
-	list := &appsv1.ReplicaSetList{}
-	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "replicasets"), list)
+	return listIn[appsv1.ReplicaSetList](ctx, c, "apps/v1", namespace, "replicasets")
 }
 
 // StatefulSets lists the StatefulSets of a namespace ("": all).
 func (c *Client) StatefulSets(ctx context.Context, namespace string) (*appsv1.StatefulSetList, error) {
-	list := &appsv1.StatefulSetList{}
-	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "statefulsets"), list)
+	return listIn[appsv1.StatefulSetList](ctx, c, "apps/v1", namespace, "statefulsets")
 }
 
 // DaemonSets lists the DaemonSets of a namespace ("": all).
 func (c *Client) DaemonSets(ctx context.Context, namespace string) (*appsv1.DaemonSetList, error) {
-	list := &appsv1.DaemonSetList{}
-	return list, c.getJSON(ctx, groupPath("apps/v1", namespace, "daemonsets"), list)
+	return listIn[appsv1.DaemonSetList](ctx, c, "apps/v1", namespace, "daemonsets")
 }
 
 // Jobs lists the Jobs of a namespace ("": all).
 func (c *Client) Jobs(ctx context.Context, namespace string) (*batchv1.JobList, error) {
-	list := &batchv1.JobList{}
-	return list, c.getJSON(ctx, groupPath("batch/v1", namespace, "jobs"), list)
+	return listIn[batchv1.JobList](ctx, c, "batch/v1", namespace, "jobs")
 }
 
 // CronJobs lists the CronJobs of a namespace ("": all).
 func (c *Client) CronJobs(ctx context.Context, namespace string) (*batchv1.CronJobList, error) {
-	list := &batchv1.CronJobList{}
-	return list, c.getJSON(ctx, groupPath("batch/v1", namespace, "cronjobs"), list)
+	return listIn[batchv1.CronJobList](ctx, c, "batch/v1", namespace, "cronjobs")
 }
 
 // CreateJobFromCronJob runs a Job of the CronJob now (job "": a generated
@@ -229,21 +197,19 @@ func (c *Client) CreateJobFromCronJob(ctx context.Context, namespace, cronJob, j
 	if job != "" {
 		path += "?name=" + url.QueryEscape(job)
 	}
-	body, err := c.do(ctx, c.http, http.MethodPost, path)
-	if err != nil {
-		return "", err
-	}
-	var st metav1.Status
-	if err := json.Unmarshal(body, &st); err != nil {
-		return "", err
-	}
-	return st.Message, nil
+	return c.postForMessage(ctx, path)
 }
 
 // Restart rolls a workload out again: resource is "deployments",
 // "statefulsets" or "daemonsets".
 func (c *Client) Restart(ctx context.Context, resource, namespace, name string) (string, error) {
-	body, err := c.do(ctx, c.http, http.MethodPost, groupPath("apps/v1", namespace, resource)+"/"+url.PathEscape(name)+"/restart")
+	return c.postForMessage(ctx, groupPath("apps/v1", namespace, resource)+"/"+url.PathEscape(name)+"/restart")
+}
+
+// postForMessage POSTs to path and returns the message of the Status the
+// daemon answers.
+func (c *Client) postForMessage(ctx context.Context, path string) (string, error) {
+	body, err := c.do(ctx, c.http, http.MethodPost, path)
 	if err != nil {
 		return "", err
 	}

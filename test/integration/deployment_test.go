@@ -204,16 +204,7 @@ func regexpAll(re, s string) []string { return regexp.MustCompile(re).FindAllStr
 func TestDeploymentFileTurnsBad(t *testing.T) {
 	d := startDaemon(t)
 	d.writeManifest("web.yaml", webDeployment("1", "touch /ready", 600))
-	d.eventually(90*time.Second, "3 replicas are available", func() error {
-		dep, err := d.deployment("web")
-		if err != nil {
-			return err
-		}
-		if dep.Status.AvailableReplicas != 3 {
-			return fmt.Errorf("status %+v", dep.Status)
-		}
-		return nil
-	})
+	d.waitAvailable("web", 3, 90*time.Second)
 	before, _ := d.podsOwnedBy("ReplicaSet", "web-")
 	d.writeManifest("web.yaml", strings.Replace(webDeployment("2", "touch /ready", 600), "replicas: 3", "replicas: 3\n  replicaz: 1", 1))
 	d.eventually(30*time.Second, "the error is reported", func() error {
@@ -225,16 +216,7 @@ func TestDeploymentFileTurnsBad(t *testing.T) {
 	})
 	d.signal(syscall.SIGKILL)
 	d.start()
-	d.eventually(30*time.Second, "the Deployment runs on from its record", func() error {
-		dep, err := d.deployment("web")
-		if err != nil {
-			return err
-		}
-		if dep.Status.AvailableReplicas != 3 {
-			return fmt.Errorf("status %+v", dep.Status)
-		}
-		return nil
-	})
+	d.waitAvailable("web", 3, 30*time.Second) // the Deployment runs on from its record
 	after, _ := d.podsOwnedBy("ReplicaSet", "web-")
 	if summarizeUIDs(after) != summarizeUIDs(before) {
 		t.Errorf("pods changed while the file was bad: %s → %s", summarizeUIDs(before), summarizeUIDs(after))

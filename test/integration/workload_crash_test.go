@@ -33,16 +33,7 @@ func TestWorkloadsSurviveSIGKILL(t *testing.T) {
 	out := t.TempDir()
 
 	d.writeManifest("web.yaml", webDeployment("1", "touch /ready", 600))
-	d.eventually(90*time.Second, "3 replicas are available", func() error {
-		dep, err := d.deployment("web")
-		if err != nil {
-			return err
-		}
-		if dep.Status.AvailableReplicas != 3 {
-			return fmt.Errorf("status %+v", dep.Status)
-		}
-		return nil
-	})
+	d.waitAvailable("web", 3, 90*time.Second)
 
 	// A Job whose pods each append their name to a shared file, run
 	// one at a time, while the Deployment rolls out version 2 with a slow

@@ -29,6 +29,22 @@ func (d *daemon) deployment(name string) (*appsv1.Deployment, error) {
 	return nil, fmt.Errorf("deployment %s not listed", name)
 }
 
+// waitAvailable waits until the Deployment name has n available
+// replicas.
+func (d *daemon) waitAvailable(name string, n int32, timeout time.Duration) {
+	d.t.Helper()
+	d.eventually(timeout, fmt.Sprintf("%d replicas of %s are available", n, name), func() error {
+		dep, err := d.deployment(name)
+		if err != nil {
+			return err
+		}
+		if dep.Status.AvailableReplicas != n {
+			return fmt.Errorf("status %+v", dep.Status)
+		}
+		return nil
+	})
+}
+
 // job fetches one Job from the daemon's API.
 func (d *daemon) job(name string) (*batchv1.Job, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
