@@ -5,7 +5,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/minilet/minilet/pkg/workload/cronschedule"
+	"github.com/minilet/minilet/pkg/cronschedule"
 )
 
 // maxCronJobNameLength leaves room for the Jobs' "-<minutes>" suffix, as

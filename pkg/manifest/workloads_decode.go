@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/minilet/minilet/pkg/workload/jobpolicy"
+	"github.com/minilet/minilet/pkg/jobpolicy"
 )
 
 // decodeWorkload decodes, defaults and validates a Deployment, ReplicaSet

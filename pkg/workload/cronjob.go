@@ -11,8 +11,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/minilet/minilet/pkg/cronschedule"
 	"github.com/minilet/minilet/pkg/manifest"
-	"github.com/minilet/minilet/pkg/workload/cronschedule"
 )
 
 // scheduledTimestampAnnotation is set on a CronJob's Jobs: the time they

@@ -4,8 +4,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/jobpolicy"
 	"github.com/minilet/minilet/pkg/node"
-	"github.com/minilet/minilet/pkg/workload/jobpolicy"
 )
 
 // syncDaemonSet is the DaemonSet controller on one node: one pod

@@ -1,6 +1,6 @@
 // Package workload runs the controllers of the workload kinds minilet
-// reads from manifest files (Deployment, ReplicaSet, Job) on this one
-// node: each turns a workload and the pods that exist into the pods that
+// reads from manifest files (Deployment, ReplicaSet, StatefulSet,
+// DaemonSet, Job, CronJob) on this one node: each turns a workload and the pods that exist into the pods that
 // should exist, as the Kubernetes controllers of the same kinds do.
 //
 // The controllers are pure functions over a Record (what minilet keeps of

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/minilet/minilet/pkg/workload/jobpolicy"
+	"github.com/minilet/minilet/pkg/jobpolicy"
 )
 
 // Labels and annotations the Job controller puts on its pods.

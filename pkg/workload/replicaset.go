@@ -6,7 +6,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
-	"github.com/minilet/minilet/pkg/workload/jobpolicy"
+	"github.com/minilet/minilet/pkg/jobpolicy"
 )
 
 // rsCounts are a ReplicaSet's status counts.

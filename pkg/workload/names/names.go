@@ -1,8 +1,6 @@
 // Package names makes the names and hashes of workload objects as the
 // Kubernetes controllers make them, so the same manifests give the same
 // names on minilet and on a cluster of the same minor version.
-//
-// Groundwork of issue 13 (workloads); not wired into the daemon yet.
 package names
 
 import (

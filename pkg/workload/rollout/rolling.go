@@ -2,8 +2,6 @@
 // the deployment controller does it (pkg/controller/deployment/rolling.go
 // of Kubernetes): how far the new ReplicaSet may grow and the old ones
 // shrink in one sync, bounded by maxSurge and maxUnavailable. It is pure.
-//
-// Groundwork of issue 13 (workloads); not wired into the daemon yet.
 package rollout
 
 import (

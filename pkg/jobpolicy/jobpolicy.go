@@ -1,8 +1,6 @@
 // Package jobpolicy holds the Job controller's per-pod rules
 // (pkg/controller/job of Kubernetes): the delay before a failed pod is
 // replaced, and what a podFailurePolicy says of a failed pod. It is pure.
-//
-// Groundwork of issue 13 (workloads); not wired into the daemon yet.
 package jobpolicy
 
 import (

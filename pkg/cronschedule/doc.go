@@ -4,6 +4,4 @@
 // the CronJob's timeZone, and after a gap (minilet stopped, the host
 // asleep) only the most recent missed time runs, and none older than
 // startingDeadlineSeconds. It is pure: the caller gives the clock.
-//
-// Groundwork of issue 13 (workloads); not wired into the daemon yet.
 package cronschedule
