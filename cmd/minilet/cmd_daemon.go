@@ -200,7 +200,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
 		LogDriver: logDriver, LogMaxSize: logMax, LogMaxFiles: f.containerLogMaxFiles,
-		CDISpecDirs: f.cdiSpecDirs,
+		CDISpecDirs: f.cdiSpecDirs, ExecDir: filepath.Join(g.runDir, "exec"),
 	}, log.Named("containerd"))
 	if err != nil {
 		return err

@@ -92,6 +92,9 @@ func startDaemon(t *testing.T) *daemon {
 func (d *daemon) start(extraArgs ...string) {
 	d.t.Helper()
 	if err := d.Start(context.Background(), 30*time.Second, extraArgs...); err != nil {
+		// A daemon that does not come up: SIGQUIT makes the Go runtime
+		// print every goroutine's stack into the output, to see where.
+		d.signal(syscall.SIGQUIT)
 		d.t.Fatalf("%v:\n%s", err, d.output.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,7 +18,8 @@ import (
 )
 
 // TestWorkloadsSurviveSIGKILL: minilet is killed with SIGKILL at random
-// instants during a rolling update and during a Job. After each restart
+// instants (3 times, MINILET_WORKLOAD_KILLS) during a rolling update, a
+// Job and a StatefulSet's ordered start. After each restart
 // the rollout goes on to the end, no pod that was running and is still
 // wanted is restarted or replaced, and every Job pod ran exactly once
 // (each leaves a file in a hostPath directory; a pod run twice would
@@ -56,12 +58,14 @@ spec:
         volumeMounts: [{name: out, mountPath: /out}]
 `, out, BusyboxImage))
 	d.writeManifest("web.yaml", webDeployment("2", "sleep 2; touch /ready", 600))
+	// And a StatefulSet starting its pods in order, each with its claim.
+	d.writeManifest("db.yaml", statefulSet(3, "1"))
 
 	// Pods seen running before a kill, by UID with their container's
 	// start time: after the restart, those still listed must be the same.
 	seen := map[types.UID]time.Time{}
 	note := func() {
-		for _, kind := range []string{"ReplicaSet", "Job"} {
+		for _, kind := range []string{"ReplicaSet", "Job", "StatefulSet"} {
 			pods, _ := d.podsOwnedBy(kind, "")
 			for _, p := range pods {
 				if cs := containerStatus(&p, firstContainer(&p)); cs != nil && cs.State.Running != nil {
@@ -70,7 +74,11 @@ spec:
 			}
 		}
 	}
-	for i := 0; i < 3; i++ {
+	kills := 3
+	if n, err := strconv.Atoi(os.Getenv("MINILET_WORKLOAD_KILLS")); err == nil && n > 0 {
+		kills = n
+	}
+	for i := 0; i < kills; i++ {
 		wait := time.Duration(300+rng.IntN(1500)) * time.Millisecond
 		deadline := time.Now().Add(wait)
 		for time.Now().Before(deadline) {
@@ -93,6 +101,13 @@ spec:
 		if c := deployCondition(dep, appsv1.DeploymentProgressing); c == nil || c.Reason != "NewReplicaSetAvailable" {
 			return fmt.Errorf("Progressing %+v", c)
 		}
+		sts, err := d.Client.StatefulSets(t.Context(), "default")
+		if err != nil || len(sts.Items) != 1 {
+			return fmt.Errorf("statefulsets: %v", err)
+		}
+		if s := sts.Items[0].Status; s.ReadyReplicas != 3 || s.Replicas != 3 {
+			return fmt.Errorf("statefulset status %+v", s)
+		}
 		j, err := d.job("batch")
 		if err != nil {
 			return err
@@ -102,7 +117,7 @@ spec:
 		}
 		return nil
 	})
-	for _, kind := range []string{"ReplicaSet", "Job"} {
+	for _, kind := range []string{"ReplicaSet", "Job", "StatefulSet"} {
 		pods, _ := d.podsOwnedBy(kind, "")
 		for _, p := range pods {
 			started, ok := seen[p.UID]
@@ -116,6 +131,13 @@ spec:
 			if cs.State.Running != nil && !cs.State.Running.StartedAt.Time.Equal(started) {
 				t.Errorf("pod %s: its container started at %v before a kill, at %v after", p.Name, started, cs.State.Running.StartedAt.Time)
 			}
+		}
+	}
+	// Each StatefulSet pod found its own claim.
+	for i := 0; i < 3; i++ {
+		name := fmt.Sprintf("db-%d", i)
+		if log := d.cli("logs", name); !strings.Contains(log, "who="+name) {
+			t.Errorf("%s printed %q", name, log)
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(out, "runs"))

@@ -40,6 +40,9 @@ type Options struct {
 	// CDISpecDirs hold the CDI specs of devices containers may ask for
 	// (ContainerSpec.CDIDevices); none: no CDI devices.
 	CDISpecDirs []string
+	// ExecDir holds the output files of Exec, which the shim writes; New
+	// empties it ("": <temp dir>/minilet-exec-<namespace>, left as it is).
+	ExecDir string
 }
 
 // madeHere is what this process remembers of a container it made, to save
@@ -83,8 +86,16 @@ func New(opts Options, log *zap.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to containerd at %s: %w", opts.Address, err)
 	}
-	return &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{},
-		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, made: map[string]madeHere{}}, nil
+	r := &Runtime{client: c, opts: opts, log: log, imageConfig: map[string]runtime.ImageConfig{},
+		unpacked: map[string]bool{}, images: map[string]containerd.Image{}, made: map[string]madeHere{}}
+	if opts.ExecDir != "" {
+		// The daemon owns its ExecDir: what a killed daemon left goes.
+		if err := r.prepareExecDir(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // Close closes the connection to containerd.

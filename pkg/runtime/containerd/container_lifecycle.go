@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"syscall"
@@ -353,6 +354,9 @@ func (r *Runtime) ListContainers(ctx context.Context, selector map[string]string
 	return out, nil
 }
 
+// statusTimeout bounds how long one container's task status may take.
+const statusTimeout = 10 * time.Second
+
 func (r *Runtime) status(ctx context.Context, c containerd.Container, labels map[string]string, image string, created time.Time) (runtime.Container, error) {
 	out := runtime.Container{ID: c.ID(), Image: image, Labels: labels, CreatedAt: created, State: runtime.StateCreated}
 	if img, err := r.client.ImageService().Get(ctx, image); err == nil {
@@ -361,16 +365,35 @@ func (r *Runtime) status(ctx context.Context, c containerd.Container, labels map
 	if s := labels[labelStartedAt]; s != "" {
 		out.StartedAt, _ = time.Parse(time.RFC3339Nano, s)
 	}
-	t, err := c.Task(ctx, nil)
+	// A shim that does not answer must not hold every caller (adoption
+	// lists all containers): after statusTimeout the state is Unknown,
+	// which the pod logic keeps as it is, and the next look asks again.
+	sctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	unanswered := func(err error) bool {
+		if ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+			r.log.Warn("the container's shim did not answer; its state is unknown for now", zap.String("container", c.ID()), zap.Error(err))
+			out.State = runtime.StateUnknown
+			return true
+		}
+		return false
+	}
+	t, err := c.Task(sctx, nil)
 	if errdefs.IsNotFound(err) {
 		return out, nil
 	}
 	if err != nil {
+		if unanswered(err) {
+			return out, nil
+		}
 		return out, fmt.Errorf("container %s: %w", c.ID(), wrap(err))
 	}
-	st, err := t.Status(ctx)
+	st, err := t.Status(sctx)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
+			return out, nil
+		}
+		if unanswered(err) {
 			return out, nil
 		}
 		return out, fmt.Errorf("container %s: %w", c.ID(), wrap(err))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,7 +74,13 @@ func TestContainerdContract(t *testing.T) {
 					Env:  []string{"PATH=/bin"}}
 			},
 			Finish: func(t *testing.T, id string) {
-				res, err := r.Exec(ctx, id, []string{"touch", "/dev/shm/finish"}, 10*time.Second)
+				// An exec's exit code and both streams come back (the
+				// shim writes them to a file).
+				res, err := r.Exec(ctx, id, []string{"sh", "-c", "echo to-out; echo to-err >&2; exit 4"}, 10*time.Second)
+				if err != nil || res.ExitCode != 4 || !strings.Contains(string(res.Output), "to-out") || !strings.Contains(string(res.Output), "to-err") {
+					t.Fatalf("exec in %s: %v %+v (output %q)", id, err, res, res.Output)
+				}
+				res, err = r.Exec(ctx, id, []string{"touch", "/dev/shm/finish"}, 10*time.Second)
 				if err != nil || res.ExitCode != 0 {
 					t.Fatalf("finish %s: %v %+v", id, err, res)
 				}

@@ -1,13 +1,13 @@
 package containerd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -43,17 +43,32 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 	pspec.Args = cmd
 	pspec.Terminal = false
 
-	out := &cappedBuffer{max: maxExecOutput}
+	// The shim writes the output to a file, not to FIFOs this process
+	// reads: a minilet killed during an exec would leave FIFOs without a
+	// reader, and the shim's open of them blocks that container's shim
+	// (every later status of it hangs), which the randomized SIGKILL test
+	// of the workloads found.
 	execID := fmt.Sprintf("exec-%d", time.Now().UnixNano())
-	p, err := t.Exec(ctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, out, out)))
+	if err := os.MkdirAll(r.execDir(), 0o700); err != nil {
+		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, err)
+	}
+	outPath := filepath.Join(r.execDir(), id+"-"+execID+".log")
+	defer os.Remove(outPath)
+	p, err := t.Exec(ctx, execID, &pspec, cio.LogFile(outPath))
 	if err != nil {
 		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
 	}
-	defer func() {
+	deleted := false
+	deleteProcess := func() {
+		if deleted {
+			return
+		}
+		deleted = true
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_, _ = p.Delete(dctx, containerd.WithProcessKill)
-	}()
+	}
+	defer deleteProcess()
 	waitCtx, cancelWait := context.WithCancel(ctx)
 	defer cancelWait()
 	exited, err := p.Wait(waitCtx)
@@ -71,15 +86,10 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 		if err != nil {
 			return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
 		}
-		// Give the output a moment to drain, bounded: a child that keeps
-		// stdout open must not hold the caller.
-		drained := make(chan struct{})
-		go func() { p.IO().Wait(); close(drained) }()
-		select {
-		case <-drained:
-		case <-time.After(100 * time.Millisecond):
-		}
-		return runtime.ExecResult{ExitCode: int32(code), Output: out.Bytes()}, nil
+		// Deleting the process closes its output once the shim copied
+		// it; then the file holds all of it.
+		deleteProcess()
+		return runtime.ExecResult{ExitCode: int32(code), Output: readCapped(outPath, maxExecOutput)}, nil
 	case <-timer.C:
 		// Kill the process and everything it started: a child that holds
 		// stdout open must not outlive the probe (kubernetes#128408).
@@ -87,37 +97,45 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 		if err := p.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
 			r.log.Sugar().Warnf("exec in %s: kill timed-out process: %v", id, err)
 		}
-		return runtime.ExecResult{TimedOut: true, ExitCode: -1, Output: out.Bytes()}, nil
+		return runtime.ExecResult{TimedOut: true, ExitCode: -1, Output: readCapped(outPath, maxExecOutput)}, nil
 	case <-ctx.Done():
 		_ = p.Kill(context.WithoutCancel(ctx), syscall.SIGKILL)
 		return runtime.ExecResult{}, ctx.Err()
 	}
 }
 
-// cappedBuffer keeps the first max bytes written to it.
-type cappedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := b.max - b.buf.Len(); room > 0 {
-		if len(p) > room {
-			b.buf.Write(p[:room])
-		} else {
-			b.buf.Write(p)
-		}
+// execDir is where the shims write Exec output.
+func (r *Runtime) execDir() string {
+	if r.opts.ExecDir != "" {
+		return r.opts.ExecDir
 	}
-	return len(p), nil
+	return filepath.Join(os.TempDir(), "minilet-exec-"+r.opts.Namespace)
 }
 
-func (b *cappedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
+// prepareExecDir makes the directory of Exec output and removes what a
+// killed daemon left in it.
+func (r *Runtime) prepareExecDir() error {
+	dir := r.execDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("exec output dir: %w", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		_ = os.Remove(filepath.Join(dir, e.Name()))
+	}
+	return nil
+}
+
+// readCapped reads the first max bytes of a file (nothing if it is not
+// there).
+func readCapped(path string, max int) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, int64(max)))
+	return b
 }
 
 // killTree sends SIGKILL to pid's descendants, then to pid. Children are
