@@ -283,3 +283,67 @@ func TestJobSuccessPolicy(t *testing.T) {
 		t.Errorf("%d pods kept, want the leader only", len(rec.Job.Pods))
 	}
 }
+
+// TestDeploymentHostPortReplacesOneAtATime: pods with a hostPort never
+// surge (two cannot hold the port), and a new pod is made only once the
+// old one it replaces is gone, not while it stops.
+func TestDeploymentHostPortReplacesOneAtATime(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	e := testEnv(now)
+	rec := &Record{UID: "d-uid"}
+	d := deployment("v1", 2, 1, 0)
+	d.Spec.Template.Spec.Containers[0].Ports = []v1.ContainerPort{{ContainerPort: 80, HostPort: 8080}}
+	for range 3 {
+		syncDeployment(d, rec, runAll(rec, now.Add(-time.Minute)), e)
+	}
+	d2 := deployment("v2", 2, 1, 0)
+	d2.Spec.Template.Spec.Containers[0].Ports = d.Spec.Template.Spec.Containers[0].Ports
+	var stopping []v1.Pod // pods deleted by the last pass, still stopping
+	sawEvent := false
+	for step := 0; step < 12; step++ {
+		obs := runAll(rec, now.Add(-time.Minute))
+		for _, p := range stopping {
+			p.DeletionTimestamp = &metav1.Time{Time: now}
+			obs[p.UID+"-old"] = p
+		}
+		before := map[types.UID]v1.Pod{}
+		for _, p := range rec.pods() {
+			before[p.UID] = p
+		}
+		res := syncDeployment(d2, rec, obs, e)
+		for _, ev := range res.events {
+			sawEvent = sawEvent || ev.Reason == "HostPortSurge"
+		}
+		if n := len(rec.pods()); n > 2 {
+			t.Fatalf("step %d: %d pods, more than replicas: two would hold the host port", step, n)
+		}
+		made := false
+		for _, p := range rec.pods() {
+			if _, ok := before[p.UID]; !ok {
+				made = true
+			}
+		}
+		if made && len(stopping) > 0 {
+			t.Fatalf("step %d: a new pod was made while %s still stops", step, stopping[0].Name)
+		}
+		// What this pass deleted stops during the next one, then is gone.
+		stopping = nil
+		for uid, p := range before {
+			found := false
+			for _, q := range rec.pods() {
+				found = found || q.UID == uid
+			}
+			if !found {
+				stopping = append(stopping, p)
+			}
+		}
+	}
+	if !sawEvent {
+		t.Error("no HostPortSurge event")
+	}
+	for _, p := range rec.pods() {
+		if p.Labels[podTemplateHashLabel] == rec.ReplicaSets[0].Hash && rec.ReplicaSets[0].Template.Spec.Containers[0].Image == "v1" {
+			t.Errorf("pod %s still of v1 after the rollout", p.Name)
+		}
+	}
+}
