@@ -197,6 +197,9 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := rtcontainerd.PrepareTempMounts(filepath.Join(g.runDir, "tmpmounts")); err != nil {
+		log.Warn("cannot clean up the temporary image mounts a previous run left", zap.Error(err))
+	}
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
 		LogDriver: logDriver, LogMaxSize: logMax, LogMaxFiles: f.containerLogMaxFiles,

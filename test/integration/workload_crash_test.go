@@ -179,3 +179,32 @@ func splitLines(s string) []string {
 	}
 	return out
 }
+
+// TestLeftoverTempMountsRemoved: an image snapshot mounted for a moment
+// by the containerd client (to read the image's /etc/passwd) stays
+// mounted when minilet is killed inside that moment; the next minilet
+// unmounts it.
+func TestLeftoverTempMountsRemoved(t *testing.T) {
+	d := startDaemon(t)
+	d.signal(syscall.SIGKILL)
+	src := t.TempDir()
+	left := filepath.Join(d.RunDir, "tmpmounts", "containerd-mount4242")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount(src, left, "", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(left, syscall.MNT_DETACH) })
+	d.start()
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), left) {
+		t.Errorf("%s is still mounted after minilet started", left)
+	}
+	if _, err := os.Stat(left); err == nil {
+		t.Errorf("%s is still there", left)
+	}
+}
