@@ -24,6 +24,8 @@ type getFlags struct {
 	noHeaders     bool
 	watch         bool
 	watchOnly     bool
+	selector      string // -l: labels, pods only
+	fieldSelector string // --field-selector, pods only
 }
 
 func newGetCommand(g *globalFlags) *cobra.Command {
@@ -44,6 +46,7 @@ Secrets are shown without their values, -o yaml included.`,
   minilet get pod web -o yaml
   minilet get po web db -n kube-system --show-labels
   minilet get pods -w
+  minilet get pods -l app=web --field-selector status.phase=Running
   minilet get nodes -o wide
   minilet get configmaps -A
   minilet get secret db-creds -o yaml
@@ -60,6 +63,8 @@ Secrets are shown without their values, -o yaml included.`,
 	fl.BoolVar(&f.noHeaders, "no-headers", false, "do not print the header line")
 	fl.BoolVarP(&f.watch, "watch", "w", false, "after listing the pods, watch for changes")
 	fl.BoolVar(&f.watchOnly, "watch-only", false, "watch for changes, without listing the pods first")
+	fl.StringVarP(&f.selector, "selector", "l", "", "pods whose labels match, e.g. -l app=web,tier!=db or -l 'env in (prod,staging)'")
+	fl.StringVar(&f.fieldSelector, "field-selector", "", "pods whose fields match: metadata.name, metadata.namespace, spec.nodeName, status.phase (=, ==, !=), e.g. --field-selector status.phase=Running")
 	return cmd
 }
 
@@ -70,7 +75,11 @@ func addNamespaceFlags(cmd *cobra.Command, namespace *string, all *bool) {
 }
 
 func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) error {
+	selecting := f.selector != "" || f.fieldSelector != ""
 	if len(args) == 1 && args[0] == "all" {
+		if selecting {
+			return errors.New("minilet get all takes no selector yet: -l and --field-selector select pods (minilet get pods -l ...)")
+		}
 		client := server.NewClient(g.runDir)
 		warnManifestErrors(cmd.Context(), client, cmd.ErrOrStderr())
 		return runGetAll(cmd.Context(), client, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -78,6 +87,9 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 	if kind, names, ok, err := objectArgs(args); ok || err != nil {
 		if err != nil {
 			return err
+		}
+		if selecting {
+			return fmt.Errorf("minilet get %s takes no selector yet: -l and --field-selector select pods", kind)
 		}
 		client := server.NewClient(g.runDir)
 		warnManifestErrors(cmd.Context(), client, cmd.ErrOrStderr())
@@ -96,6 +108,10 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 	if err != nil {
 		return err
 	}
+	if selecting && len(names) > 0 {
+		return errors.New("name cannot be provided when a selector is specified")
+	}
+	sel := server.PodSelector{Labels: f.selector, Fields: f.fieldSelector}
 	format, err := printers.ParseFormat(f.output)
 	if err != nil {
 		return err
@@ -119,7 +135,7 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 		if f.allNamespaces {
 			ns = ""
 		}
-		return watchPods(ctx, &podWatch{client: client, namespace: ns, opts: opts, watchOnly: f.watchOnly, out: out, errOut: errOut}, names)
+		return watchPods(ctx, &podWatch{client: client, namespace: ns, selector: sel, opts: opts, watchOnly: f.watchOnly, out: out, errOut: errOut}, names)
 	}
 
 	if len(names) == 0 {
@@ -127,7 +143,7 @@ func runGet(cmd *cobra.Command, g *globalFlags, f *getFlags, args []string) erro
 		if f.allNamespaces {
 			ns = ""
 		}
-		list, err := client.ListPods(ctx, ns)
+		list, err := client.ListPodsWhere(ctx, ns, sel)
 		if err != nil {
 			return cliError(err)
 		}

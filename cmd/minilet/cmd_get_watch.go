@@ -18,6 +18,7 @@ type podWatch struct {
 	client    *server.Client
 	namespace string // "" for every namespace
 	name      string // "" for every pod of the namespace
+	selector  server.PodSelector
 	opts      printers.Options
 	watchOnly bool // leave out the pods there are when the watch starts
 	out       io.Writer
@@ -41,7 +42,7 @@ func watchPods(ctx context.Context, w *podWatch, names []string) error {
 			return cliError(err)
 		}
 	}
-	err := w.client.WatchPods(ctx, w.namespace, w.name, w.event)
+	err := w.client.WatchPodsWhere(ctx, w.namespace, w.name, w.selector, w.event)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil // interrupted: the usual end of a watch
 	}

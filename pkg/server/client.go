@@ -61,9 +61,19 @@ func (c *Client) Health(ctx context.Context) error {
 // ListPods returns the pods of namespace, or of every namespace when
 // namespace is "".
 func (c *Client) ListPods(ctx context.Context, namespace string) (*v1.PodList, error) {
+	return c.ListPodsWhere(ctx, namespace, PodSelector{})
+}
+
+// ListPodsWhere is ListPods for the pods that match sel.
+func (c *Client) ListPodsWhere(ctx context.Context, namespace string, sel PodSelector) (*v1.PodList, error) {
 	p := "/api/v1/pods"
 	if namespace != "" {
 		p = "/api/v1/namespaces/" + url.PathEscape(namespace) + "/pods"
+	}
+	q := url.Values{}
+	sel.query(q)
+	if len(q) > 0 {
+		p += "?" + q.Encode()
 	}
 	list := &v1.PodList{}
 	if err := c.getJSON(ctx, p, list); err != nil {

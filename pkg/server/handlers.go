@@ -21,13 +21,17 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 // handleListPods answers a PodList of every namespace, or of the one in
 // the path.
 func (s *Server) handleListPods(w http.ResponseWriter, r *http.Request) {
+	sel, ok := selectorOf(w, r)
+	if !ok {
+		return
+	}
 	ns := r.PathValue("namespace")
 	list := v1.PodList{
 		TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
 		Items:    []v1.Pod{},
 	}
 	for _, p := range s.src.Pods() {
-		if ns == "" || p.Namespace == ns {
+		if (ns == "" || p.Namespace == ns) && sel.match(&p) {
 			list.Items = append(list.Items, p)
 		}
 	}

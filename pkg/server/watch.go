@@ -150,8 +150,14 @@ func initialEventsEnd() *v1.Pod {
 // stops.
 func (s *Server) watchPods(w http.ResponseWriter, r *http.Request, bookmarks bool) {
 	ctx := r.Context()
+	sel, ok := selectorOf(w, r)
+	if !ok {
+		return
+	}
 	pw := &podWatch{namespace: r.PathValue("namespace"), name: r.PathValue("name")}
-	initial := pw.events(s.src.Pods())
+	// A pod that stops matching is gone from the watch (DELETED), as the
+	// API server's watch cache filters.
+	initial := pw.events(sel.filter(s.src.Pods()))
 
 	// A watch lasts as long as the client wants it: beyond the server's
 	// read and write timeouts.
@@ -186,7 +192,7 @@ func (s *Server) watchPods(w http.ResponseWriter, r *http.Request, bookmarks boo
 			return
 		case <-t.C:
 		}
-		if evs := pw.events(s.src.Pods()); len(evs) > 0 {
+		if evs := pw.events(sel.filter(s.src.Pods())); len(evs) > 0 {
 			if err := send(evs...); err != nil {
 				return // the client went away
 			}
@@ -216,6 +222,11 @@ func writeEvent(w io.Writer, ev watch.Event) error {
 // MODIFIED and DELETED as pods change. It returns fn's error, ctx's when
 // ctx ends, or an error when the daemon ends the stream.
 func (c *Client) WatchPods(ctx context.Context, namespace, name string, fn func(eventType string, pod *v1.Pod) error) error {
+	return c.WatchPodsWhere(ctx, namespace, name, PodSelector{}, fn)
+}
+
+// WatchPodsWhere is WatchPods for the pods that match sel.
+func (c *Client) WatchPodsWhere(ctx context.Context, namespace, name string, sel PodSelector, fn func(eventType string, pod *v1.Pod) error) error {
 	p := "/api/v1/pods"
 	switch {
 	case name != "":
@@ -223,7 +234,9 @@ func (c *Client) WatchPods(ctx context.Context, namespace, name string, fn func(
 	case namespace != "":
 		p = "/api/v1/namespaces/" + url.PathEscape(namespace) + "/pods"
 	}
-	p += "?watch=true&allowWatchBookmarks=true"
+	q := url.Values{"watch": {"true"}, "allowWatchBookmarks": {"true"}}
+	sel.query(q)
+	p += "?" + q.Encode()
 	body, err := c.stream(ctx, p)
 	if err != nil {
 		return err

@@ -89,6 +89,9 @@ func TestJobCompletions(t *testing.T) {
 	if succeeded != 5 || len(pods) != 5 {
 		t.Errorf("%d pods, %d succeeded; want 5 and 5: %s", len(pods), succeeded, summarize(pods))
 	}
+	if out := d.cli("get", "pods", "-l", "batch.kubernetes.io/job-name=batch", "--field-selector", "status.phase=Succeeded", "--no-headers"); len(regexpAll(`(?m)^batch-\w{5}\s+0/1\s+Completed`, out)) != 5 {
+		t.Errorf("get pods -l ... --field-selector status.phase=Succeeded:\n%s", out)
+	}
 	if out := d.cli("get", "jobs"); !regexpMatch(`(?m)^batch\s+Complete\s+5/5\s+\S+\s+\S+$`, out) {
 		t.Errorf("get jobs:\n%s", out)
 	}
