@@ -133,6 +133,9 @@ spec:
 			}
 		}
 	}
+	if n := strings.Count(d.output.String(), "released the FIFO of an exec"); n > 0 {
+		t.Logf("a restarted minilet released %d exec FIFOs a killed one left", n)
+	}
 	// Each StatefulSet pod found its own claim.
 	for i := 0; i < 3; i++ {
 		name := fmt.Sprintf("db-%d", i)

@@ -40,8 +40,9 @@ type Options struct {
 	// CDISpecDirs hold the CDI specs of devices containers may ask for
 	// (ContainerSpec.CDIDevices); none: no CDI devices.
 	CDISpecDirs []string
-	// ExecDir holds the output files of Exec, which the shim writes; New
-	// empties it ("": <temp dir>/minilet-exec-<namespace>, left as it is).
+	// ExecDir holds the FIFOs of Exec; New releases and removes what a
+	// killed daemon left there ("": <temp dir>/minilet-exec-<namespace>,
+	// left as it is).
 	ExecDir string
 }
 

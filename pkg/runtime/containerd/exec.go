@@ -1,19 +1,21 @@
 package containerd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
+	"go.uber.org/zap"
 
 	"github.com/minilet/minilet/pkg/runtime"
 )
@@ -43,32 +45,26 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 	pspec.Args = cmd
 	pspec.Terminal = false
 
-	// The shim writes the output to a file, not to FIFOs this process
-	// reads: a minilet killed during an exec would leave FIFOs without a
-	// reader, and the shim's open of them blocks that container's shim
-	// (every later status of it hangs), which the randomized SIGKILL test
-	// of the workloads found.
+	out := &cappedBuffer{max: maxExecOutput}
 	execID := fmt.Sprintf("exec-%d", time.Now().UnixNano())
+	// The FIFOs go in minilet's own directory: a minilet killed during an
+	// exec leaves them without a reader, and the shim's open of them
+	// blocks that container's shim (every later status of it hangs, so
+	// the next minilet hung at adoption; the randomized SIGKILL test of
+	// the workloads found it). prepareExecDir opens what is left there
+	// once, which lets the shim go on.
 	if err := os.MkdirAll(r.execDir(), 0o700); err != nil {
 		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, err)
 	}
-	outPath := filepath.Join(r.execDir(), id+"-"+execID+".log")
-	defer os.Remove(outPath)
-	p, err := t.Exec(ctx, execID, &pspec, cio.LogFile(outPath))
+	p, err := t.Exec(ctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, out, out), cio.WithFIFODir(r.execDir())))
 	if err != nil {
 		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
 	}
-	deleted := false
-	deleteProcess := func() {
-		if deleted {
-			return
-		}
-		deleted = true
+	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_, _ = p.Delete(dctx, containerd.WithProcessKill)
-	}
-	defer deleteProcess()
+	}()
 	waitCtx, cancelWait := context.WithCancel(ctx)
 	defer cancelWait()
 	exited, err := p.Wait(waitCtx)
@@ -86,10 +82,15 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 		if err != nil {
 			return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
 		}
-		// Deleting the process closes its output once the shim copied
-		// it; then the file holds all of it.
-		deleteProcess()
-		return runtime.ExecResult{ExitCode: int32(code), Output: readCapped(outPath, maxExecOutput)}, nil
+		// Give the output a moment to drain, bounded: a child that keeps
+		// stdout open must not hold the caller.
+		drained := make(chan struct{})
+		go func() { p.IO().Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(100 * time.Millisecond):
+		}
+		return runtime.ExecResult{ExitCode: int32(code), Output: out.Bytes()}, nil
 	case <-timer.C:
 		// Kill the process and everything it started: a child that holds
 		// stdout open must not outlive the probe (kubernetes#128408).
@@ -97,45 +98,37 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 		if err := p.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
 			r.log.Sugar().Warnf("exec in %s: kill timed-out process: %v", id, err)
 		}
-		return runtime.ExecResult{TimedOut: true, ExitCode: -1, Output: readCapped(outPath, maxExecOutput)}, nil
+		return runtime.ExecResult{TimedOut: true, ExitCode: -1, Output: out.Bytes()}, nil
 	case <-ctx.Done():
 		_ = p.Kill(context.WithoutCancel(ctx), syscall.SIGKILL)
 		return runtime.ExecResult{}, ctx.Err()
 	}
 }
 
-// execDir is where the shims write Exec output.
-func (r *Runtime) execDir() string {
-	if r.opts.ExecDir != "" {
-		return r.opts.ExecDir
-	}
-	return filepath.Join(os.TempDir(), "minilet-exec-"+r.opts.Namespace)
+// cappedBuffer keeps the first max bytes written to it.
+type cappedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
 }
 
-// prepareExecDir makes the directory of Exec output and removes what a
-// killed daemon left in it.
-func (r *Runtime) prepareExecDir() error {
-	dir := r.execDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("exec output dir: %w", err)
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room > 0 {
+		if len(p) > room {
+			b.buf.Write(p[:room])
+		} else {
+			b.buf.Write(p)
+		}
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		_ = os.Remove(filepath.Join(dir, e.Name()))
-	}
-	return nil
+	return len(p), nil
 }
 
-// readCapped reads the first max bytes of a file (nothing if it is not
-// there).
-func readCapped(path string, max int) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, int64(max)))
-	return b
+func (b *cappedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
 }
 
 // killTree sends SIGKILL to pid's descendants, then to pid. Children are
@@ -173,4 +166,37 @@ func childrenOf(pid int) []int {
 		}
 	}
 	return out
+}
+
+// execDir holds the FIFOs of Exec.
+func (r *Runtime) execDir() string {
+	if r.opts.ExecDir != "" {
+		return r.opts.ExecDir
+	}
+	return filepath.Join(os.TempDir(), "minilet-exec-"+r.opts.Namespace)
+}
+
+// prepareExecDir makes the directory of Exec's FIFOs and clears what a
+// killed daemon left there: each FIFO is opened for reading once (a shim
+// blocked opening it for writing goes on, and gets EPIPE), then removed.
+func (r *Runtime) prepareExecDir() error {
+	dir := r.execDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("exec FIFO dir: %w", err)
+	}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.Type()&os.ModeNamedPipe == 0 {
+			return nil
+		}
+		if fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0); err == nil {
+			r.log.Info("released the FIFO of an exec a killed minilet left", zap.String("fifo", p))
+			_ = syscall.Close(fd)
+		}
+		return nil
+	})
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+	return nil
 }
