@@ -37,13 +37,13 @@ deps:
 # containerd that the tests start themselves (needs root and `make deps`).
 test: build
 	$(GO) vet ./...
-	$(GO) test -count=1 -p 1 ./...
+	$(GO) test -count=1 -p 1 -timeout 30m ./...
 
 unit-test:
 	$(GO) test -count=1 -short ./...
 
 integration-test: build
-	$(GO) test -count=1 -v ./test/integration/
+	$(GO) test -count=1 -timeout 30m -v ./test/integration/
 
 # bench measures minilet beside a containerd-client floor on its own
 # containerd (needs root and `make deps`; about 3 minutes). BENCH_FLAGS
