@@ -51,43 +51,35 @@ func decodeWorkload(kind string, j []byte, generic map[string]any, path string, 
 	if err := unmarshalStrict(j, v, kind); err != nil {
 		return nil, err
 	}
+	finishMeta(w.Meta())
 	switch {
 	case w.Deployment != nil:
 		d := w.Deployment
-		finishMeta(&d.ObjectMeta)
 		d.Status = appsv1.DeploymentStatus{}
 		defaultDeployment(d)
 		errs = validateDeployment(d)
 	case w.ReplicaSet != nil:
 		rs := w.ReplicaSet
-		finishMeta(&rs.ObjectMeta)
 		rs.Status = appsv1.ReplicaSetStatus{}
-		if rs.Spec.Replicas == nil {
-			rs.Spec.Replicas = ptr(int32(1))
-		}
-		defaultTemplate(&rs.Spec.Template, rs.Namespace)
+		defaultReplicaSet(rs)
 		errs = validateReplicated(&rs.ObjectMeta, "replicaset", rs.Spec.Replicas, rs.Spec.MinReadySeconds, rs.Spec.Selector, &rs.Spec.Template)
 	case w.StatefulSet != nil:
 		ss := w.StatefulSet
-		finishMeta(&ss.ObjectMeta)
 		ss.Status = appsv1.StatefulSetStatus{}
 		defaultStatefulSet(ss)
 		errs = validateStatefulSet(ss)
 	case w.DaemonSet != nil:
 		ds := w.DaemonSet
-		finishMeta(&ds.ObjectMeta)
 		ds.Status = appsv1.DaemonSetStatus{}
 		defaultDaemonSet(ds)
 		errs = validateDaemonSet(ds)
 	case w.CronJob != nil:
 		cj := w.CronJob
-		finishMeta(&cj.ObjectMeta)
 		cj.Status = batchv1.CronJobStatus{}
 		defaultCronJob(cj)
 		errs = validateCronJob(cj)
 	default:
 		job := w.Job
-		finishMeta(&job.ObjectMeta)
 		job.Status = batchv1.JobStatus{}
 		defaultJob(job)
 		errs = validateJob(job)
@@ -112,6 +104,14 @@ func defaultTemplate(t *v1.PodTemplateSpec, namespace string) {
 	pod.Namespace = namespace
 	setDefaults(pod)
 	t.Spec = pod.Spec
+}
+
+// defaultReplicaSet is apps/v1's SetDefaults_ReplicaSet.
+func defaultReplicaSet(rs *appsv1.ReplicaSet) {
+	if rs.Spec.Replicas == nil {
+		rs.Spec.Replicas = ptr(int32(1))
+	}
+	defaultTemplate(&rs.Spec.Template, rs.Namespace)
 }
 
 // defaultDeployment is apps/v1's SetDefaults_Deployment.
