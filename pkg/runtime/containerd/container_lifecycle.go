@@ -354,8 +354,11 @@ func (r *Runtime) ListContainers(ctx context.Context, selector map[string]string
 	return out, nil
 }
 
-// statusTimeout bounds how long one container's task status may take.
-const statusTimeout = 10 * time.Second
+// statusTimeout bounds how long one container's task status may take. It
+// is long on purpose: a shim busy for a few seconds (as after a killed
+// minilet's exec) must not read as a lost sandbox, which the pod logic
+// would recreate; only a shim that stays silent this long is given up.
+const statusTimeout = 2 * time.Minute
 
 func (r *Runtime) status(ctx context.Context, c containerd.Container, labels map[string]string, image string, created time.Time) (runtime.Container, error) {
 	out := runtime.Container{ID: c.ID(), Image: image, Labels: labels, CreatedAt: created, State: runtime.StateCreated}
@@ -365,9 +368,9 @@ func (r *Runtime) status(ctx context.Context, c containerd.Container, labels map
 	if s := labels[labelStartedAt]; s != "" {
 		out.StartedAt, _ = time.Parse(time.RFC3339Nano, s)
 	}
-	// A shim that does not answer must not hold every caller (adoption
-	// lists all containers): after statusTimeout the state is Unknown,
-	// which the pod logic keeps as it is, and the next look asks again.
+	// A shim that never answers must not hold every caller for good
+	// (adoption lists all containers): after statusTimeout the state is
+	// Unknown.
 	sctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	unanswered := func(err error) bool {
