@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/leases"
 	"go.uber.org/zap"
 
 	"github.com/minilet/minilet/internal/testcontainerd"
@@ -86,7 +87,15 @@ func TestContainerdContract(t *testing.T) {
 				}
 			},
 			LeaveSnapshot: func(t *testing.T, id string) {
-				if _, err := r.client.SnapshotService(r.opts.Snapshotter).Prepare(r.ctx(ctx), id, ""); err != nil {
+				// A create that died leaves its snapshot under the
+				// client's lease (24 h); without one containerd's garbage
+				// collector may take the snapshot before the test looks.
+				lctx, done, err := r.client.WithLease(r.ctx(ctx), leases.WithExpiration(time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = done(r.ctx(ctx)) })
+				if _, err := r.client.SnapshotService(r.opts.Snapshotter).Prepare(lctx, id, ""); err != nil {
 					t.Fatal(err)
 				}
 			},
