@@ -147,6 +147,12 @@ func (r *instrumentedRuntime) Exec(ctx context.Context, id string, cmd []string,
 	return res, err
 }
 
+// ExecStream is not timed: its duration is the length of a user's session,
+// not the runtime's latency.
+func (r *instrumentedRuntime) ExecStream(ctx context.Context, id string, cmd []string, s runtime.ExecStreams) (int32, error) {
+	return r.rt.ExecStream(ctx, id, cmd, s)
+}
+
 func (r *instrumentedRuntime) Exits(ctx context.Context) (<-chan runtime.Exit, error) {
 	return r.rt.Exits(ctx)
 }

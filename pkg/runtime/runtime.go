@@ -7,6 +7,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -179,6 +180,18 @@ type ExecResult struct {
 	TimedOut bool
 }
 
+// TerminalSize is a terminal's size in characters.
+type TerminalSize struct{ Width, Height uint16 }
+
+// ExecStreams are what an interactive command reads and writes.
+type ExecStreams struct {
+	Stdin  io.Reader // nil: the command gets no stdin
+	Stdout io.Writer // nil: discarded
+	Stderr io.Writer // nil: discarded; with TTY the terminal merges it into Stdout
+	TTY    bool
+	Resize <-chan TerminalSize // terminal sizes, the first one at once; may be nil
+}
+
 // Runtime is what minilet's pod logic needs from a container runtime.
 // Implementations are safe for concurrent use.
 type Runtime interface {
@@ -220,6 +233,10 @@ type Runtime interface {
 	EndGroups(ctx context.Context, prefix string) error
 	// Exec runs cmd in the running container id, killing it after timeout.
 	Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (ExecResult, error)
+	// ExecStream runs cmd in the running container id with s until it
+	// exits and returns its exit code. When Stdin ends the command's stdin
+	// is closed. When ctx ends the command and what it started are killed.
+	ExecStream(ctx context.Context, id string, cmd []string, s ExecStreams) (int32, error)
 
 	// Exits streams task exits until ctx ends. After a reconnect, callers
 	// should re-check containers, since exits may have been missed.

@@ -3,10 +3,12 @@ package containerd
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,46 +28,7 @@ const contractImage = "localhost/minilet-contract/busybox:1"
 // against a private containerd, with partial states made through the
 // containerd client as a crash leaves them.
 func TestContainerdContract(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts containerd; not with -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run containerd")
-	}
-	for _, tool := range []string{"containerd", "runc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; run `make deps`", tool)
-		}
-	}
-	if _, err := os.Stat("/bin/busybox"); err != nil {
-		t.Skip("/bin/busybox is missing; run `make deps`")
-	}
-	dir := t.TempDir()
-	proc, err := testcontainerd.Start(filepath.Join(dir, "containerd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proc.Stop)
-	r, err := New(Options{Address: proc.Address, Namespace: "minilet-contract"}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	files, err := ociarchive.BusyboxFiles("/bin/busybox", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ociarchive.Write(&buf, contractImage, files, ociarchive.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := r.ImportImages(ctx, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.EnsureImage(ctx, contractImage, runtime.PullNever); err != nil {
-		t.Fatal(err)
-	}
+	r, ctx := contractRuntime(t)
 	runtimetest.Contract(t, func(t *testing.T) runtimetest.Harness {
 		return runtimetest.Harness{
 			RT: r,
@@ -110,4 +73,122 @@ func TestContainerdContract(t *testing.T) {
 			},
 		}
 	})
+}
+
+// TestContainerdExecTerminal: an exec with a terminal starts with the size
+// given and follows a resize; its stdin reaches the command.
+func TestContainerdExecTerminal(t *testing.T) {
+	r, ctx := contractRuntime(t)
+	id := "exec-tty"
+	if err := r.CreateContainer(ctx, runtime.ContainerSpec{ID: id, Image: contractImage, Args: []string{"sleep", "600"}, Env: []string{"PATH=/bin"}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.RemoveContainer(context.Background(), id) })
+	if _, err := r.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	sizes := make(chan runtime.TerminalSize, 2)
+	sizes <- runtime.TerminalSize{Width: 100, Height: 40}
+	inR, inW := io.Pipe()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	var code int32
+	go func() {
+		var err error
+		code, err = r.ExecStream(ctx, id, []string{"sh", "-c", "stty size; read x; stty size; echo got $x"}, runtime.ExecStreams{Stdin: inR, Stdout: out, TTY: true, Resize: sizes})
+		done <- err
+	}()
+	waitFor(t, func() bool { return strings.Contains(out.String(), "40 100") }, "first size", out)
+	sizes <- runtime.TerminalSize{Width: 120, Height: 50}
+	// The resize is applied before the next line is read: poll for it
+	// through the terminal itself.
+	waitFor(t, func() bool {
+		res, err := r.Exec(ctx, id, []string{"sh", "-c", "stty size < /dev/pts/0"}, 5*time.Second)
+		return err == nil && strings.Contains(string(res.Output), "50 120")
+	}, "resize", out)
+	// stdin stays open: a terminal whose input ends hangs up (SIGHUP).
+	if _, err := io.WriteString(inW, "line\n"); err != nil {
+		t.Fatal(err)
+	}
+	defer inW.Close()
+	if err := <-done; err != nil || code != 0 {
+		t.Fatalf("exec: %v, code %d; output %q", err, code, out.String())
+	}
+	if !strings.Contains(out.String(), "50 120") || !strings.Contains(out.String(), "got line") {
+		t.Fatalf("output %q, want the new size and the line read", out.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitFor(t *testing.T, cond func() bool, what string, out *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not seen in 20 s; output %q", what, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// contractRuntime starts a private containerd with the contract image.
+func contractRuntime(t *testing.T) (*Runtime, context.Context) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containerd; not with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run containerd")
+	}
+	for _, tool := range []string{"containerd", "runc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed; run `make deps`", tool)
+		}
+	}
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("/bin/busybox is missing; run `make deps`")
+	}
+	dir := t.TempDir()
+	proc, err := testcontainerd.Start(filepath.Join(dir, "containerd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proc.Stop)
+	r, err := New(Options{Address: proc.Address, Namespace: "minilet-contract"}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	files, err := ociarchive.BusyboxFiles("/bin/busybox", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ociarchive.Write(&buf, contractImage, files, ociarchive.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := r.ImportImages(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.EnsureImage(ctx, contractImage, runtime.PullNever); err != nil {
+		t.Fatal(err)
+	}
+	return r, ctx
 }

@@ -1,10 +1,13 @@
 package runtimetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,6 +230,23 @@ func Contract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 		if err := h.RT.RemoveSnapshot(ctx, d); err != nil {
 			t.Fatalf("second remove snapshot: %v, want nil", err)
+		}
+	})
+	t.Run("exec streams stdin to stdout and reports the exit code", func(t *testing.T) {
+		h := newHarness(t)
+		c := id(t)
+		create(t, h, c)
+		if _, err := h.RT.ExecStream(ctx, c, []string{"cat"}, runtime.ExecStreams{Stdin: strings.NewReader("x"), Stdout: io.Discard}); !errors.Is(err, runtime.ErrNotFound) {
+			t.Fatalf("exec in a container not started: %v, want ErrNotFound", err)
+		}
+		start(t, h, c)
+		var out bytes.Buffer
+		code, err := h.RT.ExecStream(ctx, c, []string{"cat"}, runtime.ExecStreams{Stdin: strings.NewReader("hello\nworld\n"), Stdout: &out})
+		if err != nil || code != 0 || out.String() != "hello\nworld\n" {
+			t.Fatalf("cat: code %d, err %v, out %q; want 0, nil, the input", code, err, out.String())
+		}
+		if code, err := h.RT.ExecStream(ctx, c, []string{"false"}, runtime.ExecStreams{}); err != nil || code != 1 {
+			t.Fatalf("false: code %d, err %v; want 1, nil", code, err)
 		}
 	})
 	t.Run("exits are streamed", func(t *testing.T) {

@@ -6,6 +6,7 @@ package runtimetest
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -292,6 +293,31 @@ func (f *Fake) Exec(_ context.Context, id string, cmd []string, _ time.Duration)
 	defer f.mu.Unlock()
 	f.record(fmt.Sprintf("Exec %s %q", id, cmd))
 	return runtime.ExecResult{}, nil
+}
+
+// ExecStream runs two commands of the contract image in a running
+// container: "cat" copies stdin to stdout, "false" exits 1. Others fail.
+func (f *Fake) ExecStream(ctx context.Context, id string, cmd []string, s runtime.ExecStreams) (int32, error) {
+	f.mu.Lock()
+	f.record(fmt.Sprintf("ExecStream %s %q", id, cmd))
+	e := f.containers[id]
+	running := e != nil && e.hasTask && e.c.State == runtime.StateRunning
+	f.mu.Unlock()
+	if !running {
+		return -1, fmt.Errorf("exec in %s: no running task: %w", id, runtime.ErrNotFound)
+	}
+	switch strings.Join(cmd, " ") {
+	case "cat":
+		if s.Stdin != nil && s.Stdout != nil {
+			if _, err := io.Copy(s.Stdout, s.Stdin); err != nil {
+				return -1, err
+			}
+		}
+		return 0, ctx.Err()
+	case "false":
+		return 1, nil
+	}
+	return -1, fmt.Errorf("fake: exec %q: executable file not found", cmd)
 }
 
 func (f *Fake) Exits(ctx context.Context) (<-chan runtime.Exit, error) { return f.exits, nil }
