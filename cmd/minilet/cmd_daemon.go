@@ -177,6 +177,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err != nil {
 		return err
 	}
+	routeKlog(log)
 	defer log.Sync() //nolint:errcheck
 	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -278,7 +279,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
-		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads,
+		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti,
 	})
 
 	// Every goroutine below ends with ctx, and is waited for before the

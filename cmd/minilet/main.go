@@ -19,7 +19,15 @@ type globalFlags struct {
 }
 
 func main() {
+	silenceKlog()
 	if err := newRootCommand().Execute(); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			if !ec.quiet {
+				fmt.Fprintln(os.Stderr, ec.msg)
+			}
+			os.Exit(ec.code)
+		}
 		// Errors kubectl prints as they are ("Error from server
 		// (NotFound): ...") keep that shape.
 		var ks interface{ kubectlStyle() }
@@ -52,6 +60,8 @@ func newRootCommand() *cobra.Command {
 		newDescribeCommand(g),
 		newImagesCommand(g),
 		newLogsCommand(g),
+		newExecCommand(g),
+		newAttachCommand(g),
 		newLogDriverCommand(g),
 		newNodeCommand(g),
 		newCordonCommand(g),

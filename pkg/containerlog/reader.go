@@ -30,9 +30,22 @@ type Options struct {
 	// container has stopped): the Reader reads what is left and returns.
 	// nil follows until the context ends.
 	Done func() bool
+	// Stream keeps the lines of one stream (Stdout or Stderr); empty
+	// keeps both. Tail counts the lines of both.
+	Stream Stream
 	// PollInterval is how often a following Reader checks the file; 0
 	// means DefaultPollInterval.
 	PollInterval time.Duration
+}
+
+func (o Options) wants(rec record) bool {
+	switch o.Stream {
+	case Stdout:
+		return rec.stream == streamStdout
+	case Stderr:
+		return rec.stream == streamStderr
+	}
+	return true
 }
 
 // Reader reads one container log: its rotated files, oldest first, then

@@ -56,6 +56,8 @@ func TestReadLines(t *testing.T) {
 		{"since", Options{Tail: -1, Since: base.Add(2 * time.Second)}, "three\n\nunfinished"},
 		{"since a line's later piece leaves the line out", Options{Tail: -1, Since: base.Add(3 * time.Second)}, "\nunfinished"},
 		{"since and tail", Options{Tail: 1, Since: base.Add(time.Second), Timestamps: true}, "2025-03-01T10:00:06Z unfinished"},
+		{"stdout only", Options{Tail: -1, Stream: Stdout}, "one\nthree\n\n"},
+		{"stderr only", Options{Tail: -1, Stream: Stderr}, "two\nunfinished"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := readAll(t, path, tc.opts); got != tc.want {

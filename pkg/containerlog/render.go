@@ -68,7 +68,7 @@ func (c *renderer) rest(lr *lineReader) error {
 // skipped, as the kubelet does.
 func (c *renderer) line(line []byte) error {
 	rec, err := parseRecord(line)
-	if err != nil {
+	if err != nil || !c.opts.wants(rec) {
 		return nil
 	}
 	return c.record(rec)

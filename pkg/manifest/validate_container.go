@@ -94,7 +94,7 @@ func validateContainer(c *v1.Container, p *field.Path, volumes map[string]bool, 
 		errs = append(errs, field.Forbidden(p.Child("lifecycle", "stopSignal"), "an alpha field (feature gate ContainerStopSignals) minilet does not support; set STOPSIGNAL in the image"))
 	}
 	if c.Stdin {
-		errs = append(errs, field.Forbidden(p.Child("stdin"), "stdin is given to a container through attach, which minilet does not have yet: the container would read end-of-file at once"))
+		errs = append(errs, field.Forbidden(p.Child("stdin"), "minilet does not give containers stdin (its log driver holds their output, not their input): the container would read end-of-file at once; `minilet exec -i` gives a command stdin, `minilet attach` streams output only"))
 	}
 	if pr := c.ReadinessProbe; pr != nil && pr.TerminationGracePeriodSeconds != nil {
 		errs = append(errs, field.Invalid(p.Child("readinessProbe", "terminationGracePeriodSeconds"), *pr.TerminationGracePeriodSeconds, "must not be set for readinessProbes"))

@@ -9,5 +9,6 @@ func newFor(src PodSource, health HealthChecker) *Server {
 	o.Node, _ = src.(NodeController)
 	o.Objects, _ = src.(ObjectSource)
 	o.Volumes, _ = src.(VolumeStore)
+	o.Exec, _ = src.(Executor)
 	return New(o)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"path"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -19,6 +20,7 @@ type Server struct {
 	objects   ObjectSource
 	volumes   VolumeStore
 	workloads WorkloadSource
+	exec      Executor
 	log       *zap.Logger
 	mux       *http.ServeMux
 }
@@ -35,6 +37,7 @@ type Options struct {
 	Objects        ObjectSource   // nil: no configmaps, secrets, claims (404)
 	Volumes        VolumeStore    // nil: no volumes (404)
 	Workloads      WorkloadSource // nil: no workloads (404)
+	Exec           Executor       // nil: no exec or attach (503)
 	Log            *zap.Logger
 }
 
@@ -44,7 +47,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {
@@ -74,6 +77,9 @@ func (s *Server) routes() []route {
 		{"/api/v1/namespaces/{namespace}/pods/{name}", s.watchable(s.handleGetPod)},
 		{"/api/v1/namespaces/{namespace}/pods/{name}/events", s.handlePodEvents},
 		{"/api/v1/namespaces/{namespace}/pods/{name}/log", s.handlePodLog},
+		// GET opens a WebSocket; POST is what SPDY clients send.
+		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/exec", s.handlePodExec},
+		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/attach", s.handlePodAttach},
 		{"/api/v1/manifesterrors", s.handleManifestErrors},
 		{"/api/v1/node", s.handleGetNode},
 		{"POST /api/v1/node/cordon", s.handleCordon},
@@ -88,9 +94,10 @@ func (s *Server) Handler() http.Handler {
 }
 
 func onlyMethod(method string, h http.Handler) http.Handler {
+	allowed := strings.Split(method, "|")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != method {
-			w.Header().Set("Allow", method)
+		if !slices.Contains(allowed, r.Method) {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			writeStatus(w, methodNotAllowed())
 			return
 		}

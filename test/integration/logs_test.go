@@ -100,7 +100,7 @@ func criTimestamped(out, text string) bool {
 // cli runs a minilet client command against the daemon and returns stdout.
 func (d *daemon) cli(args ...string) string {
 	d.t.Helper()
-	cmd := exec.Command(env.minilet, append(args, "--run-dir", d.RunDir)...)
+	cmd := exec.Command(env.minilet, append([]string{"--run-dir", d.RunDir}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -28,7 +28,7 @@ func (d *daemon) writeSecretManifest(name, content string) {
 
 // cliErr runs a minilet client command and returns its output and error.
 func (d *daemon) cliErr(args ...string) (string, error) {
-	cmd := exec.Command(env.minilet, append(args, "--run-dir", d.RunDir)...)
+	cmd := exec.Command(env.minilet, append([]string{"--run-dir", d.RunDir}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
