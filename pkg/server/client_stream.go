@@ -34,7 +34,9 @@ type StreamOptions struct {
 // ExitError is the non-zero exit code of a command run by Exec.
 type ExitError struct{ Code int }
 
-func (e *ExitError) Error() string { return fmt.Sprintf("command terminated with exit code %d", e.Code) }
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.Code)
+}
 
 // Exec runs a command in a container of the pod namespace/pod over the
 // daemon's socket, in Kubernetes' WebSocket protocol v5.channel.k8s.io

@@ -143,4 +143,3 @@ func cutScheme(containerID string) (scheme, id string, ok bool) {
 	scheme, id, ok = strings.Cut(containerID, "://")
 	return scheme, id, ok && id != ""
 }
-

@@ -24,8 +24,8 @@ type execSource struct {
 	pods []v1.Pod
 
 	mu    sync.Mutex
-	ids   []string           // container IDs asked for
-	ended chan error         // the ctx error of each command that ran
+	ids   []string   // container IDs asked for
+	ended chan error // the ctx error of each command that ran
 	sizes []runtime.TerminalSize
 }
 
@@ -156,7 +156,9 @@ func TestExecClientGone(t *testing.T) {
 	c, src := startExec(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Exec(ctx, "default", "web", StreamOptions{Command: []string{"hang"}, Stdout: io.Discard}) }()
+	go func() {
+		done <- c.Exec(ctx, "default", "web", StreamOptions{Command: []string{"hang"}, Stdout: io.Discard})
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		src.mu.Lock()
@@ -183,7 +185,9 @@ func TestExecClientGone(t *testing.T) {
 }
 
 // sizeQueue hands out sizes, then blocks until closed.
-type sizeQueue struct{ ch chan remotecommand.TerminalSize }
+type sizeQueue struct {
+	ch chan remotecommand.TerminalSize
+}
 
 func (q sizeQueue) Next() *remotecommand.TerminalSize {
 	s, ok := <-q.ch

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"time"
 
+	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream/wsstream"
 	"k8s.io/apimachinery/pkg/util/remotecommand"
-	"go.uber.org/zap"
 
 	"github.com/minilet/minilet/pkg/runtime"
 )
