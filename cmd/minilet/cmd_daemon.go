@@ -279,7 +279,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	}
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
-		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti,
+		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti, Restarter: mgr,
 	})
 
 	// Every goroutine below ends with ctx, and is waited for before the

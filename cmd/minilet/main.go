@@ -62,6 +62,7 @@ func newRootCommand() *cobra.Command {
 		newLogsCommand(g),
 		newExecCommand(g),
 		newAttachCommand(g),
+		newRestartCommand(g),
 		newLogDriverCommand(g),
 		newNodeCommand(g),
 		newCordonCommand(g),

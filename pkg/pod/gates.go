@@ -14,12 +14,14 @@ import (
 // restarted its crash-loop gate, computed once per exit: the back-off
 // state goes on from the previous gate (or, after a daemon restart, from
 // the restart count).
-func (w *worker) noteExits(pod *v1.Pod, o observed, now time.Time) {
+func (w *worker) noteExits(rec podRecord, o observed, now time.Time) {
+	pod := rec.Pod
+	restartAt := rec.restartAt()
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		cur := current(o, c.Name)
-		if cur == nil || cur.State != runtime.StateExited {
-			continue
+		if cur == nil || cur.State != runtime.StateExited || beforeRestart(cur, restartAt) {
+			continue // a restart's stop is no crash
 		}
 		if isSidecar(c) || (cur.ExitCode != 0 && pod.Spec.RestartPolicy != v1.RestartPolicyNever) {
 			w.gateFor(c.Name, cur, now)
@@ -28,7 +30,7 @@ func (w *worker) noteExits(pod *v1.Pod, o observed, now time.Time) {
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
 		cur := current(o, c.Name)
-		if cur != nil && cur.State == runtime.StateExited && restart.ShouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) {
+		if cur != nil && cur.State == runtime.StateExited && restart.ShouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) && !beforeRestart(cur, restartAt) {
 			w.gateFor(c.Name, cur, now)
 		}
 	}

@@ -1,7 +1,11 @@
 package pod
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"maps"
+	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
@@ -68,4 +72,55 @@ func (w *worker) terminal() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.status.Phase == v1.PodSucceeded || w.status.Phase == v1.PodFailed
+}
+
+// restartRequest is a `minilet restart pod` waiting for the loop to record
+// it; done gets the outcome.
+type restartRequest struct {
+	at   time.Time
+	done chan error
+}
+
+// requestRestart asks the loop to restart every container of the pod and
+// waits until the request is in the pod's record (so a daemon killed then
+// still carries it out).
+func (w *worker) requestRestart(ctx context.Context) error {
+	req := &restartRequest{at: w.d.now(), done: make(chan error, 1)}
+	w.mu.Lock()
+	w.pendingRestart = req
+	w.mu.Unlock()
+	w.wake()
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.done:
+		return errors.New("the pod's worker stopped")
+	}
+}
+
+// applyRestartRequest records a pending restart request in the pod's
+// record; the plan then stops and starts the containers.
+func (w *worker) applyRestartRequest() {
+	w.mu.Lock()
+	req := w.pendingRestart
+	w.pendingRestart = nil
+	rec := w.rec
+	w.mu.Unlock()
+	if req == nil {
+		return
+	}
+	at := req.at
+	rec.RestartedAt = &at
+	if err := saveRecord(w.paths, rec); err != nil {
+		req.done <- fmt.Errorf("record the restart of the pod: %w", err)
+		return
+	}
+	w.mu.Lock()
+	w.rec.RestartedAt = &at
+	w.mu.Unlock()
+	w.events.record(v1.EventTypeNormal, "Restarting", "Restarting every container of the pod: requested with minilet restart pod", "")
+	w.log.Info("restarting the pod's containers on request")
+	req.done <- nil
 }

@@ -107,7 +107,29 @@ type planInput struct {
 	volumes     volumeInput               // volumes whose files come from objects
 	// deadline is when spec.activeDeadlineSeconds ends (zero: none).
 	deadline time.Time
-	now      time.Time
+	// restartAt is when the pod was last asked to restart (minilet
+	// restart pod; zero: never): attempts started before it run again.
+	restartAt time.Time
+	now       time.Time
+}
+
+// stale reports whether c is an attempt from before the pod's last
+// restart request, which must be stopped (if it runs) and run again.
+func (in planInput) stale(c *runtime.Container) bool {
+	return beforeRestart(c, in.restartAt)
+}
+
+// beforeRestart: c started (or, start time unknown, was made) before the
+// restart requested at at.
+func beforeRestart(c *runtime.Container, at time.Time) bool {
+	if at.IsZero() || c == nil || c.State == runtime.StateCreated {
+		return false
+	}
+	t := c.StartedAt
+	if t.IsZero() {
+		t = c.CreatedAt
+	}
+	return t.Before(at)
 }
 
 // deadlineExceeded reports whether the pod has run past its
@@ -198,6 +220,12 @@ func plan(in planInput) podPlan {
 		p.step(action{kind: actWriteVolumes})
 	}
 
+	if kills := planRestartKills(in); len(kills) > 0 {
+		// A restart stops every container first, so the init containers
+		// run again before any app (as at the pod's first start).
+		p.step(kills...)
+		return p
+	}
 	initDone := planInit(in, &p)
 	if initDone {
 		planApps(in, &p)
@@ -238,13 +266,13 @@ func planInit(in planInput, p *podPlan) bool {
 			}
 			continue
 		}
-		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 {
+		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 && !in.stale(cur) {
 			continue
 		}
 		switch {
 		case cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown):
 			// waits for its exit
-		case cur != nil && cur.State == runtime.StateExited && pod.Spec.RestartPolicy == v1.RestartPolicyNever:
+		case cur != nil && cur.State == runtime.StateExited && pod.Spec.RestartPolicy == v1.RestartPolicyNever && !in.stale(cur):
 			// the pod has failed
 		default:
 			if a, ok := startOrWait(in, p, c, podsandbox.TypeInit, cur); ok {
@@ -266,7 +294,7 @@ func planApps(in planInput, p *podPlan) {
 		if cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown) {
 			continue
 		}
-		if cur != nil && cur.State == runtime.StateExited && !restart.ShouldRestart(in.pod.Spec.RestartPolicy, cur.ExitCode) {
+		if cur != nil && cur.State == runtime.StateExited && !restart.ShouldRestart(in.pod.Spec.RestartPolicy, cur.ExitCode) && !in.stale(cur) {
 			continue
 		}
 		if a, ok := startOrWait(in, p, c, podsandbox.TypeApp, cur); ok {
@@ -280,7 +308,7 @@ func planApps(in planInput, p *podPlan) {
 // back-off or a failed start's retry delay holds it back (then p wakes
 // when it ends). cur is c's latest attempt in the running sandbox.
 func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *runtime.Container) (action, bool) {
-	if cur != nil && cur.State == runtime.StateExited {
+	if cur != nil && cur.State == runtime.StateExited && !in.stale(cur) {
 		if g, ok := in.gates[c.Name]; ok && g.forID == cur.ID && in.now.Before(g.due) {
 			p.waitFor(g.due.Sub(in.now))
 			return action{}, false
@@ -302,6 +330,9 @@ func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *run
 		a.reason = terminated(cur).Reason
 		if r := in.killing[cur.ID]; r != "" {
 			a.reason = r
+		}
+		if in.stale(cur) {
+			a.reason = ReasonRestarted
 		}
 	}
 	if cur == nil && in.obs.latest(c.Name) != nil {
@@ -332,6 +363,29 @@ func nextAttempt(o observed, name string) int {
 		return restartCountOf(l)
 	}
 	return restartCountOf(l) + 1
+}
+
+// ReasonRestarted is why the containers of a pod restarted by `minilet
+// restart pod` stopped and started again: their lastState reason, the
+// restart metric's reason.
+const ReasonRestarted = "Restarted"
+
+// planRestartKills stops, with the pod's grace period and side by side,
+// every container still running from before a restart request.
+func planRestartKills(in planInput) []action {
+	if in.restartAt.IsZero() {
+		return nil
+	}
+	grace := time.Duration(gracePeriod(in.pod)) * time.Second
+	var out []action
+	for _, name := range sortedNames(in.obs) {
+		cur := current(in.obs, name)
+		if cur == nil || (cur.State != runtime.StateRunning && cur.State != runtime.StateUnknown) || !in.stale(cur) {
+			continue
+		}
+		out = append(out, action{kind: actKill, id: cur.ID, name: name, grace: grace, signal: cur.Labels[labelStopSignal], reason: ReasonRestarted})
+	}
+	return out
 }
 
 // planProbeKills kills the running containers whose liveness or startup

@@ -287,3 +287,53 @@ func TestPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanRestart: a restart request stops every container running from
+// before it (side by side, with the pod's grace), then runs the init
+// containers again in order, then the apps, whatever their restart policy
+// and back-off; attempts from after the request are left alone.
+func TestPlanRestart(t *testing.T) {
+	sb := func() *runtime.Container { return sandboxC(runtime.StateRunning, tok) }
+	at := planNow.Add(-30 * time.Second)
+	since := func(c runtime.Container) runtime.Container { // started after the request
+		c.StartedAt = planNow.Add(-10 * time.Second)
+		return c
+	}
+	inits := newPod(v1.RestartPolicyNever, []string{"i1", "i2"}, "app")
+	side := sidecarPod(false)
+	app := newPod(v1.RestartPolicyAlways, nil, "app")
+	cases := []struct {
+		name string
+		in   planInput
+		want string
+	}{
+		{"running containers from before are stopped together, the sandbox kept",
+			planInput{pod: side, complete: true, restartAt: at, obs: obsOf(sb(), ctr("side", 0, "running", tok), ctr("init", 0, "exited:0", tok), ctr("app", 0, "running", tok))},
+			"kill p-app-0 grace=30s (Restarted), kill p-side-0 grace=30s (Restarted)"},
+		{"then the first init container runs again, not the apps",
+			planInput{pod: inits, complete: true, restartAt: at, obs: obsOf(sb(), ctr("i1", 0, "exited:0", tok), ctr("i2", 0, "exited:0", tok), ctr("app", 0, "exited:137", tok))},
+			"start i1#1 (Restarted)"},
+		{"the init containers done again, the app runs though its policy is Never",
+			planInput{pod: inits, complete: true, restartAt: at, obs: obsOf(sb(), since(ctr("i1", 1, "exited:0", tok)), since(ctr("i2", 1, "exited:0", tok)), ctr("app", 0, "exited:137", tok))},
+			"start app#1 (Restarted)"},
+		{"a back-off from before the request does not hold the restart",
+			planInput{pod: app, complete: true, restartAt: at, obs: obsOf(sb(), ctr("app", 3, "exited:1", tok)),
+				gates: map[string]gate{"app": {forID: "p-app-3", due: planNow.Add(time.Minute)}}},
+			"start app#4 (Restarted)"},
+		{"everything running since the request: nothing to do",
+			planInput{pod: app, complete: true, restartAt: at, obs: obsOf(sb(), ctr("app", 0, "exited:137", tok), since(ctr("app", 1, "running", tok)))},
+			""},
+		{"a crash after the request restarts by the policy, with its back-off",
+			planInput{pod: app, complete: true, restartAt: at, obs: obsOf(sb(), since(ctr("app", 1, "exited:1", tok))),
+				gates: map[string]gate{"app": {forID: "p-app-1", due: planNow.Add(10 * time.Second)}}},
+			" wake=10s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.now = planNow
+			if got := render(plan(c.in)); got != c.want {
+				t.Errorf("plan:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}

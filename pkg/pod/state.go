@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 
@@ -23,6 +24,18 @@ type podRecord struct {
 	// Devices are the extended resources admission gave the pod, held
 	// until its worker is gone.
 	Devices *devices.Assignment `json:"devices,omitempty"`
+	// RestartedAt is when `minilet restart pod` last asked for the pod's
+	// containers to run again: attempts started before it are stopped and
+	// started again, until none is left.
+	// (time.Time, not metav1.Time: to the nanosecond, not the second).
+	RestartedAt *time.Time `json:"restartedAt,omitempty"`
+}
+
+func (r podRecord) restartAt() time.Time {
+	if r.RestartedAt == nil {
+		return time.Time{}
+	}
+	return *r.RestartedAt
 }
 
 func recordPath(p podsandbox.Paths) string { return p.PodFile() }

@@ -43,7 +43,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	sidecarsReady := true
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
-		cs := w.containerStatus(pod, c, pc, now, false)
+		cs := w.containerStatus(rec, c, pc, now, false)
 		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
 		if cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0 {
 			continue
@@ -58,21 +58,26 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 			}
 		}
 		initDone = false
-		if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited && restartPolicyOf(pod, c) == v1.RestartPolicyNever {
+		if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited && restartPolicyOf(pod, c) == v1.RestartPolicyNever && !beforeRestart(cur, rec.restartAt()) {
 			initFailed = true
 		}
 	}
 	// The phase follows the kubelet's getPhase: a container waiting to be
 	// restarted counts as stopped, not as waiting.
 	running, stopped, succeeded, waiting := 0, 0, 0, 0
+	restarting := false
 	allReady := true
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
-		cs := w.containerStatus(pod, c, pc, now, !initDone)
+		cs := w.containerStatus(rec, c, pc, now, !initDone)
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 		switch {
 		case cs.State.Running != nil:
 			running++
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason == waitingRestart && cs.LastTerminationState.Terminated != nil &&
+			cs.LastTerminationState.Terminated.Reason == ReasonRestarted:
+			waiting++ // stopped by a restart, about to run again
+			restarting = true
 		case cs.State.Terminated != nil:
 			stopped++
 			if cs.State.Terminated.ExitCode == 0 {
@@ -91,6 +96,10 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	switch {
 	case initFailed:
 		st.Phase = v1.PodFailed
+	case restarting && old.Phase == v1.PodRunning:
+		// A phase never goes back: a pod restarted in place stays
+		// Running while its containers start again.
+		st.Phase = v1.PodRunning
 	case !initDone || sandboxErr != nil || waiting > 0:
 		st.Phase = v1.PodPending
 	case running > 0:
@@ -149,7 +158,14 @@ func conditions(old []v1.PodCondition, now time.Time, specs ...condSpec) []v1.Po
 	return out
 }
 
-func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now time.Time, initializing bool) v1.ContainerStatus {
+// waitingRestart is the waiting reason of a container stopped by a pod
+// restart until it runs again: the reason a container waiting for its
+// first start has.
+const waitingRestart = "ContainerCreating"
+
+func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, now time.Time, initializing bool) v1.ContainerStatus {
+	pod := rec.Pod
+	restartAt := rec.restartAt()
 	cs := v1.ContainerStatus{Name: c.Name, Image: c.Image}
 	cur := pc.latest(c.Name)
 	w.mu.Lock()
@@ -158,7 +174,7 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now 
 	w.mu.Unlock()
 
 	if prev := pc.previous(c.Name); prev != nil && prev.State == runtime.StateExited {
-		cs.LastTerminationState = v1.ContainerState{Terminated: terminated(prev)}
+		cs.LastTerminationState = v1.ContainerState{Terminated: terminatedBy(prev, restartAt)}
 		cs.LastTerminationState.Terminated.Message = w.terminationMessage(c, prev)
 	}
 	if cur == nil {
@@ -184,8 +200,13 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now 
 		cs.State.Running = &v1.ContainerStateRunning{StartedAt: metav1.NewTime(cur.StartedAt)}
 		cs.Ready = ready
 	case runtime.StateExited:
-		term := terminated(cur)
+		term := terminatedBy(cur, restartAt)
 		term.Message = w.terminationMessage(c, cur)
+		if beforeRestart(cur, restartAt) {
+			cs.State.Waiting = &v1.ContainerStateWaiting{Reason: waitingRestart}
+			cs.LastTerminationState = v1.ContainerState{Terminated: term}
+			break
+		}
 		willRestart := restart.ShouldRestart(restartPolicyOf(pod, c), cur.ExitCode)
 		if willRestart && hasGate && g.forID == cur.ID && now.Before(g.due) {
 			left := g.due.Sub(now).Round(time.Second)
@@ -202,6 +223,16 @@ func (w *worker) containerStatus(pod *v1.Pod, c *v1.Container, pc observed, now 
 		}
 	}
 	return cs
+}
+
+// terminatedBy is terminated, with the reason Restarted for an attempt a
+// pod restart requested at restartAt stopped.
+func terminatedBy(c *runtime.Container, restartAt time.Time) *v1.ContainerStateTerminated {
+	t := terminated(c)
+	if beforeRestart(c, restartAt) && !c.FinishedAt.Before(restartAt) {
+		t.Reason = ReasonRestarted
+	}
+	return t
 }
 
 func terminated(c *runtime.Container) *v1.ContainerStateTerminated {

@@ -21,6 +21,7 @@ const maxPasses = 12
 // on events).
 func (w *worker) sync(ctx context.Context) time.Duration {
 	w.applyDesiredMeta()
+	w.applyRestartRequest()
 	terminating := w.isTerminating()
 	if terminating {
 		if w.d.prober != nil {
@@ -63,7 +64,7 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 		}
 		rec := w.record()
 		now := w.d.now()
-		w.noteExits(rec.Pod, o, now)
+		w.noteExits(rec, o, now)
 		in := w.planInput(rec, o, terminating, now)
 		volumes = in.volumes
 		p := plan(in)
@@ -128,7 +129,7 @@ func (w *worker) applyFailed(rec podRecord, o observed, err error) time.Duration
 func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time.Time) planInput {
 	in := planInput{
 		pod: rec.Pod, complete: len(rec.PodIPs) > 0, obs: o, terminating: terminating, now: now,
-		probes: w.probeInfos(rec.Pod, o),
+		probes: w.probeInfos(rec.Pod, o), restartAt: rec.restartAt(),
 	}
 	if terminating {
 		in.grace = w.terminationGrace()

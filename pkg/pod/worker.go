@@ -59,6 +59,9 @@ type worker struct {
 	// pendingMeta, guarded by mu: labels and annotations for the loop to
 	// take in place (setDesiredMeta).
 	pendingMeta *manifest.Pod
+	// pendingRestart, guarded by mu: a restart request for the loop to
+	// record (requestRestart).
+	pendingRestart *restartRequest
 	// termMessages, guarded by mu: the termination message of each exited
 	// attempt (by container ID), read once.
 	termMessages map[string]string

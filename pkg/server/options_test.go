@@ -10,5 +10,6 @@ func newFor(src PodSource, health HealthChecker) *Server {
 	o.Objects, _ = src.(ObjectSource)
 	o.Volumes, _ = src.(VolumeStore)
 	o.Exec, _ = src.(Executor)
+	o.Restarter, _ = src.(PodRestarter)
 	return New(o)
 }

@@ -21,6 +21,7 @@ type Server struct {
 	volumes   VolumeStore
 	workloads WorkloadSource
 	exec      Executor
+	restarter PodRestarter
 	log       *zap.Logger
 	mux       *http.ServeMux
 }
@@ -38,6 +39,7 @@ type Options struct {
 	Volumes        VolumeStore    // nil: no volumes (404)
 	Workloads      WorkloadSource // nil: no workloads (404)
 	Exec           Executor       // nil: no exec or attach (503)
+	Restarter      PodRestarter   // nil: pods cannot be restarted (404)
 	Log            *zap.Logger
 }
 
@@ -47,7 +49,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, restarter: o.Restarter, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {
@@ -80,6 +82,7 @@ func (s *Server) routes() []route {
 		// GET opens a WebSocket; POST is what SPDY clients send.
 		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/exec", s.handlePodExec},
 		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/attach", s.handlePodAttach},
+		{"POST /api/v1/namespaces/{namespace}/pods/{name}/restart", s.handleRestartPod},
 		{"/api/v1/manifesterrors", s.handleManifestErrors},
 		{"/api/v1/node", s.handleGetNode},
 		{"POST /api/v1/node/cordon", s.handleCordon},
