@@ -44,7 +44,8 @@
 //     (created, running, exited, unknown).
 //   - minilet_container_restarts_total: restarts minilet made, by why the
 //     previous instance ended or was killed: Error, Completed, OOMKilled,
-//     LivenessProbe, StartupProbe, SandboxChanged. The kubelet has no
+//     LivenessProbe, StartupProbe, SandboxChanged, Restarted (minilet
+//     restart pod). The kubelet has no
 //     per-container restart metric.
 //   - minilet_probe_total: probe runs; probe_type is Liveness, Readiness or
 //     Startup and result is successful, failed or unknown, as in the
