@@ -194,7 +194,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err != nil {
 		return err
 	}
-	cordon, err := node.OpenCordonStore(filepath.Join(f.rootDir, "node.json"))
+	cordon, err := node.OpenSpecStore(filepath.Join(f.rootDir, "node.json"))
 	if err != nil {
 		return err
 	}

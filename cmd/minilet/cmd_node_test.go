@@ -53,7 +53,7 @@ func (s *nodeTestSource) Node(context.Context) (v1.Node, error) {
 		System: node.SystemInfo{KernelVersion: "6.8.0-45-generic", OSImage: "Ubuntu 24.04.1 LTS"},
 	}
 	host := node.HostStats{NumCPU: 4, MemoryTotal: 16 << 30, MemoryAvailable: 8 << 30, FsCapacity: 100 << 30, FsAvailable: 50 << 30}
-	return node.Build(info, host, s.cordoned, time.Now()), nil
+	return node.Build(info, host, node.OperatorSpec{Cordoned: s.cordoned}, time.Now()), nil
 }
 
 func (s *nodeTestSource) SetCordoned(_ context.Context, c bool) error {
@@ -72,6 +72,12 @@ func (s *nodeTestSource) Drain(_ context.Context, grace *int64) error {
 		s.pods[i].Status.Phase = v1.PodSucceeded
 	}
 	return nil
+}
+
+// PatchNode is not used by these tests: the integration tests patch a
+// real node.
+func (s *nodeTestSource) PatchNode(ctx context.Context, _ []byte) (v1.Node, error) {
+	return s.Node(ctx)
 }
 
 func (s *nodeTestSource) state() (bool, []*int64) {

@@ -63,6 +63,8 @@ func newRootCommand() *cobra.Command {
 		newExecCommand(g),
 		newAttachCommand(g),
 		newRestartCommand(g),
+		newLabelCommand(g),
+		newTaintCommand(g),
 		newLogDriverCommand(g),
 		newNodeCommand(g),
 		newCordonCommand(g),

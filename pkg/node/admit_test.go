@@ -8,7 +8,7 @@ import (
 )
 
 func admitNode() *v1.Node {
-	n := Build(Info{Name: "node1", Labels: map[string]string{"disk": "ssd", "gpus": "2", "zone": "a"}}, HostStats{}, false, testNow)
+	n := Build(Info{Name: "node1", Labels: map[string]string{"disk": "ssd", "gpus": "2", "zone": "a"}}, HostStats{}, OperatorSpec{}, testNow)
 	return &n
 }
 
@@ -89,7 +89,7 @@ func TestSchedulable(t *testing.T) {
 	if ok, _, _ := Schedulable(pod, open); !ok {
 		t.Error("uncordoned node refuses a pod")
 	}
-	n := Build(Info{Name: "node1"}, HostStats{}, true, testNow)
+	n := Build(Info{Name: "node1"}, HostStats{}, OperatorSpec{Cordoned: true}, testNow)
 	ok, reason, msg := Schedulable(pod, &n)
 	if ok || reason != "Unschedulable" || msg != "0/1 nodes are available: 1 node(s) were unschedulable." {
 		t.Errorf("cordoned node: %v %q %q", ok, reason, msg)
@@ -106,5 +106,58 @@ func TestSchedulable(t *testing.T) {
 	other := &v1.Pod{Spec: v1.PodSpec{Tolerations: []v1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: v1.TolerationOpExists}}}}
 	if ok, _, _ := Schedulable(other, &n); ok {
 		t.Error("an unrelated toleration lets the pod in")
+	}
+}
+
+// TestSchedulableTaintsAndLabels: the operator's NoSchedule and NoExecute
+// taints keep out pods that do not tolerate them (PreferNoSchedule does
+// not, on the only node there is), in the scheduler's words; a nodeSelector
+// matches the labels the operator set, and a removed flag label no more.
+func TestSchedulableTaintsAndLabels(t *testing.T) {
+	yes, ssd := "true", "ssd"
+	spec := OperatorSpec{
+		Labels: map[string]*string{"gpu": &yes, "disk": nil, "tier": &ssd},
+		Taints: []v1.Taint{
+			{Key: "dedicated", Value: "ml", Effect: v1.TaintEffectNoSchedule},
+			{Key: "soft", Effect: v1.TaintEffectPreferNoSchedule},
+		},
+	}
+	n := Build(Info{Name: "node1", Labels: map[string]string{"disk": "hdd", "zone": "a"}}, HostStats{}, spec, testNow)
+	if n.Labels["gpu"] != "true" || n.Labels["zone"] != "a" || n.Labels["tier"] != "ssd" {
+		t.Fatalf("labels %v", n.Labels)
+	}
+	if _, ok := n.Labels["disk"]; ok {
+		t.Fatalf("a flag label removed by the operator is still there: %v", n.Labels)
+	}
+	if len(n.Spec.Taints) != 2 {
+		t.Fatalf("taints %v", n.Spec.Taints)
+	}
+	tolerates := []v1.Toleration{{Key: "dedicated", Operator: v1.TolerationOpEqual, Value: "ml", Effect: v1.TaintEffectNoSchedule}}
+	for _, tc := range []struct {
+		name string
+		pod  v1.PodSpec
+		want string
+	}{
+		{"untolerated NoSchedule taint", v1.PodSpec{}, "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: ml}."},
+		{"tolerated, selector matches an operator's label", v1.PodSpec{Tolerations: tolerates, NodeSelector: map[string]string{"gpu": "true"}}, ""},
+		{"tolerated, selector on a removed flag label", v1.PodSpec{Tolerations: tolerates, NodeSelector: map[string]string{"disk": "hdd"}},
+			"0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."},
+		{"toleration with the wrong value", v1.PodSpec{Tolerations: []v1.Toleration{{Key: "dedicated", Operator: v1.TolerationOpEqual, Value: "web"}}},
+			"0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: ml}."},
+	} {
+		ok, reason, msg := Schedulable(&v1.Pod{Spec: tc.pod}, &n)
+		if tc.want == "" {
+			if !ok {
+				t.Errorf("%s: refused: %q", tc.name, msg)
+			}
+			continue
+		}
+		if ok || reason != "Unschedulable" || msg != tc.want {
+			t.Errorf("%s: %v %q %q, want %q", tc.name, ok, reason, msg, tc.want)
+		}
+	}
+	noExec := Build(Info{Name: "node1"}, HostStats{}, OperatorSpec{Taints: []v1.Taint{{Key: "maint", Effect: v1.TaintEffectNoExecute}}}, testNow)
+	if ok, _, msg := Schedulable(&v1.Pod{}, &noExec); ok || msg != "0/1 nodes are available: 1 node(s) had untolerated taint {maint: }." {
+		t.Errorf("NoExecute taint: %v %q", ok, msg)
 	}
 }

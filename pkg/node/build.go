@@ -2,18 +2,29 @@ package node
 
 import (
 	"runtime"
+	"slices"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// OperatorSpec is what the operator set on the node (SpecStore): the
+// cordon, labels over --node-labels (a nil value removes one) and taints.
+type OperatorSpec struct {
+	Cordoned bool
+	Labels   map[string]*string
+	Taints   []v1.Taint
+}
+
 // Build returns the v1.Node minilet reports for info and host at now.
-// cordoned sets spec.unschedulable and the unschedulable taint, as
-// `kubectl cordon` shows them. Every condition's lastHeartbeatTime and
-// lastTransitionTime is now; a ConditionTracker carries transition times
-// over from one Build to the next.
-func Build(info Info, host HostStats, cordoned bool, now time.Time) v1.Node {
+// spec.Cordoned sets spec.unschedulable and the unschedulable taint, as
+// `kubectl cordon` shows them; the operator's taints come first. Every
+// condition's lastHeartbeatTime and lastTransitionTime is now; a
+// ConditionTracker carries transition times over from one Build to the
+// next.
+func Build(info Info, host HostStats, spec OperatorSpec, now time.Time) v1.Node {
+	cordoned := spec.Cordoned
 	hostname := info.Hostname
 	if hostname == "" {
 		hostname = info.Name
@@ -23,12 +34,12 @@ func Build(info Info, host HostStats, cordoned bool, now time.Time) v1.Node {
 		TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:              info.Name,
-			Labels:            nodeLabels(info.Name, info.Labels),
+			Labels:            nodeLabels(info.Name, info.Labels, spec.Labels),
 			CreationTimestamp: metav1.NewTime(info.Created),
 		},
 		Spec: v1.NodeSpec{
 			Unschedulable: cordoned,
-			Taints:        taints(cordoned, conds),
+			Taints:        append(slices.Clone(spec.Taints), taints(cordoned, conds)...),
 		},
 		Status: v1.NodeStatus{
 			Capacity:    capacity(host),

@@ -38,7 +38,7 @@ func healthyHost() HostStats {
 }
 
 func TestBuildMetadataAndInfo(t *testing.T) {
-	n := Build(testInfo(), healthyHost(), false, testNow)
+	n := Build(testInfo(), healthyHost(), OperatorSpec{}, testNow)
 	if n.Kind != "Node" || n.APIVersion != "v1" || n.Name != "node1" {
 		t.Errorf("type/name: %s/%s %s", n.APIVersion, n.Kind, n.Name)
 	}
@@ -82,14 +82,14 @@ func TestBuildMetadataAndInfo(t *testing.T) {
 
 	// The operator's labels are not changed by Build.
 	info := testInfo()
-	Build(info, healthyHost(), false, testNow)
+	Build(info, healthyHost(), OperatorSpec{}, testNow)
 	if info.Labels["kubernetes.io/hostname"] != "evil" || len(info.Labels) != 3 {
 		t.Errorf("Build changed the operator's labels: %v", info.Labels)
 	}
 
 	// No pod CIDR, no IP, a hostname of its own.
 	info.PodCIDR, info.InternalIP, info.Hostname = "", "", "host.example"
-	n = Build(info, healthyHost(), false, testNow)
+	n = Build(info, healthyHost(), OperatorSpec{}, testNow)
 	if n.Spec.PodCIDR != "" || n.Spec.PodCIDRs != nil {
 		t.Errorf("podCIDR without one: %q %v", n.Spec.PodCIDR, n.Spec.PodCIDRs)
 	}
@@ -102,7 +102,7 @@ func TestBuildResources(t *testing.T) {
 	h := healthyHost()
 	h.MemoryTotal = 16384004 * 1024 // as /proc/meminfo gives it, in kB
 	h.FsCapacity = 1000 << 20
-	n := Build(testInfo(), h, false, testNow)
+	n := Build(testInfo(), h, OperatorSpec{}, testNow)
 	for _, tc := range []struct {
 		list v1.ResourceList
 		name v1.ResourceName
@@ -124,12 +124,12 @@ func TestBuildResources(t *testing.T) {
 	}
 
 	// Unknown amounts are left out; pods is always there.
-	n = Build(testInfo(), HostStats{}, false, testNow)
+	n = Build(testInfo(), HostStats{}, OperatorSpec{}, testNow)
 	if len(n.Status.Capacity) != 1 || len(n.Status.Allocatable) != 1 {
 		t.Errorf("nothing known: capacity %v allocatable %v", n.Status.Capacity, n.Status.Allocatable)
 	}
 	// Less memory than the threshold: allocatable is 0, not negative.
-	n = Build(testInfo(), HostStats{MemoryTotal: 50 << 20, MemoryAvailable: 10 << 20}, false, testNow)
+	n = Build(testInfo(), HostStats{MemoryTotal: 50 << 20, MemoryAvailable: 10 << 20}, OperatorSpec{}, testNow)
 	if q := n.Status.Allocatable[v1.ResourceMemory]; q.Cmp(resource.MustParse("0")) != 0 {
 		t.Errorf("tiny memory: allocatable %s", q.String())
 	}
@@ -191,7 +191,7 @@ func TestBuildConditions(t *testing.T) {
 	} {
 		h := healthyHost()
 		tc.host(&h)
-		n := Build(testInfo(), h, false, testNow)
+		n := Build(testInfo(), h, OperatorSpec{}, testNow)
 		if len(n.Status.Conditions) != 4 || n.Status.Conditions[3].Type != v1.NodeReady {
 			t.Errorf("%s: conditions %v, want 4 with Ready last", tc.name, n.Status.Conditions)
 		}
@@ -219,7 +219,7 @@ func TestBuildConditions(t *testing.T) {
 }
 
 func TestBuildCordoned(t *testing.T) {
-	n := Build(testInfo(), healthyHost(), true, testNow)
+	n := Build(testInfo(), healthyHost(), OperatorSpec{Cordoned: true}, testNow)
 	if !n.Spec.Unschedulable {
 		t.Error("cordoned node is schedulable")
 	}
@@ -235,11 +235,11 @@ func TestConditionTracker(t *testing.T) {
 	var tr ConditionTracker
 	t0 := testNow
 	h := healthyHost()
-	n := Build(testInfo(), h, false, t0)
+	n := Build(testInfo(), h, OperatorSpec{}, t0)
 	tr.Track(&n)
 
 	t1 := t0.Add(10 * time.Second)
-	n = Build(testInfo(), h, false, t1)
+	n = Build(testInfo(), h, OperatorSpec{}, t1)
 	tr.Track(&n)
 	ready := conditionMap(n)[v1.NodeReady]
 	if !ready.LastTransitionTime.Time.Equal(t0) || !ready.LastHeartbeatTime.Time.Equal(t1) {
@@ -248,7 +248,7 @@ func TestConditionTracker(t *testing.T) {
 
 	t2 := t1.Add(10 * time.Second)
 	h.RuntimeErr = errors.New("down")
-	n = Build(testInfo(), h, false, t2)
+	n = Build(testInfo(), h, OperatorSpec{}, t2)
 	tr.Track(&n)
 	c := conditionMap(n)
 	if !c[v1.NodeReady].LastTransitionTime.Time.Equal(t2) {
@@ -260,7 +260,7 @@ func TestConditionTracker(t *testing.T) {
 
 	t3 := t2.Add(10 * time.Second)
 	h.RuntimeErr = nil
-	n = Build(testInfo(), h, false, t3)
+	n = Build(testInfo(), h, OperatorSpec{}, t3)
 	tr.Track(&n)
 	if got := conditionMap(n)[v1.NodeReady].LastTransitionTime; !got.Time.Equal(t3) {
 		t.Errorf("Ready back to True: transition %v, want %v", got, t3)

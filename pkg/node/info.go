@@ -28,7 +28,7 @@ type Info struct {
 	// spec.podCIDR empty.
 	PodCIDR string
 	// Created is the node's creationTimestamp: when minilet first ran on
-	// this host (see CordonStore.Created).
+	// this host (see SpecStore.Created).
 	Created time.Time
 	// System is the host's identity, as ReadSystemInfo finds it.
 	System SystemInfo

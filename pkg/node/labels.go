@@ -30,12 +30,24 @@ func BuiltinLabels(name string) map[string]string {
 }
 
 // nodeLabels merges the operator's labels under the built-in ones: a
-// built-in label cannot be overridden.
-func nodeLabels(name string, extra map[string]string) map[string]string {
+// built-in label cannot be overridden. set (minilet label node) goes over
+// extra (--node-labels); a nil value in it removes a label.
+func nodeLabels(name string, extra map[string]string, set map[string]*string) map[string]string {
 	out := BuiltinLabels(name)
 	for k, v := range extra {
 		if _, builtin := out[k]; !builtin {
 			out[k] = v
+		}
+	}
+	builtin := BuiltinLabels(name)
+	for k, v := range set {
+		if _, ok := builtin[k]; ok {
+			continue
+		}
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = *v
 		}
 	}
 	return out

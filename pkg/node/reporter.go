@@ -26,7 +26,7 @@ type Runtime interface {
 type Reporter struct {
 	info     Info
 	stateDir string
-	cordon   *CordonStore
+	cordon   *SpecStore // what the operator set: cordon, labels, taints
 	rt       Runtime
 	tracker  ConditionTracker
 
@@ -36,6 +36,8 @@ type Reporter struct {
 
 	// extended, when set, is the node's extended resources now.
 	extended func() v1.ResourceList
+
+	patchMu sync.Mutex // one Patch at a time: read, apply, write
 
 	mu             sync.Mutex
 	runtimeVersion string // the last version the runtime told
@@ -84,7 +86,7 @@ func (r *Reporter) Allocatable() v1.ResourceList {
 // state directory (nodefs) is stateDir. info.Created, when zero, is the
 // cordon store's creation time, and info.System, when empty, is read
 // from the host.
-func NewReporter(info Info, stateDir string, cordon *CordonStore, rt Runtime) *Reporter {
+func NewReporter(info Info, stateDir string, cordon *SpecStore, rt Runtime) *Reporter {
 	if info.Created.IsZero() {
 		info.Created = cordon.Created()
 	}
@@ -108,7 +110,7 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 	host.Extended = r.extendedNow()
 	info := r.info
 	info.RuntimeVersion = r.version(ctx, host.RuntimeErr == nil)
-	n := Build(info, host, r.cordon.Cordoned(), r.now())
+	n := Build(info, host, r.spec(), r.now())
 	r.tracker.Track(&n)
 	return n, nil
 }
@@ -117,8 +119,32 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 // labels and cordon state, without measuring the host or asking the
 // runtime, so that it is cheap to get for every pod.
 func (r *Reporter) AdmissionNode() *v1.Node {
-	n := Build(r.info, HostStats{}, r.cordon.Cordoned(), r.now())
+	n := Build(r.info, HostStats{}, r.spec(), r.now())
 	return &n
+}
+
+// Patch applies a patch of the node (ApplyPatch) to what the operator set,
+// and records it. An invalid patch is an *InvalidPatchError.
+func (r *Reporter) Patch(ctx context.Context, patch []byte) error {
+	r.patchMu.Lock()
+	defer r.patchMu.Unlock()
+	n, err := r.Node(ctx)
+	if err != nil {
+		return err
+	}
+	spec, err := ApplyPatch(n, r.info.Labels, patch, r.now())
+	if err != nil {
+		return err
+	}
+	if err := r.cordon.SetSpec(spec); err != nil {
+		return fmt.Errorf("save the node's labels and taints: %w", err)
+	}
+	return nil
+}
+
+// spec is what the operator set on the node.
+func (r *Reporter) spec() OperatorSpec {
+	return OperatorSpec{Cordoned: r.cordon.Cordoned(), Labels: r.cordon.Labels(), Taints: r.cordon.Taints()}
 }
 
 // version is the runtime's version in the kubelet's form,

@@ -39,7 +39,7 @@ func (f *fakeRuntime) set(err error, version string) {
 }
 
 func TestReporter(t *testing.T) {
-	store, err := OpenCordonStore(filepath.Join(t.TempDir(), "node.json"))
+	store, err := OpenSpecStore(filepath.Join(t.TempDir(), "node.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,17 +21,21 @@ type NodeView interface {
 	AdmissionNode() *v1.Node
 	// Allocatable is the node's allocatable resources, measured.
 	Allocatable() v1.ResourceList
+	// Patch changes the node's labels, taints and cordon as a patch of
+	// the node asks.
+	Patch(ctx context.Context, patch []byte) error
 }
 
-// CordonState is the node's persistent cordon flag (node.CordonStore).
+// CordonState is the node's persistent cordon flag (node.SpecStore).
 type CordonState interface {
 	Cordoned() bool
 	Set(cordoned bool) error
 }
 
-// block is why a pod's worker does not start it: the pod does not match
-// the node (NodeAffinity, for good: Failed), or the node is cordoned
-// (Unschedulable, until it is uncordoned: Pending).
+// block is why a pod's worker does not start it: the kubelet refuses it
+// (SysctlForbidden, AppArmor, OutOf<resource>..., for good: Failed), or it
+// does not fit the node as the scheduler sees it (cordon, taints, node
+// labels: Unschedulable, Pending until the node changes).
 type block struct {
 	phase   v1.PodPhase
 	reason  string
@@ -54,11 +58,7 @@ func (m *Manager) admit(w *worker) *block {
 		return b
 	}
 	if m.node != nil {
-		n := m.node.AdmissionNode()
-		if ok, reason, msg := node.Admit(pod, n); !ok {
-			return &block{phase: v1.PodFailed, reason: reason, message: msg}
-		}
-		if ok, reason, msg := node.Schedulable(pod, n); !ok {
+		if ok, reason, msg := node.Schedulable(pod, m.node.AdmissionNode()); !ok {
 			return &block{phase: v1.PodPending, reason: reason, message: msg}
 		}
 	}
@@ -171,8 +171,6 @@ func (w *worker) setBlock(b *block) {
 		reason := b.reason
 		msg := b.message
 		switch {
-		case b.reason == node.ReasonNodeAffinity:
-			msg = node.EventMessageNodeAffinity
 		case b.phase == v1.PodFailed:
 			// Refused by the kubelet's admission: the event has its
 			// reason (SysctlForbidden, AppArmor, ...).
@@ -212,6 +210,21 @@ func (m *Manager) SetCordoned(ctx context.Context, cordoned bool) error {
 	m.log().Info("node cordon changed", zap.Bool("cordoned", cordoned))
 	m.requestResync()
 	return nil
+}
+
+// PatchNode changes the node's labels, taints or cordon as kubectl label,
+// taint and cordon patch a node, and admits again the pods waiting for the
+// node to fit them (a nodeSelector on a label just set, a taint gone).
+func (m *Manager) PatchNode(ctx context.Context, patch []byte) (v1.Node, error) {
+	if m.node == nil {
+		return v1.Node{}, errors.New("this daemon has no node view")
+	}
+	if err := m.node.Patch(ctx, patch); err != nil {
+		return v1.Node{}, err
+	}
+	m.log().Info("node labels, taints or cordon changed")
+	m.requestResync()
+	return m.node.Node(ctx)
 }
 
 // Drain cordons the node and stops every pod gracefully (gracePeriod, when

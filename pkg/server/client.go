@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,24 +136,40 @@ func (c *Client) get(ctx context.Context, path string) ([]byte, error) {
 // do sends method path with hc and returns the body of a 200 answer.
 // Other answers become a *StatusError.
 func (c *Client) do(ctx context.Context, hc *http.Client, method, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, "http://minilet"+path, nil)
+	return c.send(ctx, hc, method, path, "", nil)
+}
+
+// doBody is do with a request body of the given content type.
+func (c *Client) doBody(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
+	return c.send(ctx, c.http, method, path, contentType, body)
+}
+
+func (c *Client) send(ctx context.Context, hc *http.Client, method, path, contentType string, body []byte) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://minilet"+path, rd)
 	if err != nil {
 		return nil, fmt.Errorf("build request %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, c.dialError(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
 		return nil, fmt.Errorf("read the daemon's answer to %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode == http.StatusOK {
-		return body, nil
+		return answer, nil
 	}
-	return nil, answerError(resp.StatusCode, body)
+	return nil, answerError(resp.StatusCode, answer)
 }
 
 // answerError turns a non-200 answer into a *StatusError, from its Status

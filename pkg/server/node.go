@@ -6,14 +6,21 @@ package server
 //	POST /api/v1/node/cordon                v1.Node, now unschedulable
 //	POST /api/v1/node/uncordon              v1.Node, schedulable again
 //	POST /api/v1/node/drain?gracePeriod=N   v1.Node, once every pod has stopped
+//	PATCH /api/v1/node                      v1.Node: labels, taints, unschedulable
+//	                                        (merge or strategic merge patch)
 //
 // They answer 404 when the PodSource is not a NodeController.
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -33,6 +40,57 @@ type NodeController interface {
 	// returns when they have stopped. gracePeriod, when not nil,
 	// replaces each pod's terminationGracePeriodSeconds.
 	Drain(ctx context.Context, gracePeriod *int64) error
+	// PatchNode applies a patch of the node (labels, taints,
+	// unschedulable), kept across restarts, and returns the node. An error
+	// with an Invalid() method is the client's.
+	PatchNode(ctx context.Context, patch []byte) (v1.Node, error)
+}
+
+// patchTypes are the patch types the node takes, as kubectl sends them.
+var patchTypes = []string{"application/merge-patch+json", "application/strategic-merge-patch+json"}
+
+// handlePatchNode is kubectl label, taint and cordon's PATCH of a node.
+func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request) {
+	nc, ok := s.nodeController(w)
+	if !ok {
+		return
+	}
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if !slices.Contains(patchTypes, strings.TrimSpace(ct)) {
+		writeStatus(w, newStatus(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
+			fmt.Sprintf("the node takes a patch of type %s, not %q", strings.Join(patchTypes, " or "), ct)))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeStatus(w, badRequest("read the patch: "+err.Error()))
+		return
+	}
+	n, err := nc.PatchNode(r.Context(), body)
+	var inv interface{ Invalid() bool }
+	switch {
+	case errors.As(err, &inv) && inv.Invalid():
+		writeStatus(w, newStatus(http.StatusUnprocessableEntity, metav1.StatusReasonInvalid, err.Error()))
+		return
+	case err != nil:
+		writeStatus(w, internalError(err.Error()))
+		return
+	}
+	writeNode(w, n)
+}
+
+// PatchNode sends a strategic merge patch of the node (kubectl's) and
+// returns the node.
+func (c *Client) PatchNode(ctx context.Context, patch []byte) (*v1.Node, error) {
+	body, err := c.doBody(ctx, http.MethodPatch, "/api/v1/node", "application/strategic-merge-patch+json", patch)
+	if err != nil {
+		return nil, err
+	}
+	n := &v1.Node{}
+	if err := json.Unmarshal(body, n); err != nil {
+		return nil, fmt.Errorf("decode the node the daemon answered: %w", err)
+	}
+	return n, nil
 }
 
 // nodeController returns the node controller, or answers 404.
@@ -42,6 +100,15 @@ func (s *Server) nodeController(w http.ResponseWriter) (NodeController, bool) {
 		return nil, false
 	}
 	return s.node, true
+}
+
+// handleNode answers GET and PATCH of the node.
+func (s *Server) handleNode(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPatch {
+		s.handlePatchNode(w, r)
+		return
+	}
+	s.handleGetNode(w, r)
 }
 
 func (s *Server) handleGetNode(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ type fakeNode struct {
 	mu       sync.Mutex
 	cordoned bool
 	drains   []*int64 // grace periods of the drains asked for
+	patches  []string
 	err      error
 	// drainStarted, when set, is closed as Drain begins; Drain then
 	// waits for its context to end and reports that in drainEnded.
@@ -66,6 +67,22 @@ func (f *fakeNode) Drain(ctx context.Context, grace *int64) error {
 	}
 	return nil
 }
+
+// PatchNode takes {"metadata":{"labels":{...}}} only; "bad" is invalid.
+func (f *fakeNode) PatchNode(ctx context.Context, patch []byte) (v1.Node, error) {
+	if strings.Contains(string(patch), "bad") {
+		return v1.Node{}, invalidErr{}
+	}
+	f.mu.Lock()
+	f.patches = append(f.patches, string(patch))
+	f.mu.Unlock()
+	return f.Node(ctx)
+}
+
+type invalidErr struct{}
+
+func (invalidErr) Error() string { return "Node is invalid: bad label" }
+func (invalidErr) Invalid() bool { return true }
 
 func (f *fakeNode) state() (bool, []*int64) {
 	f.mu.Lock()
@@ -236,5 +253,28 @@ func TestDrainOutlivesServerTimeouts(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	if err := NewClient(dir).Drain(context.Background(), nil); err != nil {
 		t.Fatalf("a drain longer than the server's timeouts: %v", err)
+	}
+}
+
+func TestPatchNode(t *testing.T) {
+	fake := newFakeNode()
+	c := NewClient(startServer(t, fake, nil))
+	ctx := context.Background()
+	n, err := c.PatchNode(ctx, []byte(`{"metadata":{"labels":{"gpu":"true"}}}`))
+	if err != nil || n.Name != "node1" {
+		t.Fatalf("patch: %v %v", n, err)
+	}
+	if len(fake.patches) != 1 || !strings.Contains(fake.patches[0], `"gpu":"true"`) {
+		t.Fatalf("patches %v", fake.patches)
+	}
+	_, err = c.PatchNode(ctx, []byte(`{"metadata":{"labels":{"bad":"x"}}}`))
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status.Code != http.StatusUnprocessableEntity || !strings.Contains(se.Error(), "bad label") {
+		t.Fatalf("invalid patch: %v, want a 422", err)
+	}
+	// A JSON patch is not taken.
+	_, err = c.send(ctx, c.http, http.MethodPatch, "/api/v1/node", "application/json-patch+json", []byte(`[]`))
+	if !errors.As(err, &se) || se.Status.Code != http.StatusUnsupportedMediaType {
+		t.Fatalf("json patch: %v, want 415", err)
 	}
 }

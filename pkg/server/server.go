@@ -84,7 +84,7 @@ func (s *Server) routes() []route {
 		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/attach", s.handlePodAttach},
 		{"POST /api/v1/namespaces/{namespace}/pods/{name}/restart", s.handleRestartPod},
 		{"/api/v1/manifesterrors", s.handleManifestErrors},
-		{"/api/v1/node", s.handleGetNode},
+		{"GET|PATCH /api/v1/node", s.handleNode},
 		{"POST /api/v1/node/cordon", s.handleCordon},
 		{"POST /api/v1/node/uncordon", s.handleUncordon},
 		{"POST /api/v1/node/drain", s.handleDrain},

@@ -347,3 +347,38 @@ func TestDeploymentHostPortReplacesOneAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonSetTaints: as the DaemonSet controller, an untolerated
+// NoSchedule taint keeps a new daemon pod from being made but leaves a
+// running one; NoExecute removes it; the controller's own tolerations let
+// it run on a cordoned node.
+func TestDaemonSetTaints(t *testing.T) {
+	now := time.Now()
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "default"},
+		Spec: appsv1.DaemonSetSpec{Template: template("agent:1"), RevisionHistoryLimit: ptrTo(int32(10)), UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType}}}
+	nodeWith := func(taints ...v1.Taint) *v1.Node {
+		return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Spec: v1.NodeSpec{Taints: taints}}
+	}
+	noSched := v1.Taint{Key: "dedicated", Value: "ml", Effect: v1.TaintEffectNoSchedule}
+	noExec := v1.Taint{Key: "maint", Effect: v1.TaintEffectNoExecute}
+	cordon := v1.Taint{Key: v1.TaintNodeUnschedulable, Effect: v1.TaintEffectNoSchedule}
+
+	rec := &Record{UID: "ds-uid"}
+	syncDaemonSet(ds, rec, Observed{}, nodeWith(noSched), "n1", testEnv(now))
+	if len(rec.Set.Pods) != 0 {
+		t.Fatalf("a pod was made on a node whose NoSchedule taint it does not tolerate")
+	}
+	syncDaemonSet(ds, rec, Observed{}, nodeWith(cordon), "n1", testEnv(now))
+	if len(rec.Set.Pods) != 1 {
+		t.Fatalf("no pod on a cordoned node: %d", len(rec.Set.Pods))
+	}
+	obs := runAll(rec, now)
+	syncDaemonSet(ds, rec, obs, nodeWith(noSched), "n1", testEnv(now))
+	if len(rec.Set.Pods) != 1 {
+		t.Fatalf("a running pod was removed for a NoSchedule taint")
+	}
+	syncDaemonSet(ds, rec, obs, nodeWith(noExec), "n1", testEnv(now))
+	if len(rec.Set.Pods) != 0 {
+		t.Fatalf("a running pod stays under an untolerated NoExecute taint")
+	}
+}

@@ -3,6 +3,7 @@ package workload
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 
 	"github.com/minilet/minilet/pkg/jobpolicy"
 	"github.com/minilet/minilet/pkg/node"
@@ -25,16 +26,32 @@ func syncDaemonSet(ds *appsv1.DaemonSet, rec *Record, obs Observed, nodeObj *v1.
 	if obs.unknown(s.Pods) {
 		return res
 	}
-	fits := true
+	// As the DaemonSet controller's nodeShouldRunDaemonPod: the node must
+	// match the template's affinity and its taints be tolerated (with the
+	// controller's own tolerations); an untolerated NoSchedule taint only
+	// keeps a new pod from being made, NoExecute removes a running one.
+	fits, canStay := true, true
 	if nodeObj != nil {
 		probe := v1.Pod{Spec: *ds.Spec.Template.Spec.DeepCopy()}
+		daemonPodSpec(&probe.Spec, "")
 		fits, _, _ = node.Admit(&probe, nodeObj)
+		canStay = fits
+		for i := range nodeObj.Spec.Taints {
+			t := &nodeObj.Spec.Taints[i]
+			if t.Effect == v1.TaintEffectPreferNoSchedule || corev1helpers.TolerationsTolerateTaint(probe.Spec.Tolerations, t) {
+				continue
+			}
+			fits = false
+			if t.Effect == v1.TaintEffectNoExecute {
+				canStay = false
+			}
+		}
 	}
 	var keep []v1.Pod
 	for _, p := range s.Pods {
 		v := obs.view(p)
 		switch {
-		case !fits:
+		case !canStay:
 			res.event(v1.EventTypeNormal, "DaemonSet", ds.Name, "SuccessfulDelete", "Deleted pod: %s", p.Name)
 		case v.phase == v1.PodFailed:
 			s.Failures++

@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-func TestCordonStorePersists(t *testing.T) {
+func TestSpecStorePersists(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state", "node.json")
 	before := time.Now().Add(-time.Second)
-	s, err := OpenCordonStore(path)
+	s, err := OpenSpecStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestCordonStorePersists(t *testing.T) {
 		t.Fatal("Set(true) did not cordon")
 	}
 	// A new daemon finds the node cordoned, with its creation time.
-	s2, err := OpenCordonStore(path)
+	s2, err := OpenSpecStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestCordonStorePersists(t *testing.T) {
 	if err := s2.Set(false); err != nil {
 		t.Fatal(err)
 	}
-	s3, err := OpenCordonStore(path)
+	s3, err := OpenSpecStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +82,10 @@ func assertNoTemps(t *testing.T, dir string) {
 	}
 }
 
-func TestCordonStoreFailedWriteKeepsState(t *testing.T) {
+func TestSpecStoreFailedWriteKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "node.json")
-	s, err := OpenCordonStore(path)
+	s, err := OpenSpecStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,18 +106,18 @@ func TestCordonStoreFailedWriteKeepsState(t *testing.T) {
 	assertNoTemps(t, dir)
 }
 
-func TestCordonStoreBadFile(t *testing.T) {
+func TestSpecStoreBadFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.json")
 	if err := os.WriteFile(path, []byte(`{"cordoned": tr`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenCordonStore(path); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := OpenSpecStore(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("torn file: %v", err)
 	}
 }
 
-func TestCordonStoreConcurrent(t *testing.T) {
-	s, err := OpenCordonStore(filepath.Join(t.TempDir(), "node.json"))
+func TestSpecStoreConcurrent(t *testing.T) {
+	s, err := OpenSpecStore(filepath.Join(t.TempDir(), "node.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,37 +5,46 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
+
+	v1 "k8s.io/api/core/v1"
 )
 
-// CordonStore keeps the node's cordon state in a small JSON file, so that
-// a cordoned node stays cordoned across a daemon restart. The file also
+// SpecStore keeps what the operator set on the node in a small JSON file
+// (node.json), so that it survives a daemon restart: the cordon, labels
+// (minilet label node) and taints (minilet taint node). The file also
 // records when minilet first ran on the host: the node's creation time.
 // It is safe for concurrent use.
-type CordonStore struct {
+type SpecStore struct {
 	path string
 
 	mu    sync.Mutex
-	state cordonState
+	state specState
 }
 
-// cordonState is the file's content.
-type cordonState struct {
+// specState is the file's content.
+type specState struct {
 	Cordoned bool      `json:"cordoned"`
 	Created  time.Time `json:"created"`
-	// Changed is when Cordoned last changed, for the operator reading
+	// Changed is when the state last changed, for the operator reading
 	// the file.
 	Changed time.Time `json:"changed,omitzero"`
+	// Labels set by the operator over --node-labels: a nil value removes
+	// a label of the flag.
+	Labels map[string]*string `json:"labels,omitempty"`
+	Taints []v1.Taint         `json:"taints,omitempty"`
 }
 
-// OpenCordonStore reads the state at path. A missing file is a new,
+// OpenSpecStore reads the state at path. A missing file is a new,
 // uncordoned node: the file is written then, with the creation time.
 // A file that does not parse is an error, not a silent uncordon.
-func OpenCordonStore(path string) (*CordonStore, error) {
-	s := &CordonStore{path: path}
+func OpenSpecStore(path string) (*SpecStore, error) {
+	s := &SpecStore{path: path}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -54,14 +63,14 @@ func OpenCordonStore(path string) (*CordonStore, error) {
 }
 
 // Cordoned tells whether the node is cordoned.
-func (s *CordonStore) Cordoned() bool {
+func (s *SpecStore) Cordoned() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state.Cordoned
 }
 
 // Created is when the store was first made: when minilet first ran here.
-func (s *CordonStore) Created() time.Time {
+func (s *SpecStore) Created() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state.Created
@@ -69,14 +78,49 @@ func (s *CordonStore) Created() time.Time {
 
 // Set records the cordon state; it is on disk when Set returns. Setting
 // the current state again writes nothing.
-func (s *CordonStore) Set(cordoned bool) error {
+func (s *SpecStore) Set(cordoned bool) error {
+	return s.update(func(st *specState) { st.Cordoned = cordoned })
+}
+
+// Labels are the operator's label changes: a nil value removes a label.
+func (s *SpecStore) Labels() map[string]*string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state.Cordoned == cordoned {
+	return maps.Clone(s.state.Labels)
+}
+
+// Taints are the operator's taints.
+func (s *SpecStore) Taints() []v1.Taint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.state.Taints)
+}
+
+// SetSpec records the operator's cordon, labels (nil value: removed) and
+// taints at once; they are on disk when it returns.
+func (s *SpecStore) SetSpec(spec OperatorSpec) error {
+	return s.update(func(st *specState) {
+		st.Cordoned = spec.Cordoned
+		st.Labels = maps.Clone(spec.Labels)
+		if len(st.Labels) == 0 {
+			st.Labels = nil
+		}
+		st.Taints = slices.Clone(spec.Taints)
+	})
+}
+
+// update changes the state through f and writes it, unless f changed
+// nothing.
+func (s *SpecStore) update(f func(*specState)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := s.state
+	next.Labels = maps.Clone(s.state.Labels)
+	next.Taints = slices.Clone(s.state.Taints)
+	f(&next)
+	if sameSpec(next, s.state) {
 		return nil
 	}
-	next := s.state
-	next.Cordoned = cordoned
 	next.Changed = time.Now().UTC().Truncate(time.Second)
 	if err := s.write(next); err != nil {
 		return err
@@ -85,10 +129,23 @@ func (s *CordonStore) Set(cordoned bool) error {
 	return nil
 }
 
+func sameSpec(a, b specState) bool {
+	if a.Cordoned != b.Cordoned || len(a.Labels) != len(b.Labels) || !slices.EqualFunc(a.Taints, b.Taints, func(x, y v1.Taint) bool { return x.MatchTaint(&y) && x.Value == y.Value }) {
+		return false
+	}
+	for k, v := range a.Labels {
+		w, ok := b.Labels[k]
+		if !ok || (v == nil) != (w == nil) || (v != nil && *v != *w) {
+			return false
+		}
+	}
+	return true
+}
+
 // write replaces the file atomically: a temporary file in the same
 // directory, synced, renamed over the old one, and the directory synced,
 // so that a crash leaves the old state or the new one, never a torn file.
-func (s *CordonStore) write(st cordonState) (err error) {
+func (s *SpecStore) write(st specState) (err error) {
 	data, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode node state: %w", err)
