@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/minilet/minilet/pkg/claims"
+	"github.com/minilet/minilet/pkg/credentials"
 	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
@@ -38,41 +39,44 @@ import (
 
 // daemonFlags are the flags of `minilet daemon`.
 type daemonFlags struct {
-	manifestDir          string
-	containerdAddress    string
-	containerdNamespace  string
-	rootDir              string
-	podLogDir            string
-	logLinkDir           string
-	metricsAddress       string
-	cniBinDirs           []string
-	cniConfDir           string
-	podCIDR              string
-	networkName          string
-	bridgeName           string
-	nodeName             string
-	nodeLabels           map[string]string
-	pauseImage           string
-	pauseBinary          string
-	imageCredentials     string
-	resolvConf           string
-	backoffMax           time.Duration
-	parallelPodStarts    int
-	rescanInterval       time.Duration
-	logLevel             string
-	logFormat            string
-	followSymlinks       bool
-	testCrashAt          string
-	volumeDir            string
-	seccompProfileRoot   string
-	allowedUnsafeSysctls []string
-	cdiSpecDirs          []string
-	extendedResources    map[string]string
-	pprof                bool
-	containerLogMaxSize  string
-	logDriver            string
-	containerLogMaxFiles int
-	metricsAddressSet    bool // the operator named --metrics-address: a non-loopback one is allowed
+	manifestDir         string
+	containerdAddress   string
+	containerdNamespace string
+	rootDir             string
+	podLogDir           string
+	logLinkDir          string
+	metricsAddress      string
+	cniBinDirs          []string
+	cniConfDir          string
+	podCIDR             string
+	networkName         string
+	bridgeName          string
+	nodeName            string
+	nodeLabels          map[string]string
+	pauseImage          string
+	pauseBinary         string
+	imageCredentials    string
+	// credential provider plugins, as the kubelet's flags
+	credentialProviderConfig string
+	credentialProviderBinDir string
+	resolvConf               string
+	backoffMax               time.Duration
+	parallelPodStarts        int
+	rescanInterval           time.Duration
+	logLevel                 string
+	logFormat                string
+	followSymlinks           bool
+	testCrashAt              string
+	volumeDir                string
+	seccompProfileRoot       string
+	allowedUnsafeSysctls     []string
+	cdiSpecDirs              []string
+	extendedResources        map[string]string
+	pprof                    bool
+	containerLogMaxSize      string
+	logDriver                string
+	containerLogMaxFiles     int
+	metricsAddressSet        bool // the operator named --metrics-address: a non-loopback one is allowed
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -118,7 +122,9 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringToStringVar(&f.nodeLabels, "node-labels", nil, "labels of this node, key=value,...")
 	fl.StringVar(&f.pauseImage, "pause-image", "", "pause image (default: minilet's own, imported into containerd when missing)")
 	fl.StringVar(&f.pauseBinary, "pause-binary", "", "pause program to build the default pause image from (default: 'pause' beside the minilet binary, then /usr/local/lib/minilet/pause)")
-	fl.StringVar(&f.imageCredentials, "image-credentials", "", "docker-style config.json with registry credentials")
+	fl.StringVar(&f.imageCredentials, "image-credentials", "", "docker-style config.json with registry credentials (auths, credHelpers, credsStore)")
+	fl.StringVar(&f.credentialProviderConfig, "image-credential-provider-config", "", "the kubelet's CredentialProviderConfig (kubelet.config.k8s.io/v1): credential provider plugins, asked before --image-credentials")
+	fl.StringVar(&f.credentialProviderBinDir, "image-credential-provider-bin-dir", "", "directory of the credential provider plugins")
 	fl.StringVar(&f.resolvConf, "resolv-conf", "", "resolv.conf for pods with dnsPolicy Default/ClusterFirst (default: /etc/resolv.conf, or systemd-resolved's upstream file)")
 	fl.DurationVar(&f.backoffMax, "crash-loop-backoff-max", 300*time.Second, "cap of the crash-loop back-off")
 	fl.IntVar(&f.parallelPodStarts, "max-parallel-pod-starts", 2*goruntime.NumCPU(), "pod sandboxes (netns, CNI ADD, pause) made at once; more pods wait their turn, up to 10 s each (0: no bound)")
@@ -201,8 +207,14 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err := rtcontainerd.PrepareTempMounts(filepath.Join(g.runDir, "tmpmounts")); err != nil {
 		log.Warn("cannot clean up the temporary image mounts a previous run left", zap.Error(err))
 	}
+	keychain := &credentials.Keychain{DockerConfig: f.imageCredentials}
+	if f.credentialProviderConfig != "" {
+		if keychain.Plugins, err = credentials.LoadPlugins(f.credentialProviderConfig, f.credentialProviderBinDir); err != nil {
+			return err
+		}
+	}
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
-		Address: f.containerdAddress, Namespace: f.containerdNamespace, CredentialsFile: f.imageCredentials,
+		Address: f.containerdAddress, Namespace: f.containerdNamespace, Credentials: keychain,
 		LogDriver: logDriver, LogMaxSize: logMax, LogMaxFiles: f.containerLogMaxFiles,
 		CDISpecDirs: f.cdiSpecDirs, ExecDir: filepath.Join(g.runDir, "exec"),
 	}, log.Named("containerd"))

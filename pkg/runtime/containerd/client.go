@@ -27,9 +27,9 @@ type Options struct {
 	Namespace   string // containerd namespace holding minilet's containers
 	Snapshotter string // "" → overlayfs
 	RuntimeName string // "" → io.containerd.runc.v2
-	// CredentialsFile is a docker-style config.json with registry
-	// credentials ("" → none).
-	CredentialsFile string
+	// Credentials finds the registry credentials of a pull (nil:
+	// anonymous pulls).
+	Credentials Keychain
 	// LogDriver is the absolute path of the minilet binary, whose
 	// log-driver subcommand the shim runs to write a container's output in
 	// the CRI format, rotated at LogMaxSize bytes keeping LogMaxFiles

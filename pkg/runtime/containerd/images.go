@@ -41,7 +41,7 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.Pu
 	img, err := r.client.Pull(ctx, named,
 		containerd.WithPullUnpack,
 		containerd.WithPullSnapshotter(r.opts.Snapshotter),
-		containerd.WithResolver(r.resolver()))
+		containerd.WithResolver(r.resolver(ctx, named)))
 	if err != nil {
 		return runtime.Image{}, fmt.Errorf("pull image %q: %w", ref, wrap(err))
 	}
