@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	dcredentials "github.com/docker/docker-credential-helpers/credentials"
 	dclient "github.com/docker/docker-credential-helpers/client"
+	dcredentials "github.com/docker/docker-credential-helpers/credentials"
 )
 
 // dockerConfig is the part of a docker config.json that says where
