@@ -24,6 +24,7 @@ import (
 	"github.com/minilet/minilet/pkg/claims"
 	"github.com/minilet/minilet/pkg/credentials"
 	"github.com/minilet/minilet/pkg/devices"
+	"github.com/minilet/minilet/pkg/imagegc"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
 	"github.com/minilet/minilet/pkg/network"
@@ -56,6 +57,8 @@ type daemonFlags struct {
 	pauseImage          string
 	pauseBinary         string
 	imageCredentials    string
+	imageGC             imagegc.Policy
+	imageGCPeriod       time.Duration
 	// credential provider plugins, as the kubelet's flags
 	credentialProviderConfig string
 	credentialProviderBinDir string
@@ -125,6 +128,11 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.StringVar(&f.imageCredentials, "image-credentials", "", "docker-style config.json with registry credentials (auths, credHelpers, credsStore)")
 	fl.StringVar(&f.credentialProviderConfig, "image-credential-provider-config", "", "the kubelet's CredentialProviderConfig (kubelet.config.k8s.io/v1): credential provider plugins, asked before --image-credentials")
 	fl.StringVar(&f.credentialProviderBinDir, "image-credential-provider-bin-dir", "", "directory of the credential provider plugins")
+	fl.IntVar(&f.imageGC.HighThresholdPercent, "image-gc-high-threshold", imagegc.DefaultPolicy.HighThresholdPercent, "percent of the image filesystem in use above which image GC runs (the kubelet's flag)")
+	fl.IntVar(&f.imageGC.LowThresholdPercent, "image-gc-low-threshold", imagegc.DefaultPolicy.LowThresholdPercent, "percent of the image filesystem in use image GC frees down to (the kubelet's flag)")
+	fl.DurationVar(&f.imageGC.MinAge, "minimum-image-ttl-duration", imagegc.DefaultPolicy.MinAge, "an unused image is kept at least this long (the kubelet's imageMinimumGCAge)")
+	fl.DurationVar(&f.imageGCPeriod, "image-gc-period", imagegc.DefaultPeriod, "how often image GC looks (the kubelet's fixed ImageGCPeriod)")
+	fl.DurationVar(&f.imageGC.MaxAge, "image-maximum-gc-age", 0, "an image unused this long is removed whatever the usage (the kubelet's imageMaximumGCAge; 0: never)")
 	fl.StringVar(&f.resolvConf, "resolv-conf", "", "resolv.conf for pods with dnsPolicy Default/ClusterFirst (default: /etc/resolv.conf, or systemd-resolved's upstream file)")
 	fl.DurationVar(&f.backoffMax, "crash-loop-backoff-max", 300*time.Second, "cap of the crash-loop back-off")
 	fl.IntVar(&f.parallelPodStarts, "max-parallel-pod-starts", 2*goruntime.NumCPU(), "pod sandboxes (netns, CNI ADD, pause) made at once; more pods wait their turn, up to 10 s each (0: no bound)")
@@ -151,6 +159,9 @@ func checkDaemonFlags(f *daemonFlags) (logMax int64, err error) {
 	}
 	if f.volumeDir != "" && !filepath.IsAbs(f.volumeDir) {
 		return 0, fmt.Errorf("--volume-dir %q: want an absolute path", f.volumeDir)
+	}
+	if err := f.imageGC.Validate(); err != nil {
+		return 0, err
 	}
 	if err := node.ValidateLabels(f.nodeLabels); err != nil {
 		return 0, fmt.Errorf("--node-labels: %w", err)
@@ -289,9 +300,13 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	if err := metrics.RegisterWorkloads(reg, workloads); err != nil {
 		return err
 	}
+	nodeEvents := node.NewEventLog(f.nodeName, nil)
+	imageGC := imagegc.NewManager(imagegc.Config{Policy: f.imageGC, Pinned: []string{pauseImage}, Period: f.imageGCPeriod},
+		rt, mgr, gcRecorder{events: nodeEvents, metrics: met}, log.Named("imagegc"))
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
 		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti, Restarter: mgr,
+		Images: imageGC, NodeEvents: nodeEvents,
 	})
 
 	// Every goroutine below ends with ctx, and is waited for before the
@@ -311,6 +326,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 		errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
 	})
 	goWait(func() { errc <- src.Run(ctx, fileStates) })
+	goWait(func() { imageGC.Run(ctx) })
 	goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
 	notify := notifier{log: log}
 	goWait(func() {

@@ -19,12 +19,17 @@ type imagesFlags struct {
 	namespace string
 }
 
-func newImagesCommand(_ *globalFlags) *cobra.Command {
+func newImagesCommand(g *globalFlags) *cobra.Command {
 	f := &imagesFlags{}
 	cmd := &cobra.Command{
 		Use:   "images",
-		Short: "list and import images in minilet's containerd namespace",
+		Short: "list, import, pull, remove and prune images in minilet's containerd namespace",
+		Long: `ls and import talk to containerd directly (the daemon need not run); pull,
+rm and prune go through the daemon, so that pulls use its registry
+credentials and removals know which images pods need (an image a pod names
+or a container uses is never removed, nor the pause image).`,
 	}
+	cmd.AddCommand(imagesDaemonCommands(g)...)
 	cmd.PersistentFlags().StringVar(&f.address, "containerd-address", "/run/containerd/containerd.sock", "containerd's socket")
 	cmd.PersistentFlags().StringVar(&f.namespace, "containerd-namespace", "minilet", "containerd namespace of minilet's images")
 	cmd.AddCommand(&cobra.Command{

@@ -136,5 +136,9 @@ func runDescribeNode(cmd *cobra.Command, g *globalFlags, names []string) error {
 	if err != nil {
 		return cliError(err)
 	}
-	return printers.DescribeNode(cmd.OutOrStdout(), n, pods.Items, nil, time.Now())
+	events, err := client.NodeEvents(ctx)
+	if err != nil {
+		events = nil // an older daemon: no node events
+	}
+	return printers.DescribeNode(cmd.OutOrStdout(), n, pods.Items, events, time.Now())
 }

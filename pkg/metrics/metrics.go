@@ -45,6 +45,8 @@ type Metrics struct {
 	runtimeDuration *prometheus.HistogramVec
 	runtimeErrors   *prometheus.CounterVec
 	imagePull       prometheus.Histogram
+	imageGCBytes    prometheus.Counter
+	imageGCImages   prometheus.Counter
 
 	// clock times runtime calls; tests replace it.
 	clock clock.Clock
@@ -100,6 +102,16 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help:      "Duration of image ensures that pulled the image.",
 			Buckets:   imagePullBuckets,
 		}),
+		imageGCBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "image_gc_freed_bytes_total",
+			Help:      "Bytes of the images image garbage collection (and minilet images prune) removed, by their sizes.",
+		}),
+		imageGCImages: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "image_gc_removed_images_total",
+			Help:      "Images image garbage collection (and minilet images prune) removed.",
+		}),
 		clock: clock.Real{},
 	}
 	// Every operation's error counter exists from the start, so a rate()
@@ -110,7 +122,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 
 	cs := []prometheus.Collector{
 		m.restarts, m.probes, m.probeDuration, m.podStart, m.manifestErrors,
-		m.runtimeDuration, m.runtimeErrors, m.imagePull,
+		m.runtimeDuration, m.runtimeErrors, m.imagePull, m.imageGCBytes, m.imageGCImages,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}

@@ -51,6 +51,15 @@ func (m *Metrics) ObservePodStart(took time.Duration) {
 	m.podStart.Observe(took.Seconds())
 }
 
+// ImageGCFreed counts images image GC removed and their bytes.
+func (m *Metrics) ImageGCFreed(bytes int64, images int) {
+	if m == nil {
+		return
+	}
+	m.imageGCBytes.Add(float64(bytes))
+	m.imageGCImages.Add(float64(images))
+}
+
 // ManifestError counts one manifest that could not be read, decoded or
 // validated.
 func (m *Metrics) ManifestError() {

@@ -12,18 +12,20 @@ import (
 
 // Server answers the local API from a PodSource.
 type Server struct {
-	src       PodSource
-	health    HealthChecker
-	errs      ManifestErrorSource
-	logs      LogLocator
-	node      NodeController
-	objects   ObjectSource
-	volumes   VolumeStore
-	workloads WorkloadSource
-	exec      Executor
-	restarter PodRestarter
-	log       *zap.Logger
-	mux       *http.ServeMux
+	src        PodSource
+	health     HealthChecker
+	errs       ManifestErrorSource
+	logs       LogLocator
+	node       NodeController
+	objects    ObjectSource
+	volumes    VolumeStore
+	workloads  WorkloadSource
+	exec       Executor
+	restarter  PodRestarter
+	images     ImageManager
+	nodeEvents NodeEventSource
+	log        *zap.Logger
+	mux        *http.ServeMux
 }
 
 // Options name what the server reads. Pods is required; a nil Health is
@@ -35,11 +37,13 @@ type Options struct {
 	ManifestErrors ManifestErrorSource
 	Logs           LogLocator
 	Node           NodeController
-	Objects        ObjectSource   // nil: no configmaps, secrets, claims (404)
-	Volumes        VolumeStore    // nil: no volumes (404)
-	Workloads      WorkloadSource // nil: no workloads (404)
-	Exec           Executor       // nil: no exec or attach (503)
-	Restarter      PodRestarter   // nil: pods cannot be restarted (404)
+	Objects        ObjectSource    // nil: no configmaps, secrets, claims (404)
+	Volumes        VolumeStore     // nil: no volumes (404)
+	Workloads      WorkloadSource  // nil: no workloads (404)
+	Exec           Executor        // nil: no exec or attach (503)
+	Restarter      PodRestarter    // nil: pods cannot be restarted (404)
+	Images         ImageManager    // nil: no image pull, rm, prune (404)
+	NodeEvents     NodeEventSource // nil: the node has no events
 	Log            *zap.Logger
 }
 
@@ -49,7 +53,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, restarter: o.Restarter, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, restarter: o.Restarter, images: o.Images, nodeEvents: o.NodeEvents, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {
@@ -88,7 +92,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/node/cordon", s.handleCordon},
 		{"POST /api/v1/node/uncordon", s.handleUncordon},
 		{"POST /api/v1/node/drain", s.handleDrain},
-	}, append(s.objectRoutes(), s.workloadRoutes()...)...)
+	}, slices.Concat(s.objectRoutes(), s.workloadRoutes(), s.imageRoutes())...)
 }
 
 // Handler returns the API's handler, with panic recovery and path checks.
