@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -95,10 +96,16 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 			if err := metrics.CheckAddr(f.metricsAddress, f.metricsAddressSet); err != nil {
 				return fmt.Errorf("--metrics-address: %w", err)
 			}
-			return runDaemon(cmd.Context(), g, f)
+			return runDaemon(cmd.Context(), g, f, nil)
 		},
 	}
-	fl := cmd.Flags()
+	addDaemonFlags(cmd.Flags(), f)
+	return cmd
+}
+
+// addDaemonFlags registers the daemon's flags on fl (the daemon's, and
+// reset's, which must find what the daemon made).
+func addDaemonFlags(fl *pflag.FlagSet, f *daemonFlags) {
 	host, _ := os.Hostname()
 	fl.StringVar(&f.manifestDir, "manifest-dir", "/etc/minilet", "directory of Pod manifests (*.yaml, *.yml, *.json)")
 	fl.StringVar(&f.containerdAddress, "containerd-address", "/run/containerd/containerd.sock", "containerd's socket")
@@ -142,7 +149,6 @@ them in containerd. Pods keep running when the daemon stops; a new daemon adopts
 	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symlinks in --manifest-dir that point outside it")
 	fl.StringVar(&f.testCrashAt, "test-crash-at", "", "for fault tests: die with SIGKILL at this step")
 	_ = fl.MarkHidden("test-crash-at")
-	return cmd
 }
 
 // checkDaemonFlags rejects bad flags before anything is connected to.
@@ -177,7 +183,10 @@ func claimRoot(f *daemonFlags) string {
 	return filepath.Join(f.rootDir, "volumes")
 }
 
-func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
+// runDaemon runs the node agent until its context ends. With reset set
+// (minilet reset) it runs with no manifests instead, and returns once
+// every pod is gone.
+func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *resetRun) error {
 	logMax, err := checkDaemonFlags(f)
 	if err != nil {
 		return err
@@ -322,18 +331,32 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	// pod manager.
 	fileStates, states := make(chan manifest.State), make(chan manifest.State)
 	errc := make(chan error, 5)
-	goWait(func() {
-		errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
-	})
-	goWait(func() { errc <- src.Run(ctx, fileStates) })
-	goWait(func() { imageGC.Run(ctx) })
-	goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
+	if reset != nil {
+		// No manifests, no controllers: every pod is stopped and removed.
+		goWait(func() {
+			select {
+			case states <- manifest.State{}:
+			case <-ctx.Done():
+			}
+		})
+	} else {
+		goWait(func() {
+			errc <- metrics.Serve(ctx, f.metricsAddress, f.metricsAddressSet, metrics.Handler(reg, mgr, f.pprof), log.Named("metrics"))
+		})
+		goWait(func() { errc <- src.Run(ctx, fileStates) })
+		goWait(func() { imageGC.Run(ctx) })
+		goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
+	}
 	notify := notifier{log: log}
 	goWait(func() {
 		errc <- mgr.Run(ctx, states, func() {
 			// The API answers once the pods a previous daemon left are
 			// adopted and the manifests read: before, it would list none.
 			goWait(func() { errc <- srv.Serve(ctx, g.runDir) })
+			if reset != nil {
+				goWait(func() { reset.waitForNoPods(ctx, mgr, stop) })
+				return
+			}
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
 			notify.ready()
 			goWait(func() { notify.run(ctx, mgr) })
@@ -351,8 +374,10 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags) error {
 	})
 	select {
 	case <-ctx.Done():
-		log.Info("minilet stopping; pods keep running")
-		notify.stopping()
+		if reset == nil {
+			log.Info("minilet stopping; pods keep running")
+			notify.stopping()
+		}
 	case err := <-errc:
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err

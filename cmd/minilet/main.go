@@ -65,6 +65,7 @@ func newRootCommand() *cobra.Command {
 		newRestartCommand(g),
 		newLabelCommand(g),
 		newTaintCommand(g),
+		newResetCommand(g),
 		newLogDriverCommand(g),
 		newNodeCommand(g),
 		newCordonCommand(g),

@@ -1,9 +1,11 @@
 package network
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -166,4 +168,23 @@ func loadConfFile(path string) (*libcni.NetworkConfigList, error) {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return list, nil
+}
+
+// RemoveDefaultConflist removes the conflist minilet wrote for cfg, if the
+// file is still exactly what it wrote (an operator's edited or own file
+// stays), and reports whether it did.
+func RemoveDefaultConflist(cfg Config) (string, bool, error) {
+	path := defaultConflistPath(cfg)
+	have, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, false, nil
+	}
+	if err != nil {
+		return path, false, err
+	}
+	want, err := defaultConflist(cfg)
+	if err != nil || !bytes.Equal(have, want) {
+		return path, false, err
+	}
+	return path, true, os.Remove(path)
 }

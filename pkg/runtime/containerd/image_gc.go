@@ -56,3 +56,12 @@ func (r *Runtime) snapshotterRoot(ctx context.Context) (string, error) {
 	}
 	return "", fmt.Errorf("containerd does not say where snapshotter %s keeps its data", name)
 }
+
+// RemoveNamespace removes minilet's containerd namespace; containerd
+// refuses while it still holds containers, images, snapshots or leases.
+func (r *Runtime) RemoveNamespace(ctx context.Context) error {
+	if err := r.client.NamespaceService().Delete(ctx, r.opts.Namespace); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove containerd namespace %s: %w", r.opts.Namespace, wrap(err))
+	}
+	return nil
+}
