@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/server"
 )
@@ -24,34 +25,13 @@ node affinity start once it does.`,
   minilet label node gpu-`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names, rest, err := nodeEditArgs(args)
-			if err != nil {
-				return err
-			}
-			edits, err := parseLabelEdits(rest)
-			if err != nil {
-				return err
-			}
-			client := server.NewClient(g.runDir)
-			n, err := fetchNode(cmd.Context(), client, names)
-			if err != nil {
-				return err
-			}
-			patch, verb, notes, err := labelPatch(n.Labels, edits, overwrite)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			for _, note := range notes {
-				fmt.Fprintln(out, note)
-			}
-			if patch != nil {
-				if _, err := client.PatchNode(cmd.Context(), patch); err != nil {
-					return cliError(err)
+			return editNode(cmd, g, args, func(n *v1.Node, rest []string) ([]byte, string, []string, error) {
+				edits, err := parseLabelEdits(rest)
+				if err != nil {
+					return nil, "", nil, err
 				}
-			}
-			fmt.Fprintf(out, "node/%s %s\n", n.Name, verb)
-			return nil
+				return labelPatch(n.Labels, edits, overwrite)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "change a label that already has a value")
@@ -74,32 +54,48 @@ NoExecute taint (yet).`,
   minilet taint node dedicated-`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names, rest, err := nodeEditArgs(args)
-			if err != nil {
-				return err
-			}
-			edits, err := parseTaintEdits(rest)
-			if err != nil {
-				return err
-			}
-			client := server.NewClient(g.runDir)
-			n, err := fetchNode(cmd.Context(), client, names)
-			if err != nil {
-				return err
-			}
-			patch, verb, err := taintPatch(n, edits, overwrite)
-			if err != nil {
-				return err
-			}
-			if _, err := client.PatchNode(cmd.Context(), patch); err != nil {
-				return cliError(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "node/%s %s\n", n.Name, verb)
-			return nil
+			return editNode(cmd, g, args, func(n *v1.Node, rest []string) ([]byte, string, []string, error) {
+				edits, err := parseTaintEdits(rest)
+				if err != nil {
+					return nil, "", nil, err
+				}
+				patch, verb, err := taintPatch(n, edits, overwrite)
+				return patch, verb, nil, err
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "change the value of a taint with the same key and effect")
 	return cmd
+}
+
+// editNode reads `node [NAME] EDITS...`, fetches the node, lets edit turn
+// the edits into a patch, sends it and says what happened as kubectl does
+// ("node/NAME labeled"); notes come first.
+func editNode(cmd *cobra.Command, g *globalFlags, args []string, edit func(n *v1.Node, edits []string) (patch []byte, verb string, notes []string, err error)) error {
+	names, rest, err := nodeEditArgs(args)
+	if err != nil {
+		return err
+	}
+	client := server.NewClient(g.runDir)
+	n, err := fetchNode(cmd.Context(), client, names)
+	if err != nil {
+		return err
+	}
+	patch, verb, notes, err := edit(n, rest)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	for _, note := range notes {
+		fmt.Fprintln(out, note)
+	}
+	if patch != nil {
+		if _, err := client.PatchNode(cmd.Context(), patch); err != nil {
+			return cliError(err)
+		}
+	}
+	fmt.Fprintf(out, "node/%s %s\n", n.Name, verb)
+	return nil
 }
 
 // nodeEditArgs reads `node [NAME] EDITS...` or `node/NAME EDITS...`.

@@ -1,12 +1,13 @@
 package containerlog
 
 import (
-	"bytes"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/minilet/minilet/internal/syncbuf"
 )
 
 // testClock is a clock that moves on by step at every reading.
@@ -46,23 +47,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and polling readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer the test reads while something writes to it.
+type syncBuffer = syncbuf.Buffer
 
 // recordsOf returns the records of a log file as "stream tag text",
 // without timestamps, after checking that each timestamp parses.

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/containerd/containerd/leases"
 	"go.uber.org/zap"
 
+	"github.com/minilet/minilet/internal/syncbuf"
 	"github.com/minilet/minilet/internal/testcontainerd"
 	"github.com/minilet/minilet/pkg/ociarchive"
 	"github.com/minilet/minilet/pkg/runtime"
@@ -119,22 +119,8 @@ func TestContainerdExecTerminal(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer the test reads while something writes to it.
+type syncBuffer = syncbuf.Buffer
 
 func waitFor(t *testing.T, cond func() bool, what string, out *syncBuffer) {
 	t.Helper()
