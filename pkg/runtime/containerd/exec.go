@@ -15,6 +15,7 @@ import (
 	"github.com/containerd/containerd"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.uber.org/zap"
 
 	"github.com/minilet/minilet/pkg/runtime"
@@ -29,20 +30,10 @@ const maxExecOutput = 10 << 10
 // children that may hold its output open.
 func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {
 	ctx = r.ctx(ctx)
-	c, err := r.client.LoadContainer(ctx, id)
+	t, pspec, err := r.execTarget(ctx, id, cmd)
 	if err != nil {
-		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+		return runtime.ExecResult{}, err
 	}
-	t, err := c.Task(ctx, nil)
-	if err != nil {
-		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
-	}
-	spec, err := c.Spec(ctx)
-	if err != nil {
-		return runtime.ExecResult{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
-	}
-	pspec := *spec.Process
-	pspec.Args = cmd
 	pspec.Terminal = false
 
 	out := &cappedBuffer{max: maxExecOutput}
@@ -103,6 +94,26 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 		_ = p.Kill(context.WithoutCancel(ctx), syscall.SIGKILL)
 		return runtime.ExecResult{}, ctx.Err()
 	}
+}
+
+// execTarget loads the running task of container id and the process spec
+// of a command in it: the container's, with cmd as its arguments.
+func (r *Runtime) execTarget(ctx context.Context, id string, cmd []string) (containerd.Task, specs.Process, error) {
+	c, err := r.client.LoadContainer(ctx, id)
+	if err != nil {
+		return nil, specs.Process{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	t, err := c.Task(ctx, nil)
+	if err != nil {
+		return nil, specs.Process{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	spec, err := c.Spec(ctx)
+	if err != nil {
+		return nil, specs.Process{}, fmt.Errorf("exec in %s: %w", id, wrap(err))
+	}
+	pspec := *spec.Process
+	pspec.Args = cmd
+	return t, pspec, nil
 }
 
 // cappedBuffer keeps the first max bytes written to it.

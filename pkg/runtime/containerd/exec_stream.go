@@ -28,20 +28,10 @@ const execDrain = 2 * time.Second
 // and what it started, where the kubelet leaves them running.
 func (r *Runtime) ExecStream(ctx context.Context, id string, cmd []string, s runtime.ExecStreams) (int32, error) {
 	ctx = r.ctx(ctx)
-	c, err := r.client.LoadContainer(ctx, id)
+	t, pspec, err := r.execTarget(ctx, id, cmd)
 	if err != nil {
-		return -1, fmt.Errorf("exec in %s: %w", id, wrap(err))
+		return -1, err
 	}
-	t, err := c.Task(ctx, nil)
-	if err != nil {
-		return -1, fmt.Errorf("exec in %s: %w", id, wrap(err))
-	}
-	spec, err := c.Spec(ctx)
-	if err != nil {
-		return -1, fmt.Errorf("exec in %s: %w", id, wrap(err))
-	}
-	pspec := *spec.Process
-	pspec.Args = cmd
 	pspec.Terminal = s.TTY
 	if s.TTY && s.Resize != nil {
 		// A size already given is the terminal's from its start: runc
