@@ -145,7 +145,7 @@ func addDaemonFlags(fl *pflag.FlagSet, f *daemonFlags) {
 	fl.IntVar(&f.parallelPodStarts, "max-parallel-pod-starts", 2*goruntime.NumCPU(), "pod sandboxes (netns, CNI ADD, pause) made at once; more pods wait their turn, up to 10 s each (0: no bound)")
 	fl.DurationVar(&f.rescanInterval, "rescan-interval", 20*time.Second, "full rescan of --manifest-dir, beside file watching")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fl.StringVar(&f.logFormat, "log-format", "auto", "json, console, or auto (json under systemd, console on a terminal)")
+	fl.StringVar(&f.logFormat, "log-format", "auto", "journal, json, console, or auto (journal when stderr is the systemd journal, console otherwise)")
 	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symlinks in --manifest-dir that point outside it")
 	fl.StringVar(&f.testCrashAt, "test-crash-at", "", "for fault tests: die with SIGKILL at this step")
 	_ = fl.MarkHidden("test-crash-at")
@@ -205,6 +205,8 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	}
 	routeKlog(log)
 	defer log.Sync() //nolint:errcheck
+	notify := notifier{log: log, quiet: reset != nil}
+	notify.status("starting")
 	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -242,7 +244,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		return err
 	}
 	defer rt.Close()
-	if err := waitForRuntime(ctx, rt, log); err != nil {
+	if err := waitForRuntime(ctx, rt, log, notify); err != nil {
 		return err
 	}
 	pauseImage, err := ensurePauseImage(ctx, rt, f, log)
@@ -347,7 +349,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		goWait(func() { imageGC.Run(ctx) })
 		goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
 	}
-	notify := notifier{log: log}
+	notify.status("adopting the pods a previous minilet left, reading the manifests")
 	goWait(func() {
 		errc <- mgr.Run(ctx, states, func() {
 			// The API answers once the pods a previous daemon left are
@@ -358,7 +360,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 				return
 			}
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
-			notify.ready()
+			notify.ready(summary(mgr))
 			goWait(func() { notify.run(ctx, mgr) })
 			// Startup's garbage (the pause image's archive, adopted
 			// pods' listings) would otherwise stay mapped until the
@@ -405,7 +407,7 @@ func probeTypeLabel(k probe.Kind) string {
 }
 
 // waitForRuntime waits until containerd answers, logging while it does not.
-func waitForRuntime(ctx context.Context, rt *rtcontainerd.Runtime, log *zap.Logger) error {
+func waitForRuntime(ctx context.Context, rt *rtcontainerd.Runtime, log *zap.Logger, notify notifier) error {
 	delay := 200 * time.Millisecond
 	for {
 		err := rt.Ping(ctx)
@@ -413,6 +415,7 @@ func waitForRuntime(ctx context.Context, rt *rtcontainerd.Runtime, log *zap.Logg
 			return nil
 		}
 		log.Warn("waiting for containerd", zap.Error(err))
+		notify.status("waiting for containerd: " + err.Error())
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/coreos/go-systemd/v22/journal"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
-// newLogger makes the daemon's one logger: JSON under systemd (where
-// journald adds its own timestamps), console on a terminal.
+// newLogger makes the daemon's one logger: the journal's native protocol
+// when stderr is the journal (systemd), JSON under another supervisor of
+// systemd's kind, console on a terminal.
 func newLogger(level, format string) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
@@ -17,12 +19,19 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	}
 	if format == "auto" {
 		format = "console"
-		if os.Getenv("JOURNAL_STREAM") != "" || os.Getenv("INVOCATION_ID") != "" {
+		if onJournal, _ := journal.StderrIsJournalStream(); onJournal {
+			format = "journal"
+		} else if os.Getenv("INVOCATION_ID") != "" {
 			format = "json"
 		}
 	}
 	var cfg zap.Config
 	switch format {
+	case "journal":
+		// Under systemd with stderr on the journal: the native protocol,
+		// with priorities and fields.
+		core := newJournalCore(zap.NewAtomicLevelAt(lvl), journal.Send)
+		return zap.New(core, zap.AddCaller()), nil
 	case "json":
 		cfg = zap.NewProductionConfig()
 		cfg.EncoderConfig.TimeKey = "ts"
@@ -32,7 +41,7 @@ func newLogger(level, format string) (*zap.Logger, error) {
 		cfg.DisableStacktrace = true
 		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
 	default:
-		return nil, fmt.Errorf("--log-format: %q is not json, console or auto", format)
+		return nil, fmt.Errorf("--log-format: %q is not json, console, journal or auto", format)
 	}
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.Sampling = nil

@@ -16,16 +16,26 @@ import (
 // WATCHDOG pings while the daemon is healthy, STOPPING on the way out.
 // Outside systemd (no NOTIFY_SOCKET) every call is a no-op.
 type notifier struct {
-	log *zap.Logger
+	log   *zap.Logger
+	quiet bool // minilet reset: not the service systemd started
 }
 
 func (n notifier) send(state string) {
+	if n.quiet {
+		return
+	}
 	if _, err := sddaemon.SdNotify(false, state); err != nil {
 		n.log.Debug("sd_notify failed", zap.Error(err))
 	}
 }
 
-func (n notifier) ready()    { n.send(sddaemon.SdNotifyReady) }
+// ready says READY=1 with the first status, so that STATUS= is never
+// empty once the unit is active.
+func (n notifier) ready(status string) { n.send(sddaemon.SdNotifyReady + "\nSTATUS=" + status) }
+
+// status sets STATUS= while minilet starts.
+func (n notifier) status(s string) { n.send("STATUS=" + s) }
+
 func (n notifier) stopping() { n.send(sddaemon.SdNotifyStopping) }
 
 // statusSource is what the notifier reads for STATUS= and the watchdog.
@@ -49,7 +59,7 @@ func (n notifier) run(ctx context.Context, src statusSource) {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	last := ""
+	last := summary(src)
 	for {
 		select {
 		case <-ctx.Done():

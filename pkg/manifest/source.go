@@ -3,6 +3,7 @@ package manifest
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -142,7 +143,18 @@ func (s *Source) scan() (State, bool) {
 	files, err := listDir(s.dir, s.opts)
 	if files == nil && err != nil {
 		s.logOnce(s.dir, "cannot read manifest directory; keeping the pods as they are", err)
-		return State{}, false
+		if s.sent {
+			return State{}, false
+		}
+		// The first State, which the daemon waits for to be ready:
+		// nothing is wanted yet, and every pod from the directory is
+		// held (a directory missing at start, e.g. not yet mounted, must
+		// not stop them). The rescans pick the directory up once it is
+		// there.
+		return State{
+			Errors:    []FileError{{File: s.dir, Err: err}},
+			HeldFiles: []string{strings.TrimSuffix(s.dir, "/") + "/"},
+		}, true
 	}
 	if err != nil {
 		s.logOnce(s.dir, "manifest directory refused; keeping the pods as they are", err)

@@ -228,7 +228,12 @@ func TestSyncSendsOnlyChanges(t *testing.T) {
 	}
 }
 
-func TestSyncMissingDirSendsNothing(t *testing.T) {
+// TestSyncMissingDir: a directory missing at start gives one State that
+// wants nothing and holds every file below the directory (the daemon gets
+// ready, and keeps the pods a previous daemon ran from it); later scans
+// of a still missing directory send nothing; the directory once there is
+// read as usual.
+func TestSyncMissingDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing")
 	core, logs := observer.New(zapcore.InfoLevel)
 	src := NewSource(dir, Options{}, zap.New(core))
@@ -236,10 +241,24 @@ func TestSyncMissingDirSendsNothing(t *testing.T) {
 	for range 3 {
 		src.sync(context.Background(), out)
 	}
-	if len(out) != 0 {
-		t.Fatalf("sent %d States for a missing directory, want none", len(out))
+	if len(out) != 1 {
+		t.Fatalf("sent %d States for a missing directory, want one", len(out))
+	}
+	st := <-out
+	if len(st.Pods) != 0 || !st.Holds(filepath.Join(dir, "web.yaml")) || st.Holds(filepath.Join(filepath.Dir(dir), "other.yaml")) || len(st.Errors) != 1 {
+		t.Fatalf("state %+v: want nothing, every file of the directory held, one error", st)
 	}
 	if n := logs.FilterMessageSnippet("cannot read manifest directory").Len(); n != 1 {
 		t.Errorf("logged %d times, want once", n)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src.sync(context.Background(), out)
+	if len(out) != 1 {
+		t.Fatal("no State once the directory is there")
+	}
+	if st := <-out; len(st.HeldFiles) != 0 || len(st.Errors) != 0 {
+		t.Fatalf("state once the directory is there: %+v", st)
 	}
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"strings"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -43,8 +44,20 @@ type State struct {
 	// unreadable, too big, refused, in conflict). The consumer must not stop
 	// pods that came from these files (Pod.File), so a file that turns bad
 	// never harms a running pod, also after a daemon restart when no
-	// last-good version is in memory. Sorted.
+	// last-good version is in memory. Sorted. An entry ending in "/"
+	// holds every file below it: the whole directory, when it cannot be
+	// read (missing, unreadable), so that no pod is stopped for it.
 	HeldFiles []string
+}
+
+// Holds reports whether HeldFiles holds file.
+func (s State) Holds(file string) bool {
+	for _, h := range s.HeldFiles {
+		if h == file || (strings.HasSuffix(h, "/") && strings.HasPrefix(file, h)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Options tune Decode and Source.

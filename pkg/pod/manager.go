@@ -307,12 +307,12 @@ func (m *Manager) reconcile(start func(*worker)) {
 	for key, w := range m.active {
 		rec := w.record()
 		in.active[key] = activePod{hash: rec.Hash, file: rec.File, blocked: w.blockedBy() != nil, pod: rec.Pod}
+		if m.desired.Holds(rec.File) {
+			in.held[rec.File] = true
+		}
 	}
 	for w := range m.terminating {
 		in.terminating[w.key()] = true
-	}
-	for _, f := range m.desired.HeldFiles {
-		in.held[f] = true
 	}
 	for _, c := range planPods(in) {
 		m.applyChange(c, start)

@@ -165,10 +165,6 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 	in := *m.last
 	now := m.clock.Now()
 	obs := NewObserved(m.pods.SyncedPods())
-	held := map[string]bool{}
-	for _, f := range in.HeldFiles {
-		held[f] = true
-	}
 	taken := map[string]bool{}
 	for _, p := range in.Pods {
 		taken[p.Pod.Namespace+"/"+p.Pod.Name] = true
@@ -187,7 +183,7 @@ func (m *Manager) pass() (manifest.State, time.Duration) {
 	// A workload whose file turned bad while the daemon was down runs on
 	// from its record, as such a file's pods keep running.
 	for k, r := range m.records {
-		if _, ok := want[k]; !ok && held[r.Object.File] {
+		if _, ok := want[k]; !ok && in.Holds(r.Object.File) {
 			want[k] = r.Object
 		}
 	}

@@ -61,6 +61,18 @@ func TestSystemdNotify(t *testing.T) {
 		}
 		return nil
 	})
+	// STATUS= from the first moment: before READY=1, and with it.
+	mu.Lock()
+	first, withReady := msgs[0], ""
+	for _, m := range msgs {
+		if strings.HasPrefix(m, "READY=1") {
+			withReady = m
+		}
+	}
+	mu.Unlock()
+	if first != "STATUS=starting" || !strings.Contains(withReady, "\nSTATUS=") {
+		t.Fatalf("first message %q, READY message %q: want a status before READY=1 and one with it", first, withReady)
+	}
 	d.waitPod("one", 60*time.Second, "runs", allRunning)
 	d.eventually(15*time.Second, "watchdog pings and a status line arrive", func() error {
 		if received("WATCHDOG=1") < 3 || received("STATUS=1 pods: 1 running") == 0 {
