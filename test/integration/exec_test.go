@@ -69,7 +69,14 @@ spec:
 	// -it under a terminal of 40x100: the command gets a terminal of that
 	// size (script(1) gives minilet a pseudo-terminal).
 	cmd = exec.Command("script", "-qec", fmt.Sprintf("stty cols 100 rows 40; %s exec -it shell -c main --run-dir %s -- sh -c 'tty; stty size'", env.minilet, d.RunDir), "/dev/null")
-	cmd.Stdin = strings.NewReader("")
+	// The user's terminal stays open until the command ends: an input
+	// that ends hangs the terminal up (the shim closes the console), and
+	// the command could lose it before it printed its size.
+	keepOpen, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keepOpen.Close()
 	b, err = cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(b), "/dev/pts/") || !strings.Contains(string(b), "40 100") {
 		t.Fatalf("exec -it: %v, out %q, want a /dev/pts terminal of 40 rows, 100 columns", err, b)

@@ -50,7 +50,7 @@ func TestUnitUnderSystemd(t *testing.T) {
 	bins := buildBinaries(t, dir)
 	dropIn := filepath.Join(dir, "test.conf")
 	// A short watchdog, so that the test sees it bite.
-	writeFile(t, dropIn, "[Service]\nWatchdogSec=3s\nRestartSec=1\n")
+	writeFile(t, dropIn, "[Service]\nWatchdogSec=3s\nTimeoutAbortSec=2s\nTimeoutStopSec=5s\nRestartSec=1\n")
 	m := boot(t, rootfs, map[string]string{
 		bins["minilet"]:            "/usr/local/bin/minilet",
 		bins["minilet-log-driver"]: "/usr/local/lib/minilet/minilet-log-driver",
@@ -107,7 +107,7 @@ EOF2`)
 	// A hung daemon (SIGSTOP) misses the watchdog and is restarted.
 	restarts = m.nRestarts()
 	m.sh("systemctl kill -s STOP minilet")
-	m.waitFor(30*time.Second, "the watchdog restarts the hung daemon", func() error {
+	m.waitFor(60*time.Second, "the watchdog restarts the hung daemon", func() error {
 		if n := m.nRestarts(); n <= restarts {
 			return fmt.Errorf("NRestarts %d", n)
 		}
@@ -120,7 +120,7 @@ EOF2`)
 	// Type=notify: while containerd does not answer, the unit is not
 	// active, and says why; it is once containerd answers.
 	m.sh("systemctl kill -s STOP containerd; systemctl restart --no-block minilet")
-	m.waitFor(20*time.Second, "minilet is activating while containerd hangs", func() error {
+	m.waitFor(60*time.Second, "minilet is activating while containerd hangs", func() error {
 		if s := m.activeState("minilet"); s != "activating" {
 			return fmt.Errorf("state %q", s)
 		}
