@@ -74,9 +74,12 @@ func boot(t *testing.T, rootfs string, binds map[string]string) *machine {
 	t.Helper()
 	m := &machine{t: t}
 	name := fmt.Sprintf("minilet-nspawn-%d", os.Getpid())
-	hier, _ := filepath.Glob("/sys/fs/cgroup/*/")
-	var join []string
+	hier, _ := filepath.Glob("/sys/fs/cgroup/*")
+	join := []string{"true"}
 	for _, h := range hier {
+		if fi, err := os.Stat(h); err != nil || !fi.IsDir() {
+			continue
+		}
 		cg := filepath.Join(h, name)
 		if err := os.Mkdir(cg, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			continue
