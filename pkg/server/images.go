@@ -52,13 +52,15 @@ func (s *Server) imageRoutes() []route {
 	}
 }
 
-func (s *Server) imageManager(w http.ResponseWriter, r *http.Request) (ImageManager, string, bool) {
+// imageManager returns the image manager and, with needRef, the image the
+// query names; it answers the error itself.
+func (s *Server) imageManager(w http.ResponseWriter, r *http.Request, needRef bool) (ImageManager, string, bool) {
 	if s.images == nil {
 		writeStatus(w, pathNotFound())
 		return nil, "", false
 	}
 	ref := r.URL.Query().Get("image")
-	if ref == "" && !strings.HasSuffix(r.URL.Path, "/prune") {
+	if ref == "" && needRef {
 		writeStatus(w, badRequest("image: Required value: name the image (?image=REF)"))
 		return nil, "", false
 	}
@@ -66,7 +68,7 @@ func (s *Server) imageManager(w http.ResponseWriter, r *http.Request) (ImageMana
 }
 
 func (s *Server) handleImagePull(w http.ResponseWriter, r *http.Request) {
-	im, ref, ok := s.imageManager(w, r)
+	im, ref, ok := s.imageManager(w, r, true)
 	if !ok {
 		return
 	}
@@ -83,7 +85,7 @@ func (s *Server) handleImagePull(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleImageRemove(w http.ResponseWriter, r *http.Request) {
-	im, ref, ok := s.imageManager(w, r)
+	im, ref, ok := s.imageManager(w, r, true)
 	if !ok {
 		return
 	}
@@ -104,7 +106,7 @@ func (s *Server) handleImageRemove(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleImagePrune(w http.ResponseWriter, r *http.Request) {
-	im, _, ok := s.imageManager(w, r)
+	im, _, ok := s.imageManager(w, r, false)
 	if !ok {
 		return
 	}
