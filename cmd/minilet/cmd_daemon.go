@@ -25,6 +25,7 @@ import (
 	"github.com/minilet/minilet/pkg/claims"
 	"github.com/minilet/minilet/pkg/credentials"
 	"github.com/minilet/minilet/pkg/devices"
+	"github.com/minilet/minilet/pkg/eviction"
 	"github.com/minilet/minilet/pkg/imagegc"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/metrics"
@@ -60,6 +61,12 @@ type daemonFlags struct {
 	imageCredentials    string
 	imageGC             imagegc.Policy
 	imageGCPeriod       time.Duration
+	// node-pressure eviction, as the kubelet's flags
+	eviction                   eviction.Flags
+	evictionMaxPodGracePeriod  int64
+	evictionTransitionPeriod   time.Duration
+	evictionMonitoringInterval time.Duration
+	evictStaticPods            bool
 	// credential provider plugins, as the kubelet's flags
 	credentialProviderConfig string
 	credentialProviderBinDir string
@@ -140,6 +147,14 @@ func addDaemonFlags(fl *pflag.FlagSet, f *daemonFlags) {
 	fl.DurationVar(&f.imageGC.MinAge, "minimum-image-ttl-duration", imagegc.DefaultPolicy.MinAge, "an unused image is kept at least this long (the kubelet's imageMinimumGCAge)")
 	fl.DurationVar(&f.imageGCPeriod, "image-gc-period", imagegc.DefaultPeriod, "how often image GC looks (the kubelet's fixed ImageGCPeriod)")
 	fl.DurationVar(&f.imageGC.MaxAge, "image-maximum-gc-age", 0, "an image unused this long is removed whatever the usage (the kubelet's imageMaximumGCAge; 0: never)")
+	fl.StringVar(&f.eviction.Hard, "eviction-hard", "", "hard eviction thresholds, signal<value,... (the kubelet's flag; default "+eviction.DefaultHard+"; a signal left out keeps its default, <0 turns one off)")
+	fl.StringVar(&f.eviction.Soft, "eviction-soft", "", "soft eviction thresholds, signal<value,..., each with a grace period in --eviction-soft-grace-period (the kubelet's flag)")
+	fl.StringVar(&f.eviction.SoftGracePeriod, "eviction-soft-grace-period", "", "how long each soft threshold must hold before a pod is evicted, signal=duration,... (the kubelet's flag)")
+	fl.StringVar(&f.eviction.MinimumReclaim, "eviction-minimum-reclaim", "", "how much more than a threshold must be available before it is relieved, signal=value,... (the kubelet's flag)")
+	fl.Int64Var(&f.evictionMaxPodGracePeriod, "eviction-max-pod-grace-period", 0, "longest grace period in seconds a soft eviction gives a pod (the kubelet's flag)")
+	fl.DurationVar(&f.evictionTransitionPeriod, "eviction-pressure-transition-period", 5*time.Minute, "how long a pressure condition stays after its threshold was last met (the kubelet's flag)")
+	fl.DurationVar(&f.evictionMonitoringInterval, "eviction-monitoring-interval", eviction.DefaultInterval, "how often the signals are measured (the kubelet's is a fixed 10s)")
+	fl.BoolVar(&f.evictStaticPods, "evict-static-pods", false, "let pods from manifest files be evicted under node pressure (the kubelet never evicts static pods)")
 	fl.StringVar(&f.resolvConf, "resolv-conf", "", "resolv.conf for pods with dnsPolicy Default/ClusterFirst (default: /etc/resolv.conf, or systemd-resolved's upstream file)")
 	fl.DurationVar(&f.backoffMax, "crash-loop-backoff-max", 300*time.Second, "cap of the crash-loop back-off")
 	fl.IntVar(&f.parallelPodStarts, "max-parallel-pod-starts", 2*goruntime.NumCPU(), "pod sandboxes (netns, CNI ADD, pause) made at once; more pods wait their turn, up to 10 s each (0: no bound)")
@@ -190,6 +205,13 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	logMax, err := checkDaemonFlags(f)
 	if err != nil {
 		return err
+	}
+	thresholds, err := eviction.ParseThresholds(f.eviction)
+	if err != nil {
+		return err
+	}
+	if f.evictionMaxPodGracePeriod < 0 {
+		return fmt.Errorf("--eviction-max-pod-grace-period must not be negative")
 	}
 	sysctls, err := node.NewSysctlAllowlist(f.allowedUnsafeSysctls)
 	if err != nil {
@@ -314,6 +336,18 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	nodeEvents := node.NewEventLog(f.nodeName, nil)
 	imageGC := imagegc.NewManager(imagegc.Config{Policy: f.imageGC, Pinned: []string{pauseImage}, Period: f.imageGCPeriod},
 		rt, mgr, gcRecorder{events: nodeEvents, metrics: met}, log.Named("imagegc"))
+	meter, err := eviction.NewMeter()
+	if err != nil {
+		return fmt.Errorf("eviction: %w", err)
+	}
+	evictions := eviction.NewManager(eviction.Config{
+		Thresholds: thresholds, PressureTransitionPeriod: f.evictionTransitionPeriod,
+		MaxPodGracePeriod: f.evictionMaxPodGracePeriod, EvictStaticPods: f.evictStaticPods,
+	}, eviction.HostSignals{NodeFs: f.rootDir, ImageFs: rt.ImageFSPath}, meter, mgr,
+		gcRecorder{events: nodeEvents, metrics: met}, log.Named("eviction"),
+		eviction.Options{Reclaim: imageGC, Interval: f.evictionMonitoringInterval})
+	reporter.SetEviction(evictions)
+	mgr.SetPressure(evictions)
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
 		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti, Restarter: mgr,
@@ -347,6 +381,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		})
 		goWait(func() { errc <- src.Run(ctx, fileStates) })
 		goWait(func() { imageGC.Run(ctx) })
+		goWait(func() { evictions.Run(ctx) })
 		goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
 	}
 	notify.status("adopting the pods a previous minilet left, reading the manifests")

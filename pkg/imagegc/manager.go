@@ -255,3 +255,14 @@ func normalize(ref string) string {
 	}
 	return strings.TrimSpace(ref)
 }
+
+// ReclaimImages removes every image that may go (unused, older than the
+// minimum age), whatever the usage: the eviction manager's first step
+// under disk pressure, as the kubelet's DeleteUnusedImages.
+func (m *Manager) ReclaimImages(ctx context.Context) error {
+	res, err := m.Collect(ctx, true)
+	if len(res.Removed) > 0 {
+		m.log.Info("removed unused images under disk pressure", zap.Strings("images", res.Removed), zap.Int64("freedBytes", res.Freed))
+	}
+	return err
+}

@@ -47,6 +47,7 @@ type Metrics struct {
 	imagePull       prometheus.Histogram
 	imageGCBytes    prometheus.Counter
 	imageGCImages   prometheus.Counter
+	evictions       *prometheus.CounterVec
 
 	// clock times runtime calls; tests replace it.
 	clock clock.Clock
@@ -112,6 +113,11 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name:      "image_gc_removed_images_total",
 			Help:      "Images image garbage collection (and minilet images prune) removed.",
 		}),
+		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "evictions_total",
+			Help:      "Pods evicted under node pressure, by the signal whose threshold was met (the kubelet's kubelet_evictions).",
+		}, []string{"eviction_signal"}),
 		clock: clock.Real{},
 	}
 	// Every operation's error counter exists from the start, so a rate()
@@ -123,6 +129,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	cs := []prometheus.Collector{
 		m.restarts, m.probes, m.probeDuration, m.podStart, m.manifestErrors,
 		m.runtimeDuration, m.runtimeErrors, m.imagePull, m.imageGCBytes, m.imageGCImages,
+		m.evictions,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}

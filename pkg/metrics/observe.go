@@ -60,6 +60,14 @@ func (m *Metrics) ImageGCFreed(bytes int64, images int) {
 	m.imageGCImages.Add(float64(images))
 }
 
+// Evicted counts one pod evicted under the pressure of signal.
+func (m *Metrics) Evicted(signal string) {
+	if m == nil {
+		return
+	}
+	m.evictions.WithLabelValues(signal).Inc()
+}
+
 // ManifestError counts one manifest that could not be read, decoded or
 // validated.
 func (m *Metrics) ManifestError() {

@@ -33,6 +33,7 @@ func readHostStats(p hostPaths, stateDir string) (HostStats, error) {
 	} else {
 		h.FsCapacity = int64(st.Blocks) * int64(st.Bsize)
 		h.FsAvailable = int64(st.Bavail) * int64(st.Bsize)
+		h.FsInodes, h.FsInodesFree = int64(st.Files), int64(st.Ffree)
 	}
 	maxPIDs, err := readTaskLimit(p.pidMax, p.threadsMax)
 	if err != nil {
@@ -50,18 +51,19 @@ func readHostStats(p hostPaths, stateDir string) (HostStats, error) {
 	return h, nil
 }
 
-// readMeminfo fills MemoryTotal and MemoryAvailable from a
-// /proc/meminfo-shaped file ("MemTotal:  16384000 kB").
+// readMeminfo fills MemoryTotal, MemoryAvailable and MemoryWorkingSet
+// from a /proc/meminfo-shaped file ("MemTotal:  16384000 kB").
 func readMeminfo(path string, h *HostStats) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read memory info: %w", err)
 	}
 	found := 0
+	var free, inactiveFile int64 = -1, 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		key, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "MemTotal" && key != "MemAvailable") {
+		if !ok || (key != "MemTotal" && key != "MemAvailable" && key != "MemFree" && key != "Inactive(file)") {
 			continue
 		}
 		f := strings.Fields(rest)
@@ -75,15 +77,28 @@ func readMeminfo(path string, h *HostStats) error {
 		if len(f) > 1 && f[1] == "kB" {
 			n *= 1024
 		}
-		if key == "MemTotal" {
+		switch key {
+		case "MemTotal":
 			h.MemoryTotal = n
-		} else {
+			found++
+		case "MemAvailable":
 			h.MemoryAvailable = n
+			found++
+		case "MemFree":
+			free = n
+		default:
+			inactiveFile = n
 		}
-		found++
 	}
 	if found < 2 {
 		return fmt.Errorf("%s: no MemTotal or MemAvailable", path)
+	}
+	// The working set as cAdvisor counts the root cgroup's: memory in
+	// use (page cache included) less the inactive file cache.
+	if free >= 0 {
+		h.MemoryWorkingSet = max(h.MemoryTotal-free-inactiveFile, 0)
+	} else {
+		h.MemoryWorkingSet = h.MemoryTotal - h.MemoryAvailable
 	}
 	return nil
 }

@@ -55,11 +55,17 @@ type HostStats struct {
 	// /proc/meminfo, in bytes.
 	MemoryTotal     int64
 	MemoryAvailable int64
+	// MemoryWorkingSet is the memory in use less the inactive file
+	// cache (MemTotal - MemFree - Inactive(file)): the kubelet's
+	// memory.available is MemoryTotal less it.
+	MemoryWorkingSet int64
 	// FsCapacity and FsAvailable are the size and the space available to
 	// unprivileged users of the filesystem holding minilet's state
 	// directory (the kubelet's nodefs), in bytes.
 	FsCapacity  int64
 	FsAvailable int64
+	// FsInodes and FsInodesFree count that filesystem's inodes.
+	FsInodes, FsInodesFree int64
 	// MaxPIDs is the system's limit on tasks: the smaller of
 	// kernel.pid_max and kernel.threads-max. Tasks is how many exist now
 	// (threads included), from /proc/loadavg.
@@ -68,4 +74,19 @@ type HostStats struct {
 	// RuntimeErr is why the container runtime is unhealthy; nil when it
 	// answers. A non-nil RuntimeErr makes the node NotReady.
 	RuntimeErr error
+	// Pressure is what the eviction manager says of the node.
+	Pressure Pressure
+	// Reserved is what allocatable keeps back from capacity: the hard
+	// eviction thresholds of memory.available and nodefs.available.
+	// Zero: the kubelet's defaults (100Mi, 10%).
+	Reserved Reserved
+}
+
+// Pressure is the node's pressure conditions, as eviction decides them.
+type Pressure struct{ Memory, Disk, PID bool }
+
+// Reserved is what allocatable keeps back, in bytes.
+type Reserved struct {
+	Set                      bool
+	Memory, EphemeralStorage int64
 }

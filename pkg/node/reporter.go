@@ -36,6 +36,9 @@ type Reporter struct {
 
 	// extended, when set, is the node's extended resources now.
 	extended func() v1.ResourceList
+	// eviction, when set, says the pressure conditions and what
+	// allocatable keeps back.
+	eviction EvictionView
 
 	patchMu sync.Mutex // one Patch at a time: read, apply, write
 
@@ -48,6 +51,29 @@ type Reporter struct {
 // SetExtendedResources makes the node report f's resources (CDI devices,
 // counted resources) in capacity and allocatable. Call before use.
 func (r *Reporter) SetExtendedResources(f func() v1.ResourceList) { r.extended = f }
+
+// EvictionView is what the eviction manager tells the node
+// (pkg/eviction).
+type EvictionView interface {
+	// Pressure is the node's pressure conditions now.
+	Pressure() Pressure
+	// Reserved is what allocatable keeps back from these capacities:
+	// the hard thresholds of memory.available and nodefs.available.
+	Reserved(memoryCapacity, fsCapacity int64) Reserved
+}
+
+// SetEviction makes the node report e's pressure conditions and keep
+// back e's hard thresholds from allocatable. Call before use.
+func (r *Reporter) SetEviction(e EvictionView) { r.eviction = e }
+
+// withEviction adds the eviction manager's view to host.
+func (r *Reporter) withEviction(host *HostStats) {
+	if r.eviction == nil {
+		return
+	}
+	host.Pressure = r.eviction.Pressure()
+	host.Reserved = r.eviction.Reserved(host.MemoryTotal, host.FsCapacity)
+}
 
 func (r *Reporter) extendedNow() v1.ResourceList {
 	if r.extended == nil {
@@ -75,6 +101,7 @@ func (r *Reporter) Allocatable() v1.ResourceList {
 		return nil
 	}
 	host.Extended = r.extendedNow()
+	r.withEviction(&host)
 	a := allocatable(host)
 	r.mu.Lock()
 	r.alloc, r.allocAt = a, now
@@ -108,6 +135,7 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 	}
 	host.RuntimeErr = r.rt.Ping(ctx)
 	host.Extended = r.extendedNow()
+	r.withEviction(&host)
 	info := r.info
 	info.RuntimeVersion = r.version(ctx, host.RuntimeErr == nil)
 	n := Build(info, host, r.spec(), r.now())

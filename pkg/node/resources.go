@@ -15,9 +15,6 @@ const (
 	evictionMemoryAvailable = 100 << 20
 	// evictionNodefsPercent: nodefs.available<10%.
 	evictionNodefsPercent = 10
-	// evictionPIDPercent: pid.available<10% (the kubelet has no default
-	// for PIDs; this one is minilet's).
-	evictionPIDPercent = 10
 )
 
 // capacity is the node's total resources. Unknown amounts are left out.
@@ -42,11 +39,15 @@ func capacity(h HostStats) v1.ResourceList {
 // kubelet computes it with no kube-reserved or system-reserved.
 func allocatable(h HostStats) v1.ResourceList {
 	rl := capacity(h)
+	res := h.Reserved
+	if !res.Set {
+		res = Reserved{Memory: evictionMemoryAvailable, EphemeralStorage: h.FsCapacity * evictionNodefsPercent / 100}
+	}
 	if h.MemoryTotal > 0 {
-		rl[v1.ResourceMemory] = *resource.NewQuantity(max(h.MemoryTotal-evictionMemoryAvailable, 0), resource.BinarySI)
+		rl[v1.ResourceMemory] = *resource.NewQuantity(max(h.MemoryTotal-res.Memory, 0), resource.BinarySI)
 	}
 	if h.FsCapacity > 0 {
-		rl[v1.ResourceEphemeralStorage] = *resource.NewQuantity(h.FsCapacity-h.FsCapacity*evictionNodefsPercent/100, resource.BinarySI)
+		rl[v1.ResourceEphemeralStorage] = *resource.NewQuantity(max(h.FsCapacity-res.EphemeralStorage, 0), resource.BinarySI)
 	}
 	return rl
 }

@@ -26,6 +26,17 @@ type NodeView interface {
 	Patch(ctx context.Context, patch []byte) error
 }
 
+// PressureView says whether a pod may start under the node's pressure
+// conditions (the eviction manager): a non-empty message refuses it, as
+// the kubelet's eviction admission handler (Failed, Evicted).
+type PressureView interface {
+	AdmitMessage(pod *v1.Pod, static bool) string
+}
+
+// SetPressure makes admission refuse pods under node pressure as p says.
+// Call before Run.
+func (m *Manager) SetPressure(p PressureView) { m.pressure = p }
+
 // CordonState is the node's persistent cordon flag (node.SpecStore).
 type CordonState interface {
 	Cordoned() bool
@@ -60,6 +71,11 @@ func (m *Manager) admit(w *worker) *block {
 	if m.node != nil {
 		if ok, reason, msg := node.Schedulable(pod, m.node.AdmissionNode()); !ok {
 			return &block{phase: v1.PodPending, reason: reason, message: msg}
+		}
+	}
+	if m.pressure != nil {
+		if msg := m.pressure.AdmitMessage(pod, isStatic(pod)); msg != "" {
+			return &block{phase: v1.PodFailed, reason: ReasonEvicted, message: msg}
 		}
 	}
 	// Last: a pod that passed every other rule gets its devices.

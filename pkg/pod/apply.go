@@ -116,6 +116,15 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 		return w.writeVolumes(pod)
 	case actRemovePod:
 		return w.removePod(ctx, pod, rec)
+	case actRemoveVolumes:
+		if err := w.d.host.RemoveVolumes(w.paths); err != nil {
+			return err
+		}
+		w.mu.Lock()
+		w.volumesRemoved = true
+		w.mu.Unlock()
+		w.log.Info("the evicted pod's volumes are removed")
+		return nil
 	}
 	return fmt.Errorf("unknown action %q", a.kind)
 }

@@ -42,6 +42,7 @@ type Host interface {
 	LimitClaim(dir string, bytes int64) (bool, error)
 	WriteFiles(pod *v1.Pod, p podsandbox.Paths, podIPs []string) error
 	Teardown(p podsandbox.Paths) error
+	RemoveVolumes(p podsandbox.Paths) error
 	RemoveLogs(p podsandbox.Paths) error
 	RemoveOldContainerLogs(p podsandbox.Paths, container string, keepFrom int) error
 	LinkContainerLog(pod *v1.Pod, container, containerID, logPath string) error

@@ -28,6 +28,16 @@ func newEventLog(pod *v1.Pod, now func() time.Time) *eventLog {
 }
 
 func (l *eventLog) record(typ, reason, message string, container string) {
+	l.add(typ, reason, message, container, nil)
+}
+
+// recordAnnotated records an event of the pod with annotations (the
+// kubelet's Evicted event carries the offending containers in them).
+func (l *eventLog) recordAnnotated(typ, reason, message string, annotations map[string]string) {
+	l.add(typ, reason, message, "", annotations)
+}
+
+func (l *eventLog) add(typ, reason, message string, container string, annotations map[string]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := metav1.NewTime(l.now())
@@ -48,7 +58,7 @@ func (l *eventLog) record(typ, reason, message string, container string) {
 	}
 	l.events = append(l.events, v1.Event{
 		TypeMeta:       metav1.TypeMeta{Kind: "Event", APIVersion: "v1"},
-		ObjectMeta:     metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Name + "." + reason},
+		ObjectMeta:     metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Name + "." + reason, Annotations: annotations},
 		InvolvedObject: obj,
 		Type:           typ,
 		Reason:         reason,

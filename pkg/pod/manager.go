@@ -137,7 +137,8 @@ type Manager struct {
 	cordon   CordonState // nil: cannot cordon
 	sysctls  *node.SysctlAllowlist
 	hostSec  node.HostSecurity
-	devices  DevicePool // nil: no extended resources
+	devices  DevicePool   // nil: no extended resources
+	pressure PressureView // nil: no node-pressure admission
 
 	mu          sync.Mutex
 	active      map[string]*worker // by namespace/name

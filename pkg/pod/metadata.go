@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"time"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
@@ -74,24 +73,26 @@ func (w *worker) terminal() bool {
 	return w.status.Phase == v1.PodSucceeded || w.status.Phase == v1.PodFailed
 }
 
-// restartRequest is a `minilet restart pod` waiting for the loop to record
-// it; done gets the outcome.
-type restartRequest struct {
-	at   time.Time
-	done chan error
+// recordEdit is a change of the pod's record asked from outside the loop
+// (restart pod, eviction), waiting for the loop to save it; done gets the
+// outcome.
+type recordEdit struct {
+	what  string           // for the error: "the restart of the pod"
+	edit  func(*podRecord) // the change
+	saved func()           // after the record is saved: events, logs
+	done  chan error
 }
 
-// requestRestart asks the loop to restart every container of the pod and
-// waits until the request is in the pod's record (so a daemon killed then
-// still carries it out).
-func (w *worker) requestRestart(ctx context.Context) error {
-	req := &restartRequest{at: w.d.now(), done: make(chan error, 1)}
+// requestEdit asks the loop to change the pod's record and waits until
+// the change is saved (so a daemon killed then still carries it out).
+func (w *worker) requestEdit(ctx context.Context, e *recordEdit) error {
+	e.done = make(chan error, 1)
 	w.mu.Lock()
-	w.pendingRestart = req
+	w.pendingEdits = append(w.pendingEdits, e)
 	w.mu.Unlock()
 	w.wake()
 	select {
-	case err := <-req.done:
+	case err := <-e.done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -100,27 +101,37 @@ func (w *worker) requestRestart(ctx context.Context) error {
 	}
 }
 
-// applyRestartRequest records a pending restart request in the pod's
-// record; the plan then stops and starts the containers.
-func (w *worker) applyRestartRequest() {
+// applyEdits saves the pending record edits; the plan then acts on them.
+func (w *worker) applyEdits() {
 	w.mu.Lock()
-	req := w.pendingRestart
-	w.pendingRestart = nil
+	edits := w.pendingEdits
+	w.pendingEdits = nil
 	rec := w.rec
 	w.mu.Unlock()
-	if req == nil {
-		return
+	for _, e := range edits {
+		e.edit(&rec)
+		if err := saveRecord(w.paths, rec); err != nil {
+			e.done <- fmt.Errorf("record %s: %w", e.what, err)
+			rec = w.record()
+			continue
+		}
+		w.mu.Lock()
+		e.edit(&w.rec)
+		w.mu.Unlock()
+		e.saved()
+		e.done <- nil
 	}
-	at := req.at
-	rec.RestartedAt = &at
-	if err := saveRecord(w.paths, rec); err != nil {
-		req.done <- fmt.Errorf("record the restart of the pod: %w", err)
-		return
-	}
-	w.mu.Lock()
-	w.rec.RestartedAt = &at
-	w.mu.Unlock()
-	w.events.record(v1.EventTypeNormal, "Restarting", "Restarting every container of the pod: requested with minilet restart pod", "")
-	w.log.Info("restarting the pod's containers on request")
-	req.done <- nil
+}
+
+// requestRestart asks the loop to restart every container of the pod.
+func (w *worker) requestRestart(ctx context.Context) error {
+	at := w.d.now()
+	return w.requestEdit(ctx, &recordEdit{
+		what: "the restart of the pod",
+		edit: func(r *podRecord) { r.RestartedAt = &at },
+		saved: func() {
+			w.events.record(v1.EventTypeNormal, "Restarting", "Restarting every container of the pod: requested with minilet restart pod", "")
+			w.log.Info("restarting the pod's containers on request")
+		},
+	})
 }

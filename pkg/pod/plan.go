@@ -40,6 +40,9 @@ const (
 	// actRemovePod releases the pod's network and removes its netns,
 	// files, mounts, cgroup and logs: the last step of a teardown.
 	actRemovePod actionKind = "remove-pod"
+	// actRemoveVolumes tears down the volumes of an evicted pod whose
+	// containers have stopped.
+	actRemoveVolumes actionKind = "remove-volumes"
 )
 
 // action is one step of a plan.
@@ -110,7 +113,12 @@ type planInput struct {
 	// restartAt is when the pod was last asked to restart (minilet
 	// restart pod; zero: never): attempts started before it run again.
 	restartAt time.Time
-	now       time.Time
+	// evicted: the pod was evicted (node pressure): it stops for good,
+	// with grace, and its volumes go once its containers have stopped
+	// (volumesKept: they are still there).
+	evicted     bool
+	volumesKept bool
+	now         time.Time
 }
 
 // stale reports whether c is an attempt from before the pod's last
@@ -156,8 +164,11 @@ func plan(in planInput) podPlan {
 	if in.terminating {
 		return planTermination(in)
 	}
+	if in.evicted {
+		return planStopForGood(in, ReasonEvicted)
+	}
 	if in.deadlineExceeded() {
-		return planDeadline(in)
+		return planStopForGood(in, ReasonDeadlineExceeded)
 	}
 	var p podPlan
 	if !in.deadline.IsZero() {
@@ -469,27 +480,36 @@ func planTermination(in planInput) podPlan {
 	return p
 }
 
-// planDeadline kills a pod past its activeDeadlineSeconds, as the kubelet
-// does: every container with the pod's grace period, then the pause;
-// nothing is started or made again, and the pod stays (Failed) until its
-// manifest changes or goes.
-func planDeadline(in planInput) podPlan {
+// planStopForGood kills a pod past its activeDeadlineSeconds, or evicted,
+// as the kubelet does: every container with the grace period, then the
+// pause; nothing is started or made again, and the pod stays (Failed)
+// until its manifest changes or goes. An evicted pod's volumes go once
+// nothing runs.
+func planStopForGood(in planInput, reason string) podPlan {
 	var p podPlan
 	o := in.obs
 	var kills []action
 	for _, name := range sortedNames(o) {
 		for _, c := range o.byName[name] {
 			if c.State == runtime.StateRunning || c.State == runtime.StateUnknown {
-				kills = append(kills, action{kind: actKill, id: c.ID, name: name, grace: in.grace, signal: c.Labels[labelStopSignal], reason: ReasonDeadlineExceeded})
+				kills = append(kills, action{kind: actKill, id: c.ID, name: name, grace: in.grace, signal: c.Labels[labelStopSignal], reason: reason})
 			}
 		}
 	}
 	p.step(kills...)
-	if sb := o.sandbox; sb != nil && (sb.State == runtime.StateRunning || sb.State == runtime.StateUnknown) {
-		p.step(action{kind: actKill, id: sb.ID, grace: minGrace, reason: ReasonDeadlineExceeded})
+	sb := o.sandbox
+	sandboxRuns := sb != nil && (sb.State == runtime.StateRunning || sb.State == runtime.StateUnknown)
+	if sandboxRuns {
+		p.step(action{kind: actKill, id: sb.ID, grace: minGrace, reason: reason})
+	}
+	if in.evicted && in.volumesKept && len(kills) == 0 && !sandboxRuns {
+		p.step(action{kind: actRemoveVolumes, reason: reason})
 	}
 	return p
 }
+
+// ReasonEvicted is an evicted pod's status reason (the kubelet's).
+const ReasonEvicted = "Evicted"
 
 // The kubelet's words for a pod past its activeDeadlineSeconds.
 const (

@@ -337,3 +337,39 @@ func TestPlanRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanEvicted(t *testing.T) {
+	app := newPod(v1.RestartPolicyAlways, []string{"init"}, "app")
+	running := sandboxC(runtime.StateRunning, tok)
+	stopped := sandboxC(runtime.StateExited, tok)
+	cases := []struct {
+		name string
+		in   planInput
+		want string
+	}{
+		{"every running container stops with the eviction's grace, then the pause",
+			planInput{pod: app, complete: true, evicted: true, volumesKept: true, grace: time.Second,
+				obs: obsOf(running, ctr("init", 0, "exited:0", tok), ctr("app", 0, "running", tok))},
+			"kill p-app-0 grace=1s (Evicted) | kill p-pod grace=2s (Evicted)"},
+		{"nothing runs: the volumes go",
+			planInput{pod: app, complete: true, evicted: true, volumesKept: true, grace: time.Second,
+				obs: obsOf(stopped, ctr("init", 0, "exited:0", tok), ctr("app", 0, "exited:137", tok))},
+			"remove-volumes (Evicted)"},
+		{"volumes gone: nothing more, never a restart whatever the policy",
+			planInput{pod: app, complete: true, evicted: true, grace: time.Second,
+				obs: obsOf(stopped, ctr("app", 0, "exited:137", tok))},
+			""},
+		{"a removed manifest still tears the evicted pod down",
+			planInput{pod: app, complete: true, evicted: true, terminating: true, grace: time.Second,
+				obs: obsOf(stopped, ctr("app", 0, "exited:137", tok))},
+			"remove p-app-0, remove p-pod | remove-pod"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.now = planNow
+			if got := render(plan(c.in)); got != c.want {
+				t.Errorf("plan:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}

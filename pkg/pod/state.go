@@ -29,6 +29,9 @@ type podRecord struct {
 	// started again, until none is left.
 	// (time.Time, not metav1.Time: to the nanosecond, not the second).
 	RestartedAt *time.Time `json:"restartedAt,omitempty"`
+	// Evicted is the node-pressure eviction of the pod, if any: its
+	// containers stop for good and it is Failed (Evicted).
+	Evicted *evictionRecord `json:"evicted,omitempty"`
 }
 
 func (r podRecord) restartAt() time.Time {

@@ -120,6 +120,10 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		st.Phase, st.Reason, st.Message = v1.PodFailed, ReasonDeadlineExceeded, MessageDeadlineExceeded
 		allReady = false
 	}
+	if ev := rec.Evicted; ev != nil {
+		st.Phase, st.Reason, st.Message = v1.PodFailed, ReasonEvicted, ev.Message
+		allReady = false
+	}
 	ready := allReady && sidecarsReady && initDone && n > 0
 	st.Conditions = conditions(old.Conditions, now,
 		cond(v1.PodScheduled, true, ""),
@@ -127,6 +131,13 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		cond(v1.ContainersReady, ready, "ContainersNotReady"),
 		cond(v1.PodReady, ready, "ContainersNotReady"),
 	)
+	if ev := rec.Evicted; ev != nil {
+		// The kubelet's condition of a pod it evicts.
+		st.Conditions = append(st.Conditions, v1.PodCondition{
+			Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: v1.PodReasonTerminationByKubelet,
+			Message: ev.Message, LastTransitionTime: metav1.NewTime(ev.At),
+		})
+	}
 	return st
 }
 

@@ -21,7 +21,7 @@ const maxPasses = 12
 // on events).
 func (w *worker) sync(ctx context.Context) time.Duration {
 	w.applyDesiredMeta()
-	w.applyRestartRequest()
+	w.applyEdits()
 	terminating := w.isTerminating()
 	if terminating {
 		if w.d.prober != nil {
@@ -133,6 +133,8 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 	}
 	if terminating {
 		in.grace = w.terminationGrace()
+	} else if ev := rec.Evicted; ev != nil {
+		in.evicted, in.grace = true, time.Duration(ev.GracePeriod)*time.Second
 	} else {
 		in.volumes = w.volumeInputs(rec.Pod)
 		if d := rec.Pod.Spec.ActiveDeadlineSeconds; d != nil {
@@ -145,6 +147,7 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 	in.gates = maps.Clone(w.gates)
 	in.failures = maps.Clone(w.lastErr)
 	in.killing = maps.Clone(w.killReason)
+	in.volumesKept = !w.volumesRemoved
 	return in
 }
 

@@ -59,9 +59,11 @@ type worker struct {
 	// pendingMeta, guarded by mu: labels and annotations for the loop to
 	// take in place (setDesiredMeta).
 	pendingMeta *manifest.Pod
-	// pendingRestart, guarded by mu: a restart request for the loop to
-	// record (requestRestart).
-	pendingRestart *restartRequest
+	// pendingEdits, guarded by mu: changes of the record (restart pod,
+	// eviction) for the loop to save (requestEdit).
+	pendingEdits []*recordEdit
+	// volumesRemoved, guarded by mu: an evicted pod's volumes are gone.
+	volumesRemoved bool
 	// termMessages, guarded by mu: the termination message of each exited
 	// attempt (by container ID), read once.
 	termMessages map[string]string

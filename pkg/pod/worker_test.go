@@ -68,6 +68,8 @@ type fakeHost struct {
 	prepared map[string]bool
 	volumes  map[string]podvolume.Payload // by volume name
 	writes   int
+	// volumesRemoved: the state dirs whose volumes RemoveVolumes took.
+	volumesRemoved []string
 }
 
 func (h *fakeHost) WriteVolume(_ *v1.Pod, _ podsandbox.Paths, name string, files podvolume.Payload) (bool, error) {
@@ -88,6 +90,12 @@ func (h *fakeHost) Prepare(pod *v1.Pod, _ podsandbox.Paths) error {
 	return nil
 }
 func (h *fakeHost) WriteFiles(*v1.Pod, podsandbox.Paths, []string) error { return nil }
+func (h *fakeHost) RemoveVolumes(p podsandbox.Paths) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.volumesRemoved = append(h.volumesRemoved, p.StateDir)
+	return nil
+}
 func (h *fakeHost) Teardown(p podsandbox.Paths) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -495,5 +503,78 @@ func TestTaskLeftoverGetsANewAttempt(t *testing.T) {
 	}
 	if h.state(h.id("app", 0)) != "absent" {
 		t.Fatal("the unusable attempt 0 was not removed")
+	}
+}
+
+// TestEvictedPodStopsForGood: an eviction saved in the record stops every
+// container with its grace period, never restarts them whatever the
+// policy, reports the kubelet's status and removes the pod's volumes.
+func TestEvictedPodStopsForGood(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.sync()
+	if h.state(h.id("app", 0)) != runtime.StateRunning {
+		t.Fatal("app not running")
+	}
+	const msg = "The node was low on resource: memory. "
+	errc := make(chan error, 1)
+	go func() {
+		errc <- h.w.requestEdit(context.Background(), &recordEdit{what: "the eviction of the pod",
+			edit:  func(r *podRecord) { r.Evicted = &evictionRecord{At: h.now, Message: msg, GracePeriod: 1} },
+			saved: func() {}})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.w.mu.Lock()
+		n := len(h.w.pendingEdits)
+		h.w.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the edit never reached the worker")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.sync()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if h.state(h.id("app", 0)) != runtime.StateExited {
+		t.Fatalf("app is %s, want exited", h.state(h.id("app", 0)))
+	}
+	graceOK := false
+	for _, c := range h.rt.Calls() {
+		if strings.HasPrefix(c, "StopContainer "+h.id("app", 0)) && strings.HasSuffix(c, " 1s") {
+			graceOK = true
+		}
+	}
+	if !graceOK {
+		t.Errorf("not stopped with the eviction's 1s: %v", h.rt.Calls())
+	}
+	h.sync()
+	if len(h.host.volumesRemoved) != 1 {
+		t.Errorf("volumes removed %v, want once", h.host.volumesRemoved)
+	}
+	h.now = h.now.Add(time.Hour)
+	h.sync()
+	if h.state(h.id("app", 1)) != "absent" {
+		t.Fatal("an evicted pod's container was started again")
+	}
+	st := h.status()
+	if st.Phase != v1.PodFailed || st.Reason != "Evicted" || st.Message != msg {
+		t.Fatalf("status %s %s %q", st.Phase, st.Reason, st.Message)
+	}
+	var dt *v1.PodCondition
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == v1.DisruptionTarget {
+			dt = &st.Conditions[i]
+		}
+	}
+	if dt == nil || dt.Status != v1.ConditionTrue || dt.Reason != "TerminationByKubelet" || dt.Message != msg {
+		t.Fatalf("DisruptionTarget %+v", dt)
+	}
+	rec, err := loadRecord(recordPath(h.w.paths))
+	if err != nil || rec.Evicted == nil || rec.Evicted.Message != msg {
+		t.Fatalf("record %+v %v: a restarted daemon would not know of the eviction", rec.Evicted, err)
 	}
 }

@@ -191,6 +191,33 @@ func (h Host) Teardown(p podsandbox.Paths) error {
 	return errors.Join(errs...)
 }
 
+// RemoveVolumes tears down the volumes of a pod whose containers have all
+// stopped for good (an evicted pod): emptyDir data, tmpfs mounts and the
+// object volumes' files go, as the kubelet tears down a terminated pod's
+// volumes; claims, outside the pod's dir, stay.
+func (h Host) RemoveVolumes(p podsandbox.Paths) error {
+	volumes := filepath.Join(p.StateDir, "volumes")
+	ents, err := os.ReadDir(volumes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove volumes: %w", err)
+	}
+	var errs []error
+	for _, e := range ents {
+		dir := filepath.Join(volumes, e.Name())
+		if err := unmountAll(dir); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", e.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // RemoveOldContainerLogs removes the logs (and their rotated files) of a
 // container's attempts before keepFrom: all of them, not only the last
 // few, so logs that an earlier daemon left behind go too.

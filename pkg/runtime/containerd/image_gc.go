@@ -40,6 +40,10 @@ func (r *Runtime) ImageFS(ctx context.Context) (capacity, available int64, err e
 	return int64(st.Blocks) * st.Bsize, int64(st.Bavail) * st.Bsize, nil
 }
 
+// ImageFSPath is the directory of containerd's snapshots: the image
+// filesystem of the eviction signals.
+func (r *Runtime) ImageFSPath(ctx context.Context) (string, error) { return r.snapshotterRoot(ctx) }
+
 func (r *Runtime) snapshotterRoot(ctx context.Context) (string, error) {
 	name := r.opts.Snapshotter
 	if name == "" {
