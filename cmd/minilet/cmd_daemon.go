@@ -345,7 +345,8 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		MaxPodGracePeriod: f.evictionMaxPodGracePeriod, EvictStaticPods: f.evictStaticPods,
 	}, eviction.HostSignals{NodeFs: f.rootDir, ImageFs: rt.ImageFSPath}, meter, mgr,
 		gcRecorder{events: nodeEvents, metrics: met}, log.Named("eviction"),
-		eviction.Options{Reclaim: imageGC, Interval: f.evictionMonitoringInterval})
+		eviction.Options{Reclaim: imageGC, Interval: f.evictionMonitoringInterval,
+			Taints: func() []v1.Taint { return reporter.AdmissionNode().Spec.Taints }})
 	reporter.SetEviction(evictions)
 	mgr.SetPressure(evictions)
 	srv := server.New(server.Options{

@@ -65,6 +65,9 @@ type Manager struct {
 	interval time.Duration
 	// changed is called when the pressure conditions change.
 	changed func()
+	// taints are the node's taints now (nil: no NoExecute eviction).
+	taints func() []v1.Taint
+	wake   chan struct{}
 
 	mu       sync.Mutex
 	state    State
@@ -79,6 +82,10 @@ type Options struct {
 	// Changed is called (from the loop) when a pressure condition
 	// changes.
 	Changed func()
+	// Taints are the node's taints now: pods of workload controllers
+	// that do not tolerate its NoExecute taints are evicted, as the
+	// taint eviction controller deletes them. nil: none.
+	Taints func() []v1.Taint
 }
 
 // NewManager returns a Manager; Run starts it.
@@ -93,7 +100,15 @@ func NewManager(cfg Config, signals Signals, meter UsageMeter, pods Pods, rec Re
 		o.Changed = func() {}
 	}
 	return &Manager{cfg: cfg, signals: signals, meter: meter, pods: pods, reclaim: o.Reclaim, rec: rec, log: log,
-		now: o.Now, interval: o.Interval, changed: o.Changed}
+		now: o.Now, interval: o.Interval, changed: o.Changed, taints: o.Taints, wake: make(chan struct{}, 1)}
+}
+
+// NodeChanged asks for a pass soon: the node's taints changed.
+func (m *Manager) NodeChanged() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Pressure is the node's pressure conditions (node.EvictionView).
@@ -139,6 +154,7 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-m.wake:
 		}
 	}
 }
@@ -146,6 +162,7 @@ func (m *Manager) Run(ctx context.Context) {
 // Pass is one look: assess the signals, then reclaim and evict at most
 // one pod if a threshold calls for it.
 func (m *Manager) Pass(ctx context.Context) error {
+	m.evictTainted(ctx)
 	obs, dedicated, err := m.signals.Observe(ctx)
 	if err != nil {
 		return err
@@ -198,6 +215,41 @@ func (m *Manager) Pass(ctx context.Context) error {
 	m.rec.Evicted(string(t.Signal))
 	m.waitForCleanup(ctx, e.Pod.UID)
 	return nil
+}
+
+// evictTainted evicts the workload controllers' pods whose toleration of
+// the node's NoExecute taints is over (TaintDeadline). Pods from manifest
+// files stay: the taint eviction controller's delete of a static pod's
+// mirror does not stop it either.
+func (m *Manager) evictTainted(ctx context.Context) {
+	if m.taints == nil {
+		return
+	}
+	taints, now := m.taints(), m.now()
+	soonest := time.Duration(0)
+	for _, ref := range m.pods.EvictionCandidates() {
+		if ref.Static {
+			continue
+		}
+		at, ok := TaintDeadline(ref.Pod, taints, now)
+		if !ok {
+			continue
+		}
+		if d := at.Sub(now); d > 0 {
+			if soonest == 0 || d < soonest {
+				soonest = d
+			}
+			continue
+		}
+		if err := m.pods.EvictPod(ctx, taintEviction(ref.Pod)); err != nil {
+			m.log.Warn("cannot evict a pod that does not tolerate the node's NoExecute taints", zap.String("namespace", ref.Pod.Namespace),
+				zap.String("pod", ref.Pod.Name), zap.Error(err))
+		}
+	}
+	if soonest > 0 {
+		// A toleration ends before the next tick: look then.
+		time.AfterFunc(soonest, m.NodeChanged)
+	}
 }
 
 // waitForCleanup waits (up to cleanupTimeout) until the evicted pod has

@@ -153,11 +153,15 @@ func signalOrder(s Signal) int {
 
 // Eviction is a pod to evict, and how.
 type Eviction struct {
-	Pod     *v1.Pod
-	Signal  Signal
-	Message string
-	// Annotations of the Evicted event, as the kubelet's.
-	Annotations map[string]string
+	Pod    *v1.Pod
+	Signal Signal // "" for a NoExecute taint
+	// Reason and Message are the pod's status reason and message; the
+	// DisruptionTarget condition has ConditionReason and Message.
+	Reason, ConditionReason, Message string
+	// The event on the pod: type, reason, message and annotations (the
+	// kubelet's Evicted event carries the offending containers).
+	EventType, EventReason, EventMessage string
+	Annotations                          map[string]string
 	// GracePeriod replaces the pod's terminationGracePeriodSeconds.
 	GracePeriod int64
 }
@@ -200,7 +204,8 @@ func Choose(cfg Config, t Threshold, met []Threshold, obs Observations, cands []
 			}
 		}
 		msg, ann := message(resourceOf(t.Signal), c, met, obs)
-		return &Eviction{Pod: c.Pod, Signal: t.Signal, Message: msg, Annotations: ann, GracePeriod: grace}
+		return &Eviction{Pod: c.Pod, Signal: t.Signal, Reason: Reason, ConditionReason: v1.PodReasonTerminationByKubelet, Message: msg,
+			EventType: v1.EventTypeWarning, EventReason: Reason, EventMessage: msg, Annotations: ann, GracePeriod: grace}
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ type NodeView interface {
 // the kubelet's eviction admission handler (Failed, Evicted).
 type PressureView interface {
 	AdmitMessage(pod *v1.Pod, static bool) string
+	// NodeChanged: the node's labels or taints changed (a NoExecute
+	// taint evicts running pods).
+	NodeChanged()
 }
 
 // SetPressure makes admission refuse pods under node pressure as p says.
@@ -240,6 +243,9 @@ func (m *Manager) PatchNode(ctx context.Context, patch []byte) (v1.Node, error) 
 	}
 	m.log().Info("node labels, taints or cordon changed")
 	m.requestResync()
+	if m.pressure != nil {
+		m.pressure.NodeChanged()
+	}
 	return m.node.Node(ctx)
 }
 

@@ -17,17 +17,24 @@ import (
 // evictionRecord is a node-pressure eviction, kept in the pod's record so
 // that a restarted daemon finishes it and reports the pod Failed.
 type evictionRecord struct {
-	At          time.Time `json:"at"`
-	Message     string    `json:"message"`
-	GracePeriod int64     `json:"gracePeriodSeconds"`
+	At time.Time `json:"at"`
+	// Reason and Message are the pod's status reason and message (and
+	// ConditionReason its DisruptionTarget condition's reason): the
+	// eviction manager's Evicted, TerminationByKubelet; the NoExecute
+	// taint's DeletionByTaintManager.
+	Reason          string `json:"reason"`
+	ConditionReason string `json:"conditionReason"`
+	Message         string `json:"message"`
+	GracePeriod     int64  `json:"gracePeriodSeconds"`
 }
 
 // ErrCannotEvict: the pod is finishing or finished already.
 var ErrCannotEvict = errors.New("pod cannot be evicted")
 
-// EvictPod evicts a running pod, as the kubelet's eviction manager: every
-// container is stopped with e.GracePeriod, the pod is Failed with reason
-// Evicted, e.Message and a DisruptionTarget condition, its volumes are
+// EvictPod evicts a running pod, as the kubelet's eviction manager (or the
+// taint eviction controller): every container is stopped with
+// e.GracePeriod, the pod is Failed with e.Reason, e.Message and a
+// DisruptionTarget condition, its volumes are
 // torn down once its containers are gone, and it is not started again
 // (its controller, if any, replaces it). It returns once the eviction is
 // in the pod's record.
@@ -41,7 +48,7 @@ func (m *Manager) EvictPod(ctx context.Context, e eviction.Eviction) error {
 	if w.isTerminating() || w.terminal() {
 		return fmt.Errorf("%w: pod %q is stopping or has finished", ErrCannotEvict, e.Pod.Name)
 	}
-	rec := &evictionRecord{At: w.d.now(), Message: e.Message, GracePeriod: e.GracePeriod}
+	rec := &evictionRecord{At: w.d.now(), Reason: e.Reason, ConditionReason: e.ConditionReason, Message: e.Message, GracePeriod: e.GracePeriod}
 	return w.requestEdit(ctx, &recordEdit{
 		what: "the eviction of the pod",
 		edit: func(r *podRecord) {
@@ -50,8 +57,8 @@ func (m *Manager) EvictPod(ctx context.Context, e eviction.Eviction) error {
 			}
 		},
 		saved: func() {
-			w.events.recordAnnotated(v1.EventTypeWarning, eviction.Reason, e.Message, e.Annotations)
-			w.log.Warn("evicting the pod", zap.String("signal", string(e.Signal)), zap.String("message", e.Message),
+			w.events.recordAnnotated(e.EventType, e.EventReason, e.EventMessage, e.Annotations)
+			w.log.Warn("evicting the pod", zap.String("reason", e.Reason), zap.String("signal", string(e.Signal)), zap.String("message", e.Message),
 				zap.Int64("gracePeriodSeconds", e.GracePeriod))
 		},
 	})

@@ -121,7 +121,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		allReady = false
 	}
 	if ev := rec.Evicted; ev != nil {
-		st.Phase, st.Reason, st.Message = v1.PodFailed, ReasonEvicted, ev.Message
+		st.Phase, st.Reason, st.Message = v1.PodFailed, ev.Reason, ev.Message
 		allReady = false
 	}
 	ready := allReady && sidecarsReady && initDone && n > 0
@@ -134,7 +134,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	if ev := rec.Evicted; ev != nil {
 		// The kubelet's condition of a pod it evicts.
 		st.Conditions = append(st.Conditions, v1.PodCondition{
-			Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: v1.PodReasonTerminationByKubelet,
+			Type: v1.DisruptionTarget, Status: v1.ConditionTrue, Reason: ev.ConditionReason,
 			Message: ev.Message, LastTransitionTime: metav1.NewTime(ev.At),
 		})
 	}

@@ -141,3 +141,119 @@ spec:
 		t.Errorf("the static pod's container changed: %s (restarts %d), was %s", a.ContainerID, a.RestartCount, b.ContainerID)
 	}
 }
+
+// TestNoExecuteTaint: `minilet taint node maint=yes:NoExecute` evicts the
+// running pods of workload controllers that do not tolerate it, as the
+// taint eviction controller: a Job's pod is Failed with the controller's
+// DisruptionTarget condition, a Deployment's pod is replaced by one that
+// waits for the taint to go; a pod tolerating it for 2 s goes after
+// them; a static pod (from a file) and a pod tolerating it for good run on.
+func TestNoExecuteTaint(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("static.yaml", sleeperPod("static", ""))
+	d.writeManifest("job.yaml", jobManifest("batch", "  backoffLimit: 0", "sleep 3600"))
+	deploy := func(name, tolerations string) string {
+		return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      terminationGracePeriodSeconds: 1
+%[3]s      containers:
+      - name: main
+        image: %[2]s
+        command: ["sleep", "3600"]
+`, name, BusyboxImage, tolerations)
+	}
+	d.writeManifest("web.yaml", deploy("web", ""))
+	d.writeManifest("brief.yaml", deploy("brief", "      tolerations: [{key: maint, operator: Exists, effect: NoExecute, tolerationSeconds: 2}]\n"))
+	d.writeManifest("steady.yaml", deploy("steady", "      tolerations: [{key: maint, operator: Exists, effect: NoExecute}]\n"))
+	static := d.waitPod("static", 60*time.Second, "runs", allRunning)
+	running := map[string]v1.Pod{}
+	d.eventually(90*time.Second, "every workload's pod runs", func() error {
+		for _, w := range []struct{ kind, name string }{{"Job", "batch"}, {"ReplicaSet", "web-"}, {"ReplicaSet", "brief-"}, {"ReplicaSet", "steady-"}} {
+			pods, err := d.podsOwnedBy(w.kind, w.name)
+			if err != nil {
+				return err
+			}
+			if len(pods) != 1 || allRunning(&pods[0]) != nil {
+				return fmt.Errorf("%s %s: %s", w.kind, w.name, summarize(pods))
+			}
+			running[strings.TrimSuffix(w.name, "-")] = pods[0]
+		}
+		return nil
+	})
+
+	if out := d.cli("taint", "node", "maint=yes:NoExecute"); strings.TrimSpace(out) != "node/testnode tainted" {
+		t.Fatalf("taint: %q", out)
+	}
+	d.eventually(60*time.Second, "the Job's pod is evicted by the taint", func() error {
+		p, err := d.pod("default", running["batch"].Name)
+		if err != nil {
+			return err
+		}
+		if p.Status.Phase != v1.PodFailed || p.Status.Reason != "DeletionByTaintManager" {
+			return fmt.Errorf("phase %s reason %q", p.Status.Phase, p.Status.Reason)
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == v1.DisruptionTarget && c.Status == v1.ConditionTrue && c.Reason == "DeletionByTaintManager" &&
+				c.Message == "Taint manager: deleting due to NoExecute taint" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no DisruptionTarget condition: %+v", p.Status.Conditions)
+	})
+	d.waitEvent(running["batch"].Name, "TaintManagerEviction", "Marking for deletion Pod default/"+running["batch"].Name, 10*time.Second)
+	gone := func(name string) func() error {
+		return func() error {
+			pods, err := d.podsOwnedBy("ReplicaSet", name+"-")
+			if err != nil {
+				return err
+			}
+			for _, p := range pods {
+				if p.UID == running[name].UID && p.Status.Phase != v1.PodFailed {
+					return fmt.Errorf("the first pod is still %s", p.Status.Phase)
+				}
+			}
+			for _, p := range pods {
+				if p.UID != running[name].UID {
+					if err := waitsWith("0/1 nodes are available: 1 node(s) had untolerated taint {maint: yes}.")(&p); err != nil && name == "web" {
+						return fmt.Errorf("replacement %s: %v", p.Name, err)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("no replacement yet: %s", summarize(pods))
+		}
+	}
+	d.eventually(60*time.Second, "the Deployment's pod is replaced by one that waits for the taint to go", gone("web"))
+	d.eventually(60*time.Second, "the pod tolerating the taint for 2 s goes too", gone("brief"))
+
+	for _, name := range []string{"steady"} {
+		p, err := d.pod("default", running[name].Name)
+		if err != nil || allRunning(p) != nil {
+			t.Errorf("%s, tolerating the taint for good, is not running: %v", name, err)
+		}
+	}
+	if p, err := d.pod("default", "static"); err != nil || allRunning(p) != nil ||
+		p.Status.ContainerStatuses[0].ContainerID != static.Status.ContainerStatuses[0].ContainerID {
+		t.Errorf("the static pod did not run on untouched: %v", err)
+	}
+	d.cli("taint", "node", "maint-")
+	d.eventually(60*time.Second, "the Deployment runs again once the taint is gone", func() error {
+		pods, err := d.podsOwnedBy("ReplicaSet", "web-")
+		if err != nil {
+			return err
+		}
+		for _, p := range pods {
+			if allRunning(&p) == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("pods: %s", summarize(pods))
+	})
+}
