@@ -519,7 +519,9 @@ func TestEvictedPodStopsForGood(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- h.w.requestEdit(context.Background(), &recordEdit{what: "the eviction of the pod",
-			edit:  func(r *podRecord) { r.Evicted = &evictionRecord{At: h.now, Reason: "Evicted", ConditionReason: "TerminationByKubelet", Message: msg, GracePeriod: 1} },
+			edit: func(r *podRecord) {
+				r.Evicted = &evictionRecord{At: h.now, Reason: "Evicted", ConditionReason: "TerminationByKubelet", Message: msg, GracePeriod: 1}
+			},
 			saved: func() {}})
 	}()
 	deadline := time.Now().Add(5 * time.Second)
