@@ -351,7 +351,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	mgr.SetPressure(evictions)
 	srv := server.New(server.Options{
 		Pods: mgr, Health: mgr, ManifestErrors: mgr, Logs: mgr, Node: mgr, Log: log.Named("api"),
-		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti, Restarter: mgr,
+		Objects: mgr, Volumes: volumeStore{mgr: mgr, store: claims.Store{Root: claimRoot(f)}}, Workloads: workloads, Exec: rti, Restarter: mgr, Debugger: mgr,
 		Images: imageGC, NodeEvents: nodeEvents,
 	})
 

@@ -62,6 +62,7 @@ func newRootCommand() *cobra.Command {
 		newLogsCommand(g),
 		newExecCommand(g),
 		newAttachCommand(g),
+		newDebugCommand(g),
 		newRestartCommand(g),
 		newLabelCommand(g),
 		newTaintCommand(g),

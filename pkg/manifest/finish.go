@@ -107,6 +107,9 @@ func SpecHash(pod *v1.Pod) string {
 	p.Annotations = nil
 	p.CreationTimestamp = metav1.Time{}
 	p.Status = v1.PodStatus{}
+	// Ephemeral containers are added to the running pod (minilet
+	// debug), never written in its file.
+	p.Spec.EphemeralContainers = nil
 	data, err := json.Marshal(p)
 	if err != nil {
 		return ""

@@ -190,7 +190,7 @@ func refuseSpec(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Forbidden(p.Child("automountServiceAccountToken"), "there is no API server to issue a token; leave it unset or false"))
 	}
 	if len(s.EphemeralContainers) > 0 {
-		errs = append(errs, field.Forbidden(p.Child("ephemeralContainers"), "ephemeral containers are added through the API server; not supported by minilet"))
+		errs = append(errs, field.Forbidden(p.Child("ephemeralContainers"), "ephemeral containers are added to a running pod with `minilet debug`, not in its manifest"))
 	}
 	if h := s.HostUsers; h != nil && !*h {
 		errs = append(errs, field.Forbidden(p.Child("hostUsers"), "user namespaces are not supported by minilet yet; remove hostUsers or set it to true"))

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
@@ -110,7 +111,7 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 		if c == nil || o.sandbox == nil {
 			return fmt.Errorf("start %s: no such container or no sandbox", a.name)
 		}
-		w.applyStart(ctx, pod, c, a, o.sandbox)
+		w.applyStart(ctx, pod, c, a, o.sandbox, targetPID(pod, o, a))
 		return nil
 	case actWriteVolumes:
 		return w.writeVolumes(pod)
@@ -141,5 +142,27 @@ func containerSpecByName(pod *v1.Pod, name string) *v1.Container {
 			return &pod.Spec.Containers[i]
 		}
 	}
+	for i := range pod.Spec.EphemeralContainers {
+		if ec := &pod.Spec.EphemeralContainers[i]; ec.Name == name {
+			c := v1.Container(ec.EphemeralContainerCommon)
+			return &c
+		}
+	}
 	return nil
+}
+
+// targetPID is the process of the container an ephemeral container's
+// targetContainerName names, whose PID namespace it joins (0: none).
+func targetPID(pod *v1.Pod, o observed, a action) uint32 {
+	if a.typ != podsandbox.TypeEphemeral {
+		return 0
+	}
+	for _, ec := range pod.Spec.EphemeralContainers {
+		if ec.Name == a.name && ec.TargetContainerName != "" {
+			if cur := current(o, ec.TargetContainerName); cur != nil && cur.State == runtime.StateRunning {
+				return cur.PID
+			}
+		}
+	}
+	return 0
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,12 +22,12 @@ const labelStopSignal = "minilet.io/stop-signal"
 // applyStart starts one attempt of a container; a failure is recorded
 // with its retry delay (growing as the crash-loop back-off does), which the
 // next plan honours.
-func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a action, sb *runtime.Container) {
+func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a action, sb *runtime.Container, target uint32) {
 	now := w.d.now()
 	w.mu.Lock()
 	failed := w.lastErr[c.Name]
 	w.mu.Unlock()
-	err := w.startContainer(ctx, pod, c, a.typ, a.attempt, sb)
+	err := w.startContainer(ctx, pod, c, a.typ, a.attempt, sb, target)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
@@ -55,7 +57,7 @@ func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a
 
 // startContainer pulls the image, creates the container (unless an earlier
 // run of the daemon already did) and starts it.
-func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int, sb *runtime.Container) error {
+func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int, sb *runtime.Container, target uint32) error {
 	log := w.log.With(zap.String("container", c.Name))
 	img, err := w.d.rt.EnsureImage(ctx, c.Image, runtime.PullPolicy(c.ImagePullPolicy))
 	if err != nil {
@@ -82,7 +84,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 		Image: img, SandboxPID: sb.PID, PodIPs: rec.PodIPs, HostIP: w.d.cfg.HostIP,
 		Paths: w.paths, CgroupParent: w.cgroupParent(), Extra: extra,
 		Objects: w.d.objectSet(), Allocatable: w.d.allocatable(), SeccompProfileRoot: w.d.cfg.SeccompProfileRoot,
-		CDIDevices: rec.containerDevices(c.Name),
+		CDIDevices: rec.containerDevices(c.Name), TargetPID: target,
 	})
 	if err != nil {
 		w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
@@ -91,6 +93,13 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	if c.TerminationMessagePath != "" {
 		if err := makeTerminationLog(w.paths.TerminationLog(c.Name, attempt)); err != nil {
 			w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
+			return containerError{reason: "CreateContainerError", message: err.Error()}
+		}
+	}
+	if spec.LogPath != "" && typ == podsandbox.TypeEphemeral {
+		// The pod's log directories were made with its sandbox, before
+		// this container was added.
+		if err := os.MkdirAll(filepath.Dir(spec.LogPath), 0o750); err != nil {
 			return containerError{reason: "CreateContainerError", message: err.Error()}
 		}
 	}

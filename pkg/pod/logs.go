@@ -20,7 +20,7 @@ func (m *Manager) ContainerLog(namespace, pod, container string, previous bool) 
 		return "", false, fmt.Errorf("pods %q not found", pod)
 	}
 	p := w.snapshot()
-	for _, list := range [][]statusRef{refs(p.Status.InitContainerStatuses), refs(p.Status.ContainerStatuses)} {
+	for _, list := range [][]statusRef{refs(p.Status.InitContainerStatuses), refs(p.Status.ContainerStatuses), refs(p.Status.EphemeralContainerStatuses)} {
 		for _, cs := range list {
 			if cs.name != container {
 				continue

@@ -241,6 +241,7 @@ func plan(in planInput) podPlan {
 	if initDone {
 		planApps(in, &p)
 	}
+	planEphemeral(in, &p)
 	p.step(planProbeKills(in)...)
 	p.step(planOldAttempts(in)...)
 	return p
@@ -311,6 +312,31 @@ func planApps(in planInput, p *podPlan) {
 		if a, ok := startOrWait(in, p, c, podsandbox.TypeApp, cur); ok {
 			starts = append(starts, a)
 		}
+	}
+	p.step(starts...)
+}
+
+// planEphemeral starts each ephemeral container (minilet debug) once, as
+// the kubelet does, whether or not the init containers are done; it is
+// never restarted. One whose target container is not running waits for
+// it; a failed start is retried after its delay.
+func planEphemeral(in planInput, p *podPlan) {
+	var starts []action
+	for i := range in.pod.Spec.EphemeralContainers {
+		ec := &in.pod.Spec.EphemeralContainers[i]
+		if l := in.obs.latest(ec.Name); l != nil && (l.State != runtime.StateCreated || !l.StartedAt.IsZero() || !in.obs.belongs(l)) {
+			continue // made once: never again
+		}
+		if t := ec.TargetContainerName; t != "" {
+			if cur := current(in.obs, t); cur == nil || cur.State != runtime.StateRunning {
+				continue
+			}
+		}
+		if f, ok := in.failures[ec.Name]; ok && in.now.Before(f.due) {
+			p.waitFor(f.due.Sub(in.now))
+			continue
+		}
+		starts = append(starts, action{kind: actStart, name: ec.Name, typ: podsandbox.TypeEphemeral})
 	}
 	p.step(starts...)
 }

@@ -120,6 +120,9 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		st.Phase, st.Reason, st.Message = v1.PodFailed, ReasonDeadlineExceeded, MessageDeadlineExceeded
 		allReady = false
 	}
+	for i := range pod.Spec.EphemeralContainers {
+		st.EphemeralContainerStatuses = append(st.EphemeralContainerStatuses, w.ephemeralStatus(rec, &pod.Spec.EphemeralContainers[i], pc, now))
+	}
 	if ev := rec.Evicted; ev != nil {
 		st.Phase, st.Reason, st.Message = v1.PodFailed, ev.Reason, ev.Message
 		allReady = false
@@ -232,6 +235,19 @@ func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, no
 		if hasFailure {
 			cs.State.Waiting = &v1.ContainerStateWaiting{Reason: failure.reason, Message: failure.message}
 		}
+	}
+	return cs
+}
+
+// ephemeralStatus is an ephemeral container's status: as a container's,
+// except that it never restarts, so an exit is its final state.
+func (w *worker) ephemeralStatus(rec podRecord, ec *v1.EphemeralContainer, pc observed, now time.Time) v1.ContainerStatus {
+	c := v1.Container(ec.EphemeralContainerCommon)
+	cs := w.containerStatus(rec, &c, pc, now, false)
+	if cur := pc.latest(c.Name); cur != nil && cur.State == runtime.StateExited {
+		cs.State = v1.ContainerState{Terminated: terminated(cur)}
+		cs.State.Terminated.Message = w.terminationMessage(&c, cur)
+		cs.LastTerminationState = v1.ContainerState{}
 	}
 	return cs
 }

@@ -580,3 +580,55 @@ func TestEvictedPodStopsForGood(t *testing.T) {
 		t.Fatalf("record %+v %v: a restarted daemon would not know of the eviction", rec.Evicted, err)
 	}
 }
+
+// TestEphemeralContainerStartsOnceInTargetPIDNamespace: an ephemeral
+// container added to a running pod starts once, joins its target's PID
+// namespace, never restarts, and has its own status.
+func TestEphemeralContainerStartsOnceInTargetPIDNamespace(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.sync()
+	appPID := uint32(0)
+	if c, err := h.rt.ContainerStatus(context.Background(), h.id("app", 0)); err == nil {
+		appPID = c.PID
+	}
+	if appPID == 0 {
+		t.Fatal("app has no PID")
+	}
+	h.w.mu.Lock()
+	pod := h.w.rec.Pod.DeepCopy()
+	pod.Spec.EphemeralContainers = []v1.EphemeralContainer{{
+		EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: "debugger", Image: "busybox:1", Command: []string{"ps"}},
+		TargetContainerName:      "app",
+	}}
+	h.w.rec.Pod = pod
+	h.w.mu.Unlock()
+	h.sync()
+	id := h.id("debugger", 0)
+	spec, ok := h.rt.Spec(id)
+	if !ok || h.state(id) != runtime.StateRunning {
+		t.Fatalf("debugger not started: %v", h.rt.Calls())
+	}
+	if want := fmt.Sprintf("/proc/%d/ns/pid", appPID); spec.Namespaces.PID.Path != want {
+		t.Errorf("PID namespace %q, want the target's %q", spec.Namespaces.PID.Path, want)
+	}
+	if spec.Labels[podsandbox.LabelContainerType] != podsandbox.TypeEphemeral {
+		t.Errorf("labels %v", spec.Labels)
+	}
+	h.rt.Exit(id, 3)
+	h.now = h.now.Add(time.Hour)
+	h.sync()
+	if h.state(h.id("debugger", 1)) != "absent" {
+		t.Fatal("an ephemeral container was started again")
+	}
+	st := h.status()
+	if len(st.EphemeralContainerStatuses) != 1 {
+		t.Fatalf("ephemeral statuses %+v", st.EphemeralContainerStatuses)
+	}
+	es := st.EphemeralContainerStatuses[0]
+	if es.Name != "debugger" || es.State.Terminated == nil || es.State.Terminated.ExitCode != 3 || es.RestartCount != 0 {
+		t.Errorf("status %+v", es)
+	}
+	if st.Phase != v1.PodRunning || len(st.ContainerStatuses) != 1 {
+		t.Errorf("the pod's phase or containers changed: %s %d", st.Phase, len(st.ContainerStatuses))
+	}
+}

@@ -17,7 +17,7 @@ type ContainerParams struct {
 	Pod          *v1.Pod
 	PodID        string
 	Container    *v1.Container
-	Type         string // TypeApp or TypeInit
+	Type         string // TypeApp, TypeInit or TypeEphemeral
 	RestartCount int
 	Image        runtime.Image
 	SandboxPID   uint32 // the pause process, whose namespaces are joined
@@ -34,6 +34,9 @@ type ContainerParams struct {
 	SeccompProfileRoot string
 	// CDIDevices are the devices admission gave the container.
 	CDIDevices []string
+	// TargetPID, for an ephemeral container with a targetContainerName,
+	// is that container's process: its PID namespace is joined.
+	TargetPID uint32
 }
 
 // ErrRunAsNonRoot is returned when runAsNonRoot cannot be honoured.
@@ -85,6 +88,8 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 		ns.PID = runtime.NamespaceMode{Host: true}
 	case pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace:
 		ns.PID = runtime.NamespaceMode{Path: proc + "pid"}
+	case p.TargetPID > 0:
+		ns.PID = runtime.NamespaceMode{Path: fmt.Sprintf("/proc/%d/ns/pid", p.TargetPID)}
 	}
 	wd := c.WorkingDir
 	if wd == "" {

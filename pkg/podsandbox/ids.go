@@ -43,6 +43,8 @@ const (
 	TypeSandbox = "sandbox"
 	TypeInit    = "init"
 	TypeApp     = "app"
+	// TypeEphemeral is an ephemeral container (minilet debug).
+	TypeEphemeral = "ephemeral"
 )
 
 // PodID is the short ID that prefixes all of a pod's container IDs: 12 hex

@@ -22,6 +22,7 @@ type Server struct {
 	workloads  WorkloadSource
 	exec       Executor
 	restarter  PodRestarter
+	debugger   Debugger
 	images     ImageManager
 	nodeEvents NodeEventSource
 	log        *zap.Logger
@@ -42,6 +43,7 @@ type Options struct {
 	Workloads      WorkloadSource  // nil: no workloads (404)
 	Exec           Executor        // nil: no exec or attach (503)
 	Restarter      PodRestarter    // nil: pods cannot be restarted (404)
+	Debugger       Debugger        // nil: no ephemeral containers (404)
 	Images         ImageManager    // nil: no image pull, rm, prune (404)
 	NodeEvents     NodeEventSource // nil: the node has no events
 	Log            *zap.Logger
@@ -53,7 +55,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, restarter: o.Restarter, images: o.Images, nodeEvents: o.NodeEvents, log: log, mux: http.NewServeMux()}
+	s := &Server{src: o.Pods, health: o.Health, errs: o.ManifestErrors, logs: o.Logs, node: o.Node, objects: o.Objects, volumes: o.Volumes, workloads: o.Workloads, exec: o.Exec, restarter: o.Restarter, debugger: o.Debugger, images: o.Images, nodeEvents: o.NodeEvents, log: log, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
 		method, pattern := http.MethodGet, r.pattern
 		if m, p, ok := strings.Cut(r.pattern, " "); ok {
@@ -87,6 +89,7 @@ func (s *Server) routes() []route {
 		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/exec", s.handlePodExec},
 		{"GET|POST /api/v1/namespaces/{namespace}/pods/{name}/attach", s.handlePodAttach},
 		{"POST /api/v1/namespaces/{namespace}/pods/{name}/restart", s.handleRestartPod},
+		{"GET|PATCH /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers", s.handleEphemeralContainers},
 		{"/api/v1/manifesterrors", s.handleManifestErrors},
 		{"GET|PATCH /api/v1/node", s.handleNode},
 		{"POST /api/v1/node/cordon", s.handleCordon},
