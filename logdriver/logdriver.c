@@ -43,7 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +66,9 @@ struct options {
 	const char *path;
 	long long max_size; /* 0: never rotate */
 	int max_files;      /* files kept, the current one included */
+	const char *stdin_path;  /* the container's stdin fifo, or NULL */
+	const char *attach_path; /* the socket attach clients write stdin to */
+	int stdin_once;          /* stdin closes when the first client leaves */
 };
 
 /* writer appends records to the log file and rotates it. */
@@ -486,6 +491,110 @@ static void finish(struct writer *w, struct stream *s)
 	s->fd = -1;
 }
 
+/* relay carries attach clients' input to the container's stdin fifo. */
+struct relay {
+	int in_fd;      /* the fifo's writing end; -1 once stdin is closed */
+	int listen_fd;  /* the attach socket; -1 when none */
+	int client_fd;  /* the attached client; -1 when none */
+	const char *path;
+	int once;
+	char buf[READ_SIZE];
+	size_t len, off; /* bytes read from the client, not yet in the fifo */
+};
+
+static void relay_close(struct relay *r)
+{
+	if (r->client_fd >= 0)
+		close(r->client_fd);
+	if (r->listen_fd >= 0) {
+		close(r->listen_fd);
+		unlink(r->path);
+	}
+	if (r->in_fd >= 0)
+		close(r->in_fd);
+	r->client_fd = r->listen_fd = r->in_fd = -1;
+	r->len = r->off = 0;
+}
+
+/* relay_open opens the fifo (the shim's reader waits for it) and the
+ * socket. */
+static int relay_open(struct relay *r, const struct options *o)
+{
+	r->in_fd = r->listen_fd = r->client_fd = -1;
+	r->len = r->off = 0;
+	r->path = o->attach_path;
+	r->once = o->stdin_once;
+	if (o->stdin_path == NULL)
+		return 0;
+	r->in_fd = open(o->stdin_path, O_WRONLY | O_CLOEXEC);
+	if (r->in_fd < 0) {
+		fprintf(stderr, "log driver: open stdin %s: %s\n", o->stdin_path, strerror(errno));
+		return -1;
+	}
+	fcntl(r->in_fd, F_SETFL, O_NONBLOCK);
+	if (r->path == NULL)
+		return 0;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(r->path) >= sizeof a.sun_path) {
+		fprintf(stderr, "log driver: attach socket path too long: %s\n", r->path);
+		return -1;
+	}
+	strcpy(a.sun_path, r->path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	unlink(r->path);
+	mode_t old = umask(0077);
+	int err = bind(fd, (struct sockaddr *)&a, sizeof a);
+	umask(old);
+	if (err < 0 || listen(fd, 4) < 0) {
+		fprintf(stderr, "log driver: attach socket %s: %s\n", r->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	r->listen_fd = fd;
+	return 0;
+}
+
+/* relay_flush writes what is pending into the fifo, as far as it takes
+ * it. */
+static void relay_flush(struct relay *r)
+{
+	while (r->in_fd >= 0 && r->off < r->len) {
+		ssize_t k = write(r->in_fd, r->buf + r->off, r->len - r->off);
+		if (k > 0) {
+			r->off += (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN)
+			return;
+		relay_close(r); /* the container's stdin is gone */
+		return;
+	}
+	r->len = r->off = 0;
+}
+
+/* relay_client reads from the attached client; its end ends the session
+ * (and stdin, with --stdin-once). */
+static void relay_client(struct relay *r)
+{
+	ssize_t k = read(r->client_fd, r->buf, sizeof r->buf);
+	if (k > 0) {
+		r->len = (size_t)k;
+		r->off = 0;
+		relay_flush(r);
+		return;
+	}
+	if (k < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	close(r->client_fd);
+	r->client_fd = -1;
+	if (r->once)
+		relay_close(r);
+}
+
 static int parse_count(const char *key, const char *val, long long min, long long *out)
 {
 	char *end;
@@ -508,6 +617,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->path = NULL;
 	o->max_size = DEFAULT_MAX_SIZE;
 	o->max_files = DEFAULT_MAX_FILES;
+	o->stdin_path = NULL;
+	o->attach_path = NULL;
+	o->stdin_once = 0;
 	for (int i = 1; i < argc; i += 2) {
 		const char *key = argv[i];
 		if (i + 1 >= argc) {
@@ -522,6 +634,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_count(key, val, 0, &v) < 0)
 				return -1;
 			o->max_size = v;
+		} else if (strcmp(key, "--stdin") == 0) {
+			o->stdin_path = val;
+		} else if (strcmp(key, "--attach") == 0) {
+			o->attach_path = val;
+		} else if (strcmp(key, "--stdin-once") == 0) {
+			if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0) {
+				fprintf(stderr, "log driver: --stdin-once \"%s\": want true or false\n", val);
+				return -1;
+			}
+			o->stdin_once = strcmp(val, "true") == 0;
 		} else if (strcmp(key, "--max-files") == 0) {
 			if (parse_count(key, val, 1, &v) < 0)
 				return -1;
@@ -534,6 +656,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->path == NULL || o->path[0] != '/') {
 		fprintf(stderr, "log driver: needs the absolute path of the log file, got \"%s\"\n",
 			o->path ? o->path : "");
+		return -1;
+	}
+	if ((o->stdin_path != NULL && o->stdin_path[0] != '/') || (o->attach_path != NULL && o->attach_path[0] != '/')) {
+		fprintf(stderr, "log driver: --stdin and --attach need absolute paths\n");
+		return -1;
+	}
+	if (o->attach_path != NULL && o->stdin_path == NULL) {
+		fprintf(stderr, "log driver: --attach needs --stdin\n");
 		return -1;
 	}
 	if (strlen(o->path) > PATH_MAX - 64) {
@@ -556,10 +686,14 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &term, NULL);
 	int sfd = signalfd(-1, &term, SFD_CLOEXEC);
 
+	signal(SIGPIPE, SIG_IGN); /* a fifo whose reader is gone: EPIPE */
 	struct writer w = { .o = o, .fd = -1 };
 	if (open_file(&w) < 0)
 		w.retry_at = now_ns() + RETRY_NS;
 	close(READY_FD); /* tells the shim to start the container */
+	static struct relay rl;
+	if (relay_open(&rl, &o) < 0)
+		relay_close(&rl); /* the container runs on, its stdin closed */
 
 	struct stream streams[2] = { { STDOUT_FD, "stdout", NULL, 0 }, { STDERR_FD, "stderr", NULL, 0 } };
 	for (int i = 0; i < 2; i++) {
@@ -572,7 +706,7 @@ int main(int argc, char **argv)
 	int64_t deadline = 0; /* set by SIGTERM */
 	int code = 0;
 	for (;;) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[6];
 		int n = 0, idx[2] = { -1, -1 };
 		for (int i = 0; i < 2; i++) {
 			if (streams[i].fd >= 0) {
@@ -582,6 +716,19 @@ int main(int argc, char **argv)
 		}
 		if (n == 0)
 			break;
+		int lidx = -1, cidx = -1, iidx = -1;
+		if (rl.listen_fd >= 0 && rl.client_fd < 0) {
+			lidx = n;
+			pfd[n++] = (struct pollfd){ .fd = rl.listen_fd, .events = POLLIN };
+		}
+		if (rl.client_fd >= 0 && rl.len == 0) {
+			cidx = n;
+			pfd[n++] = (struct pollfd){ .fd = rl.client_fd, .events = POLLIN };
+		}
+		if (rl.in_fd >= 0 && rl.len > 0) {
+			iidx = n;
+			pfd[n++] = (struct pollfd){ .fd = rl.in_fd, .events = POLLOUT };
+		}
 		int sidx = -1;
 		if (sfd >= 0 && deadline == 0) {
 			sidx = n;
@@ -604,6 +751,12 @@ int main(int argc, char **argv)
 			code = 1;
 			break;
 		}
+		if (lidx >= 0 && (pfd[lidx].revents & POLLIN))
+			rl.client_fd = accept4(rl.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (cidx >= 0 && pfd[cidx].revents != 0)
+			relay_client(&rl);
+		if (iidx >= 0 && pfd[iidx].revents != 0)
+			relay_flush(&rl);
 		if (sidx >= 0 && (pfd[sidx].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) > 0)
@@ -626,6 +779,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	relay_close(&rl);
 	if (w.fd >= 0 && close(w.fd) < 0) {
 		fprintf(stderr, "log driver: close %s: %s\n", o.path, strerror(errno));
 		code = 1;

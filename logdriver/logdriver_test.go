@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -535,6 +536,110 @@ func BenchmarkThroughput(b *testing.B) {
 				cpu += d.cmd.ProcessState.UserTime() + d.cmd.ProcessState.SystemTime()
 			}
 			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N)/mb, "cpu-ms/MB")
+		})
+	}
+}
+
+// TestStdinRelay: with --stdin and --attach the driver holds the stdin
+// fifo's writing end (the shim's reader never sees end-of-file while no
+// client is attached) and copies each attach client's input into it;
+// with --stdin-once true, stdin closes when the first client leaves.
+func TestStdinRelay(t *testing.T) {
+	bin := buildDriver(t)
+	for _, once := range []bool{false, true} {
+		t.Run(fmt.Sprintf("once=%v", once), func(t *testing.T) {
+			dir := t.TempDir()
+			fifo, sock := filepath.Join(dir, "stdin"), filepath.Join(dir, "attach.sock")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The shim opens the reading end before it starts the driver.
+			opened := make(chan *os.File, 1)
+			go func() {
+				f, err := os.OpenFile(fifo, os.O_RDONLY, 0)
+				if err != nil {
+					t.Error(err)
+				}
+				opened <- f
+			}()
+			d := startDriver(t, bin, "log-driver", filepath.Join(dir, "0.log"), "--stdin", fifo, "--attach", sock,
+				"--stdin-once", fmt.Sprint(once))
+			var in *os.File
+			select {
+			case in = <-opened:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the driver never opened the stdin fifo")
+			}
+			defer in.Close()
+			got := make(chan string, 16)
+			go func() {
+				buf := make([]byte, 64)
+				for {
+					n, err := in.Read(buf)
+					if n > 0 {
+						got <- string(buf[:n])
+					}
+					if err != nil {
+						close(got)
+						return
+					}
+				}
+			}()
+			send := func(s string) {
+				t.Helper()
+				// The driver makes the socket once the shim's reader has
+				// the fifo open.
+				var c net.Conn
+				var err error
+				for deadline := time.Now().Add(10 * time.Second); ; {
+					if c, err = net.Dial("unix", sock); err == nil || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.WriteString(c, s); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case g := <-got:
+					if g != s {
+						t.Fatalf("stdin read %q, want %q", g, s)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("%q never reached stdin", s)
+				}
+				c.Close()
+			}
+			send("first\n")
+			if once {
+				select {
+				case _, ok := <-got:
+					if ok {
+						t.Fatal("more input after the only client left")
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("stdin stayed open after the first client left (stdinOnce)")
+				}
+				if _, err := os.Stat(sock); !os.IsNotExist(err) {
+					t.Errorf("the attach socket is still there: %v", err)
+				}
+			} else {
+				send("second\n")
+				select {
+				case _, ok := <-got:
+					if !ok {
+						t.Fatal("stdin closed when a client left")
+					}
+				default:
+				}
+			}
+			d.wait(t)
+			if _, err := os.Stat(sock); !os.IsNotExist(err) {
+				t.Errorf("the attach socket outlived the driver: %v", err)
+			}
 		})
 	}
 }

@@ -260,7 +260,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	rt, err := rtcontainerd.New(rtcontainerd.Options{
 		Address: f.containerdAddress, Namespace: f.containerdNamespace, Credentials: keychain,
 		LogDriver: logDriver, LogMaxSize: logMax, LogMaxFiles: f.containerLogMaxFiles,
-		CDISpecDirs: f.cdiSpecDirs, ExecDir: filepath.Join(g.runDir, "exec"),
+		CDISpecDirs: f.cdiSpecDirs, ExecDir: filepath.Join(g.runDir, "exec"), IODir: filepath.Join(g.runDir, "io"),
 	}, log.Named("containerd"))
 	if err != nil {
 		return err

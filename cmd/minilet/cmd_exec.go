@@ -60,12 +60,16 @@ func newAttachCommand(g *globalFlags) *cobra.Command {
 	f := &streamFlags{}
 	cmd := &cobra.Command{
 		Use:   "attach (POD | pod/NAME) [-c CONTAINER]",
-		Short: "stream what a running container writes, like kubectl attach",
+		Short: "attach to a running container, like kubectl attach",
 		Long: `Stream the stdout and stderr of a running container from now on, until it
-stops (or Ctrl-C). minilet does not give containers stdin (stdin: true is
-refused in manifests), so -i is refused too.`,
+stops (or Ctrl-C). With -i (and -t), what you type goes to the container's
+terminal: the container must have been made with stdin: true and tty: true
+(as minilet debug -it makes its container). Its stdin stays open after you
+leave, unless the container has stdinOnce: true; minilet may restart
+meanwhile.`,
 		Example: `  minilet attach web
-  minilet attach web -c sidecar`,
+  minilet attach web -c sidecar
+  minilet attach -it shell`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runStream(cmd, g, f, args[0], nil) },
 	}
@@ -101,6 +105,9 @@ func runStream(cmd *cobra.Command, g *globalFlags, f *streamFlags, podArg string
 		return err
 	}
 	if command == nil {
+		if opts.Stdin != nil {
+			fmt.Fprintln(notes, "If you don't see a command prompt, try pressing enter.")
+		}
 		err = client.Attach(ctx, f.namespace, name, opts)
 	} else {
 		err = client.Exec(ctx, f.namespace, name, opts)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/containerd/containerd/runtime/v2/logging"
@@ -25,6 +26,8 @@ type logDriverFlags struct {
 	path     string
 	maxSize  string
 	maxFiles int
+	// a container with stdin: its fifo, the attach socket, stdinOnce
+	stdin, attach, stdinOnce string
 }
 
 // logDriverOptions configure one run of the log driver.
@@ -33,6 +36,7 @@ type logDriverOptions struct {
 	maxSize    int64
 	maxFiles   int
 	drainGrace time.Duration
+	stdin      containerlog.Stdin
 }
 
 // newLogDriverCommand returns the hidden `minilet log-driver`, which
@@ -56,6 +60,9 @@ to FILE until both streams end, rotating FILE by size.`,
 			if err != nil {
 				return err
 			}
+			if opts.stdin, err = stdinFrom(f.stdin, f.attach, f.stdinOnce); err != nil {
+				return err
+			}
 			if err := checkShimFiles(); err != nil {
 				return err
 			}
@@ -71,7 +78,27 @@ to FILE until both streams end, rotating FILE by size.`,
 	fl.StringVar(&f.path, "path", "", "the log file (or give it as the argument)")
 	fl.StringVar(&f.maxSize, "max-size", fmt.Sprint(containerlog.DefaultMaxSize), "rotate the file before it grows over this size (bytes, or a quantity such as 10Mi); 0 never rotates")
 	fl.IntVar(&f.maxFiles, "max-files", containerlog.DefaultMaxFiles, "log files kept, the current one included")
+	fl.StringVar(&f.stdin, "stdin", "", "the container's stdin fifo, whose writing end the driver holds")
+	fl.StringVar(&f.attach, "attach", "", "unix socket whose clients' input goes to the container's stdin")
+	// A string, not a bool: the shim passes "--stdin-once false" as two
+	// arguments.
+	fl.StringVar(&f.stdinOnce, "stdin-once", "false", "close stdin when the first attach client leaves (true or false)")
 	return cmd
+}
+
+// stdinFrom checks the stdin flags of the driver.
+func stdinFrom(fifo, socket, once string) (containerlog.Stdin, error) {
+	o, err := strconv.ParseBool(once)
+	if err != nil {
+		return containerlog.Stdin{}, fmt.Errorf("--stdin-once %q: want true or false", once)
+	}
+	if (fifo != "" && !filepath.IsAbs(fifo)) || (socket != "" && !filepath.IsAbs(socket)) {
+		return containerlog.Stdin{}, errors.New("--stdin and --attach need absolute paths")
+	}
+	if socket != "" && fifo == "" {
+		return containerlog.Stdin{}, errors.New("--attach needs --stdin")
+	}
+	return containerlog.Stdin{FIFO: fifo, Socket: socket, Once: o}, nil
 }
 
 // logDriverOptionsFrom checks the driver's flags and argument.
@@ -109,6 +136,6 @@ func checkShimFiles() error {
 // runLogDriver runs containerlog.RunDriver on the shim's streams.
 func runLogDriver(ctx context.Context, cfg *logging.Config, ready func() error, o logDriverOptions, errOut io.Writer) error {
 	return containerlog.RunDriver(ctx, cfg.Stdout, cfg.Stderr, ready, containerlog.DriverOptions{
-		Path: o.path, MaxSize: o.maxSize, MaxFiles: o.maxFiles, DrainGrace: o.drainGrace,
+		Path: o.path, MaxSize: o.maxSize, MaxFiles: o.maxFiles, DrainGrace: o.drainGrace, Stdin: o.stdin,
 	}, errOut)
 }

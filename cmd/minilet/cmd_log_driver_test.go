@@ -193,7 +193,7 @@ func TestLogDriverCannotWrite(t *testing.T) {
 // command with the right options.
 func TestLogDriverArgs(t *testing.T) {
 	const path = "/var/log/pods/default_web_uid/app/3.log"
-	args := containerlog.DriverArgs(path, 10<<20, 5)
+	args := containerlog.DriverArgs(path, 10<<20, 5, containerlog.Stdin{})
 	keys := make([]string, 0, len(args))
 	for k := range args {
 		keys = append(keys, k)
@@ -314,7 +314,7 @@ func TestLogDriverProcess(t *testing.T) {
 // container starts; at the end it closes its pipes and sends SIGTERM.
 func TestLogDriverAsShimChild(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "0.log")
-	uri, err := cio.LogURIGenerator("binary", os.Args[0], containerlog.DriverArgs(path, 1<<20, 3))
+	uri, err := cio.LogURIGenerator("binary", os.Args[0], containerlog.DriverArgs(path, 1<<20, 3, containerlog.Stdin{}))
 	if err != nil {
 		t.Fatal(err)
 	}

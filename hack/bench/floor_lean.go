@@ -200,7 +200,7 @@ func (l *leanFloor) run(ctx context.Context, lp *leanPod, id string, img contain
 	if logPath != "" {
 		creator = cio.LogFile(logPath)
 		if l.with[withDriver] {
-			creator = cio.BinaryIO(l.logDriver, containerlog.DriverArgs(logPath, 10<<20, 5))
+			creator = cio.BinaryIO(l.logDriver, containerlog.DriverArgs(logPath, 10<<20, 5, containerlog.Stdin{}))
 		}
 	}
 	t, err := c.NewTask(ctx, creator)

@@ -14,10 +14,19 @@ const DriverCommand = "log-driver"
 // log's path its value; the binary then runs as, for example,
 //
 //	minilet --max-files 5 log-driver /var/log/pods/ns_web_uid/app/0.log --max-size 10485760
-func DriverArgs(path string, maxSize int64, maxFiles int) map[string]string {
-	return map[string]string{
+//
+// A container with stdin adds the fifo and the attach socket the driver
+// holds (see Stdin).
+func DriverArgs(path string, maxSize int64, maxFiles int, stdin Stdin) map[string]string {
+	args := map[string]string{
 		DriverCommand: path,
 		"--max-size":  strconv.FormatInt(maxSize, 10),
 		"--max-files": strconv.Itoa(maxFiles),
 	}
+	if stdin.FIFO != "" {
+		args["--stdin"] = stdin.FIFO
+		args["--attach"] = stdin.Socket
+		args["--stdin-once"] = strconv.FormatBool(stdin.Once)
+	}
+	return args
 }

@@ -15,6 +15,7 @@ type DriverOptions struct {
 	MaxSize    int64
 	MaxFiles   int
 	DrainGrace time.Duration // how long to read on after ctx ends
+	Stdin      Stdin         // the container's stdin, if it has one
 }
 
 // DefaultDrainGrace is how long the driver keeps reading after the shim
@@ -38,6 +39,15 @@ func RunDriver(ctx context.Context, stdout, stderr io.Reader, ready func() error
 	}
 	if err := ready(); err != nil {
 		fmt.Fprintf(errOut, "log-driver: tell the shim the log of %s is ready: %v\n", o.Path, err)
+	}
+	if o.Stdin.FIFO != "" {
+		relay, err := startStdinRelay(o.Stdin)
+		if err != nil {
+			// The container runs on, its stdin closed.
+			fmt.Fprintf(errOut, "log-driver: stdin of %s: %v\n", o.Path, err)
+		} else {
+			defer relay.close()
+		}
 	}
 	copied := make(chan error, 1)
 	go func() { copied <- w.Copy(stdout, stderr) }()
@@ -96,6 +106,16 @@ func ParseDriverArgs(args []string) (DriverOptions, error) {
 				return o, fmt.Errorf("log driver: --max-size %q: want bytes", val)
 			}
 			o.MaxSize = n
+		case "--stdin":
+			o.Stdin.FIFO = val
+		case "--attach":
+			o.Stdin.Socket = val
+		case "--stdin-once":
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return o, fmt.Errorf("log driver: --stdin-once %q: want true or false", val)
+			}
+			o.Stdin.Once = b
 		case "--max-files":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 {

@@ -12,7 +12,7 @@ import (
 
 func TestParseDriverArgsAnyOrder(t *testing.T) {
 	want := DriverOptions{Path: "/var/log/pods/x/c/0.log", MaxSize: 1234, MaxFiles: 3, DrainGrace: DefaultDrainGrace}
-	args := DriverArgs(want.Path, want.MaxSize, want.MaxFiles)
+	args := DriverArgs(want.Path, want.MaxSize, want.MaxFiles, want.Stdin)
 	orders := [][]string{
 		{DriverCommand, "--max-size", "--max-files"},
 		{"--max-files", DriverCommand, "--max-size"},

@@ -452,7 +452,7 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{"spec.containers[0].resources.limits[example.com/gpu]: Invalid value: \"500m\": must be an integer"}},
 		{"extended resource overcommitted", podYAML("", "    resources: {limits: {example.com/gpu: 2}, requests: {example.com/gpu: 1}}\n"),
 			[]string{"spec.containers[0].resources.requests[example.com/gpu]: Invalid value: \"1\": must be equal to example.com/gpu limit of 2"}},
-		{"stdin", podYAML("", "    stdin: true\n"), []string{"spec.containers[0].stdin: Forbidden", "attach"}},
+		{"stdin", podYAML("", "    stdin: true\n"), []string{"spec.containers[0].stdin: Forbidden", "only with a terminal (tty: true)"}},
 		{"readinessGates", podYAML("  readinessGates: [{conditionType: ready}]\n", ""), []string{"spec.readinessGates: Forbidden", "never be Ready"}},
 		{"schedulingGates", podYAML("  schedulingGates: [{name: g}]\n", ""), []string{"spec.schedulingGates: Forbidden"}},
 		{"pod-level resources", podYAML("  resources: {limits: {cpu: 1}}\n", ""), []string{"spec.resources: Forbidden"}},

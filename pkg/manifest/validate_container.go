@@ -93,8 +93,8 @@ func validateContainer(c *v1.Container, p *field.Path, volumes map[string]bool, 
 	if l := c.Lifecycle; l != nil && l.StopSignal != nil {
 		errs = append(errs, field.Forbidden(p.Child("lifecycle", "stopSignal"), "an alpha field (feature gate ContainerStopSignals) minilet does not support; set STOPSIGNAL in the image"))
 	}
-	if c.Stdin {
-		errs = append(errs, field.Forbidden(p.Child("stdin"), "minilet does not give containers stdin (its log driver holds their output, not their input): the container would read end-of-file at once; `minilet exec -i` gives a command stdin, `minilet attach` streams output only"))
+	if c.Stdin && !c.TTY {
+		errs = append(errs, field.Forbidden(p.Child("stdin"), "minilet gives a container stdin only with a terminal (tty: true): the shim carries input to a container whose output goes to a log driver only through its console; set tty: true, or use `minilet exec -i` to give a command stdin"))
 	}
 	if pr := c.ReadinessProbe; pr != nil && pr.TerminationGracePeriodSeconds != nil {
 		errs = append(errs, field.Invalid(p.Child("readinessProbe", "terminationGracePeriodSeconds"), *pr.TerminationGracePeriodSeconds, "must not be set for readinessProbes"))

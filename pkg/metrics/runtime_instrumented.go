@@ -153,6 +153,10 @@ func (r *instrumentedRuntime) ExecStream(ctx context.Context, id string, cmd []s
 	return r.rt.ExecStream(ctx, id, cmd, s)
 }
 
+func (r *instrumentedRuntime) AttachStdin(ctx context.Context, id string, s runtime.AttachStreams) error {
+	return r.rt.AttachStdin(ctx, id, s)
+}
+
 func (r *instrumentedRuntime) Exits(ctx context.Context) (<-chan runtime.Exit, error) {
 	return r.rt.Exits(ctx)
 }

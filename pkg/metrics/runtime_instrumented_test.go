@@ -63,6 +63,7 @@ func (f *fakeRuntime) EndGroups(context.Context, string) error { return nil }
 func (f *fakeRuntime) ExecStream(context.Context, string, []string, runtime.ExecStreams) (int32, error) {
 	return 0, nil
 }
+func (f *fakeRuntime) AttachStdin(context.Context, string, runtime.AttachStreams) error { return nil }
 func (f *fakeRuntime) Exec(context.Context, string, []string, time.Duration) (runtime.ExecResult, error) {
 	return runtime.ExecResult{ExitCode: 3}, f.call(opExec)
 }

@@ -111,6 +111,7 @@ func ContainerSpecFor(p ContainerParams) (runtime.ContainerSpec, error) {
 		LogPath:      p.Paths.ContainerLog(c.Name, p.RestartCount),
 		TTY:          c.TTY,
 		Stdin:        c.Stdin,
+		StdinOnce:    c.StdinOnce,
 		CDIDevices:   p.CDIDevices,
 	}, nil
 }

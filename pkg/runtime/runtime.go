@@ -130,7 +130,10 @@ type ContainerSpec struct {
 	Annotations  map[string]string // OCI spec annotations (shim grouping)
 	LogPath      string            // file that receives stdout/stderr; "" discards them
 	TTY          bool
-	Stdin        bool
+	// Stdin keeps the container's terminal input open for attach
+	// clients (minilet attach -i); StdinOnce closes it when the first
+	// one leaves.
+	Stdin, StdinOnce bool
 	// Sysctls are set in the container's namespaces (a pause container's,
 	// which its pod's containers share).
 	Sysctls map[string]string
@@ -192,6 +195,12 @@ type ExecStreams struct {
 	Resize <-chan TerminalSize // terminal sizes, the first one at once; may be nil
 }
 
+// AttachStreams are what an attach client sends a container with stdin.
+type AttachStreams struct {
+	Stdin  io.Reader
+	Resize <-chan TerminalSize // may be nil
+}
+
 // Runtime is what minilet's pod logic needs from a container runtime.
 // Implementations are safe for concurrent use.
 type Runtime interface {
@@ -237,6 +246,10 @@ type Runtime interface {
 	// exits and returns its exit code. When Stdin ends the command's stdin
 	// is closed. When ctx ends the command and what it started are killed.
 	ExecStream(ctx context.Context, id string, cmd []string, s ExecStreams) (int32, error)
+	// AttachStdin copies s.Stdin into the terminal input of the running
+	// container id (made with Stdin) until it ends or ctx ends, and
+	// resizes its terminal as s.Resize says.
+	AttachStdin(ctx context.Context, id string, s AttachStreams) error
 
 	// Exits streams task exits until ctx ends. After a reconnect, callers
 	// should re-check containers, since exits may have been missed.

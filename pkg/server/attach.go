@@ -9,23 +9,51 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/containerlog"
+	"github.com/minilet/minilet/pkg/runtime"
 )
 
+// specOf is the spec of the pod's init, app or ephemeral container name.
+func specOf(pod *v1.Pod, name string) *v1.Container {
+	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		if ec := &pod.Spec.EphemeralContainers[i]; ec.Name == name {
+			c := v1.Container(ec.EphemeralContainerCommon)
+			return &c
+		}
+	}
+	return nil
+}
+
 // handlePodAttach streams what a running container writes from now on,
-// stdout and stderr apart, until it stops or the client goes. Containers
-// are never given stdin (manifest validation refuses stdin: true), so an
-// attach with stdin is refused rather than left without input.
+// stdout and stderr apart, until it stops or the client goes; with stdin,
+// what the client types goes to the container's terminal (a container
+// made with stdin: true and tty: true), and its terminal follows the
+// client's size.
 func (s *Server) handlePodAttach(w http.ResponseWriter, r *http.Request) {
-	req, _, ok := s.streamTarget(w, r, false)
+	req, id, ok := s.streamTarget(w, r, false)
 	if !ok {
 		return
 	}
 	ns, name := r.PathValue("namespace"), r.PathValue("name")
 	if req.stdin {
-		writeStatus(w, badRequest(fmt.Sprintf("container %q in pod %q has no stdin to attach to: minilet does not run containers with stdin: true; attach without -i streams its output", req.container, name)))
-		return
+		pod, _ := s.findPod(ns, name)
+		if c := specOf(&pod, req.container); c == nil || !c.Stdin {
+			writeStatus(w, badRequest(fmt.Sprintf("container %q in pod %q was not started with stdin: true, so nothing reads its input; attach without -i streams its output", req.container, name)))
+			return
+		}
+		if s.exec == nil {
+			writeStatus(w, unavailable(errors.New("this daemon does not attach to containers' stdin")))
+			return
+		}
 	}
 	if s.logs == nil {
 		writeStatus(w, unavailable(errors.New("this daemon does not serve container output")))
@@ -68,6 +96,15 @@ func (s *Server) handlePodAttach(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer sess.close()
+	if req.stdin {
+		go func() {
+			err := s.exec.AttachStdin(sess.ctx, id, runtime.AttachStreams{Stdin: sess.stdin, Resize: sess.sizes})
+			if err != nil && sess.ctx.Err() == nil {
+				s.log.Warn("attach: pass the client's input to the container", zap.String("namespace", ns), zap.String("pod", name),
+					zap.String("container", req.container), zap.Error(err))
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, out := range []io.Writer{sess.stdout, sess.stderr} {

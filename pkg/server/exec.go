@@ -17,6 +17,9 @@ import (
 // container runtime).
 type Executor interface {
 	ExecStream(ctx context.Context, id string, cmd []string, s runtime.ExecStreams) (int32, error)
+	// AttachStdin passes an attach client's input to the terminal of a
+	// container made with stdin.
+	AttachStdin(ctx context.Context, id string, s runtime.AttachStreams) error
 }
 
 // execRequest is a parsed exec or attach query, as the API server's

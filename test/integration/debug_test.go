@@ -1,13 +1,20 @@
 package integration
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/remotecommand"
+
+	"github.com/minilet/minilet/internal/syncbuf"
+	"github.com/minilet/minilet/pkg/server"
 )
 
 // ephemeralStatus is the status of the ephemeral container name.
@@ -115,5 +122,89 @@ spec:
 	}
 	if _, after := d.pids(p); after["once"] != 0 {
 		t.Error("the ended debug container was started again")
+	}
+}
+
+// sizeQueue gives one terminal size.
+type sizeQueue struct{ sent bool }
+
+func (q *sizeQueue) Next() *remotecommand.TerminalSize {
+	if q.sent {
+		select {} // no further size: the session's end stops the reader
+	}
+	q.sent = true
+	return &remotecommand.TerminalSize{Width: 77, Height: 33}
+}
+
+// TestAttachStdin: a container with stdin: true and tty: true takes what
+// attach -i sends into its terminal, at the client's terminal size; its
+// stdin stays open while minilet is SIGKILLed and started again (the log
+// driver holds it), so the same shell takes a second session's input.
+// `minilet debug -i` attaches to its container as kubectl debug -i does.
+func TestAttachStdin(t *testing.T) {
+	d := startDaemon(t)
+	d.writeManifest("shell.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: sh
+    image: %s
+    command: ["sh"]
+    stdin: true
+    tty: true
+`, BusyboxImage))
+	p := d.waitPod("shell", 60*time.Second, "runs", allRunning)
+	_, before := d.pids(p)
+
+	session := func(input string, want string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		inR, inW := io.Pipe()
+		out := &syncbuf.Buffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- d.Client.Attach(ctx, "default", "shell", server.StreamOptions{Container: "sh", Stdin: inR, Stdout: out, TTY: true, Sizes: &sizeQueue{}})
+		}()
+		d.eventually(20*time.Second, fmt.Sprintf("the shell answers %q", want), func() error {
+			// Typed again until the session is open and the shell
+			// has read it; the answer shows only once.
+			if _, err := io.WriteString(inW, input); err != nil {
+				return err
+			}
+			if !strings.Contains(out.String(), want) {
+				return fmt.Errorf("output so far %q", out.String())
+			}
+			return nil
+		})
+		cancel()
+		inW.Close()
+		<-done
+	}
+	session("echo hello-$((6*7))\n", "hello-42")
+	session("stty size\n", "33 77")
+
+	d.signal(syscall.SIGKILL)
+	d.start()
+	d.waitPod("shell", 30*time.Second, "adopted", allRunning)
+	session("echo again-$((5+5))\n", "again-10")
+	if _, after := d.pids(p); after["sh"] != before["sh"] {
+		t.Fatalf("the shell changed: %d, was %d", after["sh"], before["sh"])
+	}
+
+	// debug -i: the debug container takes the input and exits with it.
+	d.writeManifest("web.yaml", sleeperPod("web", ""))
+	d.waitPod("web", 60*time.Second, "runs", allRunning)
+	cmd := exec.Command(env.minilet, "--run-dir", d.RunDir, "debug", "web", "-i", "-t", "--image", BusyboxImage, "--target", "main", "-c", "dbg")
+	cmd.Stdin = strings.NewReader("ps; exit 0\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "sleep 3600") {
+		t.Fatalf("debug -it: %v\n%s", err, out)
+	}
+	// A container without stdin refuses input.
+	if out, err := d.cliErr("attach", "-i", "web", "-c", "main"); err == nil || !strings.Contains(out, `container "main" in pod "web" was not started with stdin: true`) {
+		t.Errorf("attach -i to a container without stdin: %v %q", err, out)
 	}
 }

@@ -44,11 +44,15 @@ type Options struct {
 	// killed daemon left there ("": <temp dir>/minilet-exec-<namespace>,
 	// left as it is).
 	ExecDir string
+	// IODir holds the stdin fifos and attach sockets of containers with
+	// stdin ("": <temp dir>/minilet-io-<namespace>).
+	IODir string
 }
 
 // madeHere is what this process remembers of a container it made, to save
 // round trips to containerd on the pod start path.
 type madeHere struct {
+	stdin   string // "true", "once" or "": the container's stdin
 	logPath string
 	tty     bool
 	// unstarted is the container until a start was tried: it has no

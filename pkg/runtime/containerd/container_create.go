@@ -44,6 +44,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 	if spec.TTY {
 		labels[labelTTY] = "true"
 	}
+	stdin := stdinLabel(spec)
+	if stdin != "" {
+		labels[labelStdin] = stdin
+	}
 	var made containerd.Container
 	create := func() (err error) {
 		made, err = r.client.NewContainer(ctx, spec.ID,
@@ -79,9 +83,20 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec runtime.ContainerSpe
 		return fmt.Errorf("create container %s: %w", spec.ID, wrap(err))
 	}
 	r.mu.Lock()
-	r.made[spec.ID] = madeHere{logPath: spec.LogPath, tty: spec.TTY, unstarted: made}
+	r.made[spec.ID] = madeHere{logPath: spec.LogPath, tty: spec.TTY, stdin: stdin, unstarted: made}
 	r.mu.Unlock()
 	return nil
+}
+
+// stdinLabel is the container's stdin as its label keeps it.
+func stdinLabel(spec runtime.ContainerSpec) string {
+	switch {
+	case !spec.Stdin:
+		return ""
+	case spec.StdinOnce:
+		return "once"
+	}
+	return "true"
 }
 
 // specOpts translates a ContainerSpec into OCI spec options, applied on top

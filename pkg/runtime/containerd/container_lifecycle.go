@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -35,22 +36,33 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (uint32, error)
 			return pid, err
 		}
 	}
-	logPath, tty, known := r.createdLogPath(id)
+	m, known := r.created(id)
 	if !known {
 		labels, err := c.Labels(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("start container %s: %w", id, wrap(err))
 		}
-		logPath, tty = labels[labelLogPath], labels[labelTTY] == "true"
+		m = madeHere{logPath: labels[labelLogPath], tty: labels[labelTTY] == "true", stdin: labels[labelStdin]}
+	}
+	logPath, tty := m.logPath, m.tty
+	var stdin containerlog.Stdin
+	if m.stdin != "" && tty && logPath != "" && r.opts.LogDriver != "" {
+		stdin = r.stdinFor(id, m.stdin == "once")
+		if err := makeStdinFIFO(stdin); err != nil {
+			return 0, fmt.Errorf("start container %s: %w", id, err)
+		}
 	}
 	creator := cio.NullIO
 	if p := logPath; p != "" {
 		creator = cio.LogFile(p)
 		if r.opts.LogDriver != "" {
 			// The shim runs the driver, so logs keep flowing while the
-			// daemon is stopped or restarted.
-			creator = cio.BinaryIO(r.opts.LogDriver, containerlog.DriverArgs(p, r.opts.LogMaxSize, r.opts.LogMaxFiles))
+			// daemon is stopped or restarted (and it holds stdin).
+			creator = cio.BinaryIO(r.opts.LogDriver, containerlog.DriverArgs(p, r.opts.LogMaxSize, r.opts.LogMaxFiles, stdin))
 		}
+	}
+	if stdin.FIFO != "" {
+		creator = withStdin(creator, stdin.FIFO)
 	}
 	if tty {
 		// The shim copies the terminal's output to the same log driver
@@ -155,13 +167,13 @@ func (r *Runtime) takeFresh(id string) (containerd.Container, bool) {
 	return c, true
 }
 
-// createdLogPath returns the log path of a container this process created
+// created returns what this process knows of a container it created
 // (saving a round trip to containerd on the pod start path).
-func (r *Runtime) createdLogPath(id string) (logPath string, tty, ok bool) {
+func (r *Runtime) created(id string) (madeHere, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m, ok := r.made[id]
-	return m.logPath, m.tty, ok
+	return m, ok
 }
 
 // terminalIO is an IO whose task gets a terminal.
@@ -277,6 +289,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	r.mu.Lock()
 	delete(r.made, id)
 	r.mu.Unlock()
+	if err := os.RemoveAll(r.stdinDir(id)); err != nil {
+		return fmt.Errorf("remove container %s: its stdin: %w", id, err)
+	}
 	return nil
 }
 

@@ -32,7 +32,8 @@ type Fake struct {
 type entry struct {
 	spec    runtime.ContainerSpec
 	c       runtime.Container
-	hasTask bool // a task exists (in c.State); false: none, as after a reboot
+	hasTask bool   // a task exists (in c.State); false: none, as after a reboot
+	stdin   []byte // what attach clients sent
 }
 
 var _ runtime.Runtime = (*Fake)(nil)
@@ -318,6 +319,37 @@ func (f *Fake) ExecStream(ctx context.Context, id string, cmd []string, s runtim
 		return 1, nil
 	}
 	return -1, fmt.Errorf("fake: exec %q: executable file not found", cmd)
+}
+
+// AttachStdin keeps what s.Stdin gives for the running container id,
+// which must have been made with Stdin and TTY (StdinOf reads it).
+func (f *Fake) AttachStdin(ctx context.Context, id string, s runtime.AttachStreams) error {
+	f.mu.Lock()
+	f.record("AttachStdin " + id)
+	e := f.containers[id]
+	ok := e != nil && e.hasTask && e.c.State == runtime.StateRunning && e.spec.Stdin && e.spec.TTY
+	f.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("container %s: its stdin is closed or was never open: %w", id, runtime.ErrNotFound)
+	}
+	data, err := io.ReadAll(s.Stdin)
+	f.mu.Lock()
+	e.stdin = append(e.stdin, data...)
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// StdinOf is what attach clients sent the container id.
+func (f *Fake) StdinOf(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e := f.containers[id]; e != nil {
+		return string(e.stdin)
+	}
+	return ""
 }
 
 func (f *Fake) Exits(ctx context.Context) (<-chan runtime.Exit, error) { return f.exits, nil }
