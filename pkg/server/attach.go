@@ -44,13 +44,15 @@ func (s *Server) handlePodAttach(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns, name := r.PathValue("namespace"), r.PathValue("name")
+	var attacher StdinAttacher
 	if req.stdin {
 		pod, _ := s.findPod(ns, name)
 		if c := specOf(&pod, req.container); c == nil || !c.Stdin {
 			writeStatus(w, badRequest(fmt.Sprintf("container %q in pod %q was not started with stdin: true, so nothing reads its input; attach without -i streams its output", req.container, name)))
 			return
 		}
-		if s.exec == nil {
+		var ok bool
+		if attacher, ok = s.exec.(StdinAttacher); !ok {
 			writeStatus(w, unavailable(errors.New("this daemon does not attach to containers' stdin")))
 			return
 		}
@@ -98,7 +100,7 @@ func (s *Server) handlePodAttach(w http.ResponseWriter, r *http.Request) {
 	defer sess.close()
 	if req.stdin {
 		go func() {
-			err := s.exec.AttachStdin(sess.ctx, id, runtime.AttachStreams{Stdin: sess.stdin, Resize: sess.sizes})
+			err := attacher.AttachStdin(sess.ctx, id, runtime.AttachStreams{Stdin: sess.stdin, Resize: sess.sizes})
 			if err != nil && sess.ctx.Err() == nil {
 				s.log.Warn("attach: pass the client's input to the container", zap.String("namespace", ns), zap.String("pod", name),
 					zap.String("container", req.container), zap.Error(err))

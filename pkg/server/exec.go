@@ -17,8 +17,12 @@ import (
 // container runtime).
 type Executor interface {
 	ExecStream(ctx context.Context, id string, cmd []string, s runtime.ExecStreams) (int32, error)
-	// AttachStdin passes an attach client's input to the terminal of a
-	// container made with stdin.
+}
+
+// StdinAttacher passes an attach client's input to the terminal of a
+// container made with stdin (the runtime); an Executor that is one serves
+// attach -i.
+type StdinAttacher interface {
 	AttachStdin(ctx context.Context, id string, s runtime.AttachStreams) error
 }
 

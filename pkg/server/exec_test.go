@@ -145,7 +145,7 @@ func TestExecRefusals(t *testing.T) {
 		t.Fatalf("commands ran: %v", src.ids)
 	}
 	err := c.Attach(ctx, "default", "web", StreamOptions{Stdin: strings.NewReader(""), Stdout: io.Discard})
-	if err == nil || !strings.Contains(err.Error(), "has no stdin to attach to") {
+	if err == nil || !strings.Contains(err.Error(), "was not started with stdin: true") {
 		t.Fatalf("attach -i: %v, want a refusal", err)
 	}
 }
