@@ -77,6 +77,13 @@ func DescribePod(w io.Writer, pod *v1.Pod, events *v1.EventList, now time.Time) 
 		describeContainers(pw, "Init Containers", pod, pod.Spec.InitContainers, pod.Status.InitContainerStatuses)
 	}
 	describeContainers(pw, "Containers", pod, pod.Spec.Containers, pod.Status.ContainerStatuses)
+	if len(pod.Spec.EphemeralContainers) > 0 {
+		ecs := make([]v1.Container, len(pod.Spec.EphemeralContainers))
+		for i, ec := range pod.Spec.EphemeralContainers {
+			ecs[i] = v1.Container(ec.EphemeralContainerCommon)
+		}
+		describeContainers(pw, "Ephemeral Containers", pod, ecs, pod.Status.EphemeralContainerStatuses)
+	}
 	if len(pod.Spec.ReadinessGates) > 0 {
 		pw.write(level0, "Readiness Gates:\n  Type\tStatus\n")
 		for _, g := range pod.Spec.ReadinessGates {
