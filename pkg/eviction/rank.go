@@ -44,33 +44,24 @@ type ContainerUsage struct {
 // all count for both, as the kubelet ranks them.
 type fsParts struct{ volumes, logs, rootfs bool }
 
-func (u Usage) disk(p fsParts) int64 {
+// sum adds the parts p counts of one measure (bytes or inodes) of the
+// volumes, logs and writable layers.
+func (p fsParts) sum(volumes, logs, rootfs int64) int64 {
 	var n int64
 	if p.volumes {
-		n += u.Volumes
+		n += volumes
 	}
 	if p.logs {
-		n += u.Logs
+		n += logs
 	}
 	if p.rootfs {
-		n += u.Rootfs
+		n += rootfs
 	}
 	return n
 }
 
-func (u Usage) inodes(p fsParts) int64 {
-	var n int64
-	if p.volumes {
-		n += u.VolumeInodes
-	}
-	if p.logs {
-		n += u.LogInodes
-	}
-	if p.rootfs {
-		n += u.RootfsInodes
-	}
-	return n
-}
+func (u Usage) disk(p fsParts) int64   { return p.sum(u.Volumes, u.Logs, u.Rootfs) }
+func (u Usage) inodes(p fsParts) int64 { return p.sum(u.VolumeInodes, u.LogInodes, u.RootfsInodes) }
 
 // partsFor is what counts for signal s.
 func partsFor(s Signal, dedicatedImageFs bool) fsParts {

@@ -12,10 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
-	"strings"
 
 	v1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -45,15 +42,8 @@ func (s *Server) handleEphemeralContainers(w http.ResponseWriter, r *http.Reques
 		writeStatus(w, pathNotFound())
 		return
 	}
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	if !slices.Contains(patchTypes, strings.TrimSpace(ct)) {
-		writeStatus(w, newStatus(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-			fmt.Sprintf("ephemeralcontainers take a patch of type %s, not %q", strings.Join(patchTypes, " or "), ct)))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		writeStatus(w, badRequest("read the patch: "+err.Error()))
+	body, ok := readPatch(w, r, "ephemeralcontainers take")
+	if !ok {
 		return
 	}
 	list, err := patchedEphemeral(pod, body)

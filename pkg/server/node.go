@@ -49,21 +49,31 @@ type NodeController interface {
 // patchTypes are the patch types the node takes, as kubectl sends them.
 var patchTypes = []string{"application/merge-patch+json", "application/strategic-merge-patch+json"}
 
+// readPatch reads a request's patch, of one of patchTypes; on failure it
+// has answered ("<what> a patch of type ...").
+func readPatch(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if !slices.Contains(patchTypes, strings.TrimSpace(ct)) {
+		writeStatus(w, newStatus(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
+			fmt.Sprintf("%s a patch of type %s, not %q", what, strings.Join(patchTypes, " or "), ct)))
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeStatus(w, badRequest("read the patch: "+err.Error()))
+		return nil, false
+	}
+	return body, true
+}
+
 // handlePatchNode is kubectl label, taint and cordon's PATCH of a node.
 func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request) {
 	nc, ok := s.nodeController(w)
 	if !ok {
 		return
 	}
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	if !slices.Contains(patchTypes, strings.TrimSpace(ct)) {
-		writeStatus(w, newStatus(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-			fmt.Sprintf("the node takes a patch of type %s, not %q", strings.Join(patchTypes, " or "), ct)))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		writeStatus(w, badRequest("read the patch: "+err.Error()))
+	body, ok := readPatch(w, r, "the node takes")
+	if !ok {
 		return
 	}
 	n, err := nc.PatchNode(r.Context(), body)
