@@ -163,35 +163,33 @@ func (v Value) zero() bool {
 
 // parseStatements reads "signal<value,...".
 func parseStatements(flag, text string) (map[Signal]Value, error) {
+	items, err := parseItems(flag, text, "<", "want signal<value, e.g. memory.available<100Mi (the only operator is <)")
+	if err != nil {
+		return nil, err
+	}
 	out := map[Signal]Value{}
-	for _, item := range splitList(text) {
-		name, val, ok := strings.Cut(item, "<")
-		if !ok {
-			return nil, fmt.Errorf("%s: %q: want signal<value, e.g. memory.available<100Mi (the only operator is <)", flag, item)
-		}
-		s, err := signalOf(strings.TrimSpace(name))
+	for sig, val := range items {
+		v, err := parseValue(val)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q: %w", flag, item, err)
+			return nil, fmt.Errorf("%s: \"%s<%s\": %w", flag, sig, val, err)
 		}
-		if _, dup := out[s]; dup {
-			return nil, fmt.Errorf("%s: signal %s is given twice", flag, s)
-		}
-		v, err := parseValue(strings.TrimSpace(val))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q: %w", flag, item, err)
-		}
-		out[s] = v
+		out[sig] = v
 	}
 	return out, nil
 }
 
 // parsePairs reads "signal=value,...".
 func parsePairs(flag, text string) (map[Signal]string, error) {
+	return parseItems(flag, text, "=", "want signal=value")
+}
+
+// parseItems reads "signal<sep>value,..." with known signals, each once.
+func parseItems(flag, text, sep, shape string) (map[Signal]string, error) {
 	out := map[Signal]string{}
 	for _, item := range splitList(text) {
-		name, val, ok := strings.Cut(item, "=")
+		name, val, ok := strings.Cut(item, sep)
 		if !ok {
-			return nil, fmt.Errorf("%s: %q: want signal=value", flag, item)
+			return nil, fmt.Errorf("%s: %q: %s", flag, item, shape)
 		}
 		s, err := signalOf(strings.TrimSpace(name))
 		if err != nil {
