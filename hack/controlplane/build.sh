@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
+# from the Kubernetes source module, at the minor version of minilet's
+# k8s.io/api, into a cache directory keyed by version; prints that bin dir.
+# A second run finds them there and builds nothing.
+#
+# The module cannot be built with `go install` (its go.mod replaces the
+# k8s.io staging modules with ./staging/src, which the module zip lacks):
+# the source is copied, each replace is pointed at the published staging
+# module of the same version, and the commands are built inside that tree.
+set -euo pipefail
+export PATH=/usr/local/go/bin:$PATH
+export GOTOOLCHAIN=local
+
+version=${KUBE_VERSION:-v1.34.1}
+staging=v0.${version#v1.}
+cache=${MINILET_CACHE_DIR:-/var/cache/minilet}/kubernetes-$version
+bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+
+have=1
+for b in "${bins[@]}"; do [ -x "$cache/bin/$b" ] || have=0; done
+if [ "$have" = 1 ]; then
+  echo "$cache/bin"
+  exit 0
+fi
+
+src=$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+[ -d "$src" ] || { echo "cannot download k8s.io/kubernetes@$version" >&2; exit 1; }
+work=$(mktemp -d /var/tmp/minilet-kube-src.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp -r "$src/." "$work/"
+chmod -R u+w "$work"
+cd "$work"
+rm -rf vendor go.work go.work.sum
+# k8s.io/x => ./staging/src/k8s.io/x  becomes  k8s.io/x => k8s.io/x v0.N.P
+sed -i -E "s#^(\s*)(k8s\.io/[a-z0-9.-]+) => \./staging/src/k8s\.io/[a-z0-9.-]+#\1\2 => \2 $staging#" go.mod
+
+ld="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  minor=${version#v1.}; minor=${minor%%.*}
+  ld="$ld -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+done
+mkdir -p "$cache/bin.tmp"
+for b in "${bins[@]}"; do
+  start=$(date +%s)
+  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$cache/bin.tmp/$b" "./cmd/$b"
+  echo "built $b in $(( $(date +%s) - start )) s" >&2
+done
+rm -rf "$cache/bin"
+mv "$cache/bin.tmp" "$cache/bin"
+echo "$cache/bin"
