@@ -207,4 +207,9 @@ spec:
 	if out, err := d.cliErr("attach", "-i", "web", "-c", "main"); err == nil || !strings.Contains(out, `container "main" in pod "web" was not started with stdin: true`) {
 		t.Errorf("attach -i to a container without stdin: %v %q", err, out)
 	}
+	// Removed as any pod: its stdin and log driver do not hold it.
+	d.removeManifest("shell.yaml")
+	d.removeManifest("web.yaml")
+	d.waitGone("shell", 30*time.Second)
+	d.waitGone("web", 30*time.Second)
 }
