@@ -68,6 +68,9 @@ type Manager struct {
 	// taints are the node's taints now (nil: no NoExecute eviction).
 	taints func() []v1.Taint
 	wake   chan struct{}
+	// tolerationEnd wakes the loop when the soonest toleration of a
+	// NoExecute taint ends (owned by the loop).
+	tolerationEnd *time.Timer
 
 	mu       sync.Mutex
 	state    State
@@ -246,9 +249,13 @@ func (m *Manager) evictTainted(ctx context.Context) {
 				zap.String("pod", ref.Pod.Name), zap.Error(err))
 		}
 	}
+	if m.tolerationEnd != nil {
+		m.tolerationEnd.Stop()
+		m.tolerationEnd = nil
+	}
 	if soonest > 0 {
-		// A toleration ends before the next tick: look then.
-		time.AfterFunc(soonest, m.NodeChanged)
+		// A toleration may end before the next tick: look then.
+		m.tolerationEnd = time.AfterFunc(soonest, m.NodeChanged)
 	}
 }
 
