@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -78,5 +80,36 @@ func TestManagerReclaimsBeforeEvicting(t *testing.T) {
 	// Reserved follows the hard thresholds.
 	if r := m.Reserved(1<<30, 100<<20); !r.Set || r.Memory != 0 || r.EphemeralStorage != 10<<20 {
 		t.Errorf("reserved %+v", r)
+	}
+}
+
+func TestManagerEvictsForNoExecuteTaints(t *testing.T) {
+	cfg := Config{Thresholds: mustThresholds(t, Flags{Hard: "memory.available<0"})}
+	fine := Observations{SignalMemoryAvailable: {Available: 1 << 30, Capacity: 2 << 30}}
+	tolerant := testPod("tolerant", 0, "", true)
+	tolerant.Spec.Tolerations = []v1.Toleration{{Key: "maint", Operator: v1.TolerationOpExists, Effect: v1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))}}
+	pods := &fakePods{refs: []PodRef{{Pod: testPod("web", 0, "", true)}, {Pod: tolerant}, {Pod: testPod("file", 0, "", false), Static: true}}}
+	now := t0
+	added := metav1.NewTime(t0)
+	taints := []v1.Taint{{Key: "maint", Value: "yes", Effect: v1.TaintEffectNoExecute, TimeAdded: &added}}
+	m := NewManager(cfg, &fakeSignals{obs: []Observations{fine}}, pods, pods, &fakeRecorder{}, zap.NewNop(),
+		Options{Now: func() time.Time { return now }, Taints: func() []v1.Taint { return taints }})
+	if err := m.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.evicted) != 1 || pods.evicted[0].Pod.Name != "web" || pods.evicted[0].Reason != TaintReason ||
+		pods.evicted[0].EventMessage != "Marking for deletion Pod default/web" || pods.evicted[0].GracePeriod != 30 {
+		t.Fatalf("evicted %+v", pods.evicted)
+	}
+	if m.tolerationEnd == nil {
+		t.Error("no wake-up for the toleration's end")
+	}
+	now = t0.Add(61 * time.Second)
+	pods.refs = pods.refs[1:]
+	if err := m.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.evicted) != 2 || pods.evicted[1].Pod.Name != "tolerant" {
+		t.Fatalf("after its 60 s the tolerant pod goes, the static one never: %+v", pods.evicted)
 	}
 }
