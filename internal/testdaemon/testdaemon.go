@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -302,12 +305,51 @@ func (d *Daemon) Metrics(ctx context.Context) (string, error) {
 	return string(b), err
 }
 
-// FreeLoopbackAddr finds a free TCP port on 127.0.0.1.
+// handed are the addresses FreeLoopbackAddr gave in this process: a
+// daemon that is down (killed by a test, about to restart) leaves its port
+// free, and it must not go to another daemon.
+var (
+	handedMu sync.Mutex
+	handed   = map[string]bool{}
+)
+
+// FreeLoopbackAddr finds a free TCP port on 127.0.0.1 below the kernel's
+// ephemeral port range: a daemon restarted on it must not find it taken
+// by the local end of some connection (a probe's, a client's) made while
+// it was down, as a port from the ephemeral range can be, nor given to
+// another daemon (seen in CI: "bind: address already in use" after a
+// SIGKILL).
 func FreeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	const from = 10000
+	if low <= from+100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		defer l.Close()
+		return l.Addr().String(), nil
+	}
+	handedMu.Lock()
+	defer handedMu.Unlock()
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", from+rand.IntN(low-from))
+		if handed[addr] {
+			continue // another daemon of this test binary has it, maybe down now
+		}
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			l.Close()
+			handed[addr] = true
+			return addr, nil
+		}
+	}
+	return "", errors.New("no free port on 127.0.0.1 below the ephemeral range")
 }
