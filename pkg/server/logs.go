@@ -280,17 +280,8 @@ func logContainer(pod *v1.Pod, container string) (string, error) {
 		}
 		return "", fmt.Errorf("a container name must be specified for pod %s, choose one of: %v", pod.Name, names)
 	}
-	for _, list := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for _, c := range list {
-			if c.Name == container {
-				return container, nil
-			}
-		}
-	}
-	for _, c := range pod.Spec.EphemeralContainers {
-		if c.Name == container {
-			return container, nil
-		}
+	if specOf(pod, container) != nil {
+		return container, nil
 	}
 	return "", fmt.Errorf("container %s is not valid for pod %s", container, pod.Name)
 }
