@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/minilet/minilet/pkg/claims"
+	"github.com/minilet/minilet/pkg/cluster"
 	"github.com/minilet/minilet/pkg/credentials"
 	"github.com/minilet/minilet/pkg/devices"
 	"github.com/minilet/minilet/pkg/eviction"
@@ -88,6 +89,10 @@ type daemonFlags struct {
 	logDriver                string
 	containerLogMaxFiles     int
 	metricsAddressSet        bool // the operator named --metrics-address: a non-loopback one is allowed
+	// cluster mode
+	kubeconfig                string
+	nodeLeaseDurationSeconds  int
+	nodeStatusUpdateFrequency time.Duration
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -162,6 +167,9 @@ func addDaemonFlags(fl *pflag.FlagSet, f *daemonFlags) {
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "auto", "journal, json, console, or auto (journal when stderr is the systemd journal, console otherwise)")
 	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symlinks in --manifest-dir that point outside it")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of a Kubernetes API server: minilet joins that cluster as the node --node-name (empty: standalone)")
+	fl.IntVar(&f.nodeLeaseDurationSeconds, "node-lease-duration-seconds", int(cluster.DefaultLeaseDuration/time.Second), "duration of the node's Lease in kube-node-lease, renewed every quarter of it (the kubelet's nodeLeaseDurationSeconds)")
+	fl.DurationVar(&f.nodeStatusUpdateFrequency, "node-status-update-frequency", cluster.DefaultStatusUpdate, "how often the node's status is computed and sent to the API server when it changed (the kubelet's flag)")
 	fl.StringVar(&f.testCrashAt, "test-crash-at", "", "for fault tests: die with SIGKILL at this step")
 	_ = fl.MarkHidden("test-crash-at")
 }
@@ -186,6 +194,12 @@ func checkDaemonFlags(f *daemonFlags) (logMax int64, err error) {
 	}
 	if err := node.ValidateLabels(f.nodeLabels); err != nil {
 		return 0, fmt.Errorf("--node-labels: %w", err)
+	}
+	if f.nodeLeaseDurationSeconds < 1 {
+		return 0, fmt.Errorf("--node-lease-duration-seconds must be at least 1")
+	}
+	if f.nodeStatusUpdateFrequency <= 0 {
+		return 0, fmt.Errorf("--node-status-update-frequency must be positive")
 	}
 	return q.Value(), nil
 }
@@ -299,10 +313,29 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		Observer:  probeMetrics{met},
 		Log:       log.Named("probe"),
 	})
+	// Standalone, node.json holds the node's cordon, labels and taints;
+	// in cluster mode the API server's Node does.
+	var spec interface {
+		node.SpecSource
+		pod.CordonState
+	} = cordon
+	var nodeAgent *cluster.NodeAgent
+	if f.kubeconfig != "" && reset == nil {
+		client, err := cluster.NewClient(f.kubeconfig, "minilet/"+version)
+		if err != nil {
+			return err
+		}
+		nodeAgent = cluster.NewNodeAgent(cluster.NodeConfig{
+			Name: f.nodeName, FlagLabels: f.nodeLabels,
+			LeaseDuration: time.Duration(f.nodeLeaseDurationSeconds) * time.Second,
+			StatusUpdate:  f.nodeStatusUpdateFrequency,
+		}, client, log.Named("cluster"))
+		spec = nodeAgent
+	}
 	reporter := node.NewReporter(node.Info{
 		Name: f.nodeName, Labels: f.nodeLabels, MiniletVersion: version,
-		InternalIP: nodeIP, PodCIDR: f.podCIDR,
-	}, f.rootDir, cordon, rt)
+		InternalIP: nodeIP, PodCIDR: f.podCIDR, Created: cordon.Created(),
+	}, f.rootDir, spec, rt)
 	inventory := devices.NewInventory(f.cdiSpecDirs, counts)
 	for _, e := range inventory.Errors() {
 		log.Warn("CDI spec not usable; its devices are not offered", zap.String("problem", e))
@@ -315,7 +348,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		VolumeDir: claimRoot(f), SeccompProfileRoot: f.seccompProfileRoot,
 	}, pod.Deps{
 		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
-		Node: reporter, Cordon: cordon, Log: log.Named("pods"),
+		Node: reporter, Cordon: spec, Log: log.Named("pods"),
 		Sysctls: sysctls, HostSecurity: hostSecurity(), Devices: inventory,
 	})
 	if err := metrics.RegisterPods(reg, version, mgr); err != nil {
@@ -384,6 +417,10 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		goWait(func() { imageGC.Run(ctx) })
 		goWait(func() { evictions.Run(ctx) })
 		goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
+		if nodeAgent != nil {
+			nodeAgent.OnSpecChange(mgr.NodeSpecChanged)
+			goWait(func() { nodeAgent.Run(ctx, reporter) })
+		}
 	}
 	notify.status("adopting the pods a previous minilet left, reading the manifests")
 	goWait(func() {

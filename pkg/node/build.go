@@ -39,7 +39,7 @@ func Build(info Info, host HostStats, spec OperatorSpec, now time.Time) v1.Node 
 		},
 		Spec: v1.NodeSpec{
 			Unschedulable: cordoned,
-			Taints:        append(slices.Clone(spec.Taints), taints(cordoned, conds)...),
+			Taints:        mergeTaints(spec.Taints, taints(cordoned, conds)),
 		},
 		Status: v1.NodeStatus{
 			Capacity:    capacity(host),
@@ -73,6 +73,19 @@ func addresses(internalIP, hostname string) []v1.NodeAddress {
 	}
 	if hostname != "" {
 		out = append(out, v1.NodeAddress{Type: v1.NodeHostName, Address: hostname})
+	}
+	return out
+}
+
+// mergeTaints is set followed by each of computed that set does not
+// already hold (same key and effect): in cluster mode the API server's
+// taints may already carry the ones minilet computes.
+func mergeTaints(set, computed []v1.Taint) []v1.Taint {
+	out := slices.Clone(set)
+	for _, c := range computed {
+		if !slices.ContainsFunc(out, func(t v1.Taint) bool { return t.MatchTaint(&c) }) {
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -26,7 +26,7 @@ type Runtime interface {
 type Reporter struct {
 	info     Info
 	stateDir string
-	cordon   *SpecStore // what the operator set: cordon, labels, taints
+	spec     SpecSource // what the operator set: cordon, labels, taints
 	rt       Runtime
 	tracker  ConditionTracker
 
@@ -109,19 +109,27 @@ func (r *Reporter) Allocatable() v1.ResourceList {
 	return a
 }
 
+// SpecSource holds what the operator set on the node: the SpecStore
+// standalone, the API server's Node in cluster mode (pkg/cluster).
+type SpecSource interface {
+	// Spec is the cordon, labels and taints now.
+	Spec() OperatorSpec
+	// PatchSpec applies kubectl's patch of the node (label, taint,
+	// cordon) to what the operator set; current is the node now and
+	// flags the --node-labels. An invalid patch is an
+	// *InvalidPatchError.
+	PatchSpec(ctx context.Context, current v1.Node, flags map[string]string, patch []byte, now time.Time) error
+}
+
 // NewReporter returns a Reporter of the node described by info, whose
-// state directory (nodefs) is stateDir. info.Created, when zero, is the
-// cordon store's creation time, and info.System, when empty, is read
-// from the host.
-func NewReporter(info Info, stateDir string, cordon *SpecStore, rt Runtime) *Reporter {
-	if info.Created.IsZero() {
-		info.Created = cordon.Created()
-	}
+// state directory (nodefs) is stateDir, with what the operator set from
+// spec. info.System, when empty, is read from the host.
+func NewReporter(info Info, stateDir string, spec SpecSource, rt Runtime) *Reporter {
 	if info.System == (SystemInfo{}) {
 		info.System = ReadSystemInfo()
 	}
 	return &Reporter{
-		info: info, stateDir: stateDir, cordon: cordon, rt: rt,
+		info: info, stateDir: stateDir, spec: spec, rt: rt,
 		readStats: ReadHostStats, now: time.Now,
 		runtimeVersion: info.RuntimeVersion,
 	}
@@ -138,7 +146,7 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 	r.withEviction(&host)
 	info := r.info
 	info.RuntimeVersion = r.version(ctx, host.RuntimeErr == nil)
-	n := Build(info, host, r.spec(), r.now())
+	n := Build(info, host, r.spec.Spec(), r.now())
 	r.tracker.Track(&n)
 	return n, nil
 }
@@ -147,7 +155,7 @@ func (r *Reporter) Node(ctx context.Context) (v1.Node, error) {
 // labels and cordon state, without measuring the host or asking the
 // runtime, so that it is cheap to get for every pod.
 func (r *Reporter) AdmissionNode() *v1.Node {
-	n := Build(r.info, HostStats{}, r.spec(), r.now())
+	n := Build(r.info, HostStats{}, r.spec.Spec(), r.now())
 	return &n
 }
 
@@ -160,19 +168,7 @@ func (r *Reporter) Patch(ctx context.Context, patch []byte) error {
 	if err != nil {
 		return err
 	}
-	spec, err := ApplyPatch(n, r.info.Labels, patch, r.now())
-	if err != nil {
-		return err
-	}
-	if err := r.cordon.SetSpec(spec); err != nil {
-		return fmt.Errorf("save the node's labels and taints: %w", err)
-	}
-	return nil
-}
-
-// spec is what the operator set on the node.
-func (r *Reporter) spec() OperatorSpec {
-	return OperatorSpec{Cordoned: r.cordon.Cordoned(), Labels: r.cordon.Labels(), Taints: r.cordon.Taints()}
+	return r.spec.PatchSpec(ctx, n, r.info.Labels, patch, r.now())
 }
 
 // version is the runtime's version in the kubelet's form,

@@ -45,7 +45,7 @@ func TestReporter(t *testing.T) {
 	}
 	rt := &fakeRuntime{version: "containerd v1.7.35"}
 	info := testInfo()
-	info.Created = time.Time{}
+	info.Created = store.Created()
 	r := NewReporter(info, t.TempDir(), store, rt)
 	now := testNow
 	r.now = func() time.Time { return now }

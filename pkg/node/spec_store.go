@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +81,24 @@ func (s *SpecStore) Created() time.Time {
 // the current state again writes nothing.
 func (s *SpecStore) Set(cordoned bool) error {
 	return s.update(func(st *specState) { st.Cordoned = cordoned })
+}
+
+// Spec is what the operator set (SpecSource).
+func (s *SpecStore) Spec() OperatorSpec {
+	return OperatorSpec{Cordoned: s.Cordoned(), Labels: s.Labels(), Taints: s.Taints()}
+}
+
+// PatchSpec applies a patch of the node (ApplyPatch) and records the
+// result (SpecSource).
+func (s *SpecStore) PatchSpec(_ context.Context, current v1.Node, flags map[string]string, patch []byte, now time.Time) error {
+	spec, err := ApplyPatch(current, flags, patch, now)
+	if err != nil {
+		return err
+	}
+	if err := s.SetSpec(spec); err != nil {
+		return fmt.Errorf("save the node's labels and taints: %w", err)
+	}
+	return nil
 }
 
 // Labels are the operator's label changes: a nil value removes a label.

@@ -242,11 +242,19 @@ func (m *Manager) PatchNode(ctx context.Context, patch []byte) (v1.Node, error) 
 		return v1.Node{}, err
 	}
 	m.log().Info("node labels, taints or cordon changed")
+	m.NodeSpecChanged()
+	return m.node.Node(ctx)
+}
+
+// NodeSpecChanged admits again the pods waiting for the node to fit them,
+// and lets the eviction manager look at NoExecute taints: the node's
+// labels, taints or cordon changed elsewhere (the API server, in cluster
+// mode).
+func (m *Manager) NodeSpecChanged() {
 	m.requestResync()
 	if m.pressure != nil {
 		m.pressure.NodeChanged()
 	}
-	return m.node.Node(ctx)
 }
 
 // Drain cordons the node and stops every pod gracefully (gracePeriod, when

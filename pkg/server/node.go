@@ -83,7 +83,7 @@ func (s *Server) handlePatchNode(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, newStatus(http.StatusUnprocessableEntity, metav1.StatusReasonInvalid, err.Error()))
 		return
 	case err != nil:
-		writeStatus(w, internalError(err.Error()))
+		writeStatus(w, errorStatus(err))
 		return
 	}
 	writeNode(w, n)
@@ -143,7 +143,7 @@ func (s *Server) setCordoned(w http.ResponseWriter, r *http.Request, cordoned bo
 		return
 	}
 	if err := nc.SetCordoned(r.Context(), cordoned); err != nil {
-		writeStatus(w, internalError(err.Error()))
+		writeStatus(w, errorStatus(err))
 		return
 	}
 	s.answerNode(w, r, nc)

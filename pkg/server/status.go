@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -61,6 +62,17 @@ func pathNotFound() metav1.Status {
 func methodNotAllowed() metav1.Status {
 	return newStatus(http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
 		"the server does not allow this method on the requested resource")
+}
+
+// errorStatus is err as a Status: an API server's answer (cluster mode:
+// a change written through to it) keeps its code and reason, anything
+// else is an internal error.
+func errorStatus(err error) metav1.Status {
+	var api apierrors.APIStatus
+	if errors.As(err, &api) && api.Status().Code != 0 {
+		return newStatus(int(api.Status().Code), api.Status().Reason, err.Error())
+	}
+	return internalError(err.Error())
 }
 
 func internalError(msg string) metav1.Status {

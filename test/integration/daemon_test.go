@@ -55,11 +55,17 @@ func (b *lockedBuffer) String() string {
 // cleanliness does so itself, before that).
 func startDaemon(t *testing.T) *daemon {
 	t.Helper()
+	return startDaemonWith(t, nil)
+}
+
+// startDaemonWith is startDaemon with the configuration changed by mod
+// (nil: none) before the daemon is made.
+func startDaemonWith(t *testing.T, mod func(*testdaemon.Config)) *daemon {
+	t.Helper()
 	needEnv(t)
 	n := int(daemonSeq.Add(1))
 	d := &daemon{t: t, n: n, output: &lockedBuffer{}}
-	var err error
-	d.Daemon, err = testdaemon.New(testdaemon.Config{
+	cfg := testdaemon.Config{
 		Bin:               env.minilet,
 		PauseBin:          env.pause,
 		Dir:               filepath.Join(env.dir, fmt.Sprintf("d%d", n)),
@@ -75,7 +81,12 @@ func startDaemon(t *testing.T) *daemon {
 			"--log-level", "debug",
 		},
 		Output: d.output,
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	var err error
+	d.Daemon, err = testdaemon.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

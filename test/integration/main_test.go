@@ -134,6 +134,7 @@ func buildAgnhostImage(root, dir string, busybox []ociarchive.File) (string, err
 }
 
 func teardown() {
+	stopPlane()
 	if env.containerd != nil {
 		env.containerd.stop()
 	}
