@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PREFIX  ?= /usr/local
 GO      ?= go
 LDFLAGS := -s -w -X main.version=$(VERSION)
-DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make docker-registry debootstrap systemd-container
+DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make docker-registry debootstrap systemd-container etcd-server
 
 .PHONY: all build test unit-test integration-test fuzz install uninstall clean deps quickstart bench
 
@@ -34,16 +34,22 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
 
 # test runs every test: unit tests, then integration tests against a
-# containerd that the tests start themselves (needs root and `make deps`).
+# containerd and a Kubernetes control plane that the tests start themselves
+# (needs root and `make deps`). The control plane's commands are built from
+# the Kubernetes source module once per version (about 4-9 minutes) and
+# cached in $(KUBE_CACHE).
+KUBE_CACHE ?= /var/cache/minilet
 test: build
 	$(GO) vet ./...
-	$(GO) test -count=1 -p 1 -timeout 30m ./...
+	MINILET_KUBE_BIN=$$(MINILET_CACHE_DIR=$(KUBE_CACHE) ./hack/controlplane/build.sh) && export MINILET_KUBE_BIN && \
+		$(GO) test -count=1 -p 1 -timeout 30m ./...
 
 unit-test:
 	$(GO) test -count=1 -short ./...
 
 integration-test: build
-	$(GO) test -count=1 -timeout 30m -v ./test/integration/
+	MINILET_KUBE_BIN=$$(MINILET_CACHE_DIR=$(KUBE_CACHE) ./hack/controlplane/build.sh) && export MINILET_KUBE_BIN && \
+		$(GO) test -count=1 -timeout 30m -v ./test/integration/
 
 # bench measures minilet beside a containerd-client floor on its own
 # containerd (needs root and `make deps`; about 3 minutes). BENCH_FLAGS

@@ -319,18 +319,12 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		node.SpecSource
 		pod.CordonState
 	} = cordon
-	var nodeAgent *cluster.NodeAgent
+	var cm *clusterMode
 	if f.kubeconfig != "" && reset == nil {
-		client, err := cluster.NewClient(f.kubeconfig, "minilet/"+version)
-		if err != nil {
+		if cm, err = newClusterMode(f, log.Named("cluster")); err != nil {
 			return err
 		}
-		nodeAgent = cluster.NewNodeAgent(cluster.NodeConfig{
-			Name: f.nodeName, FlagLabels: f.nodeLabels,
-			LeaseDuration: time.Duration(f.nodeLeaseDurationSeconds) * time.Second,
-			StatusUpdate:  f.nodeStatusUpdateFrequency,
-		}, client, log.Named("cluster"))
-		spec = nodeAgent
+		spec = cm.node
 	}
 	reporter := node.NewReporter(node.Info{
 		Name: f.nodeName, Labels: f.nodeLabels, MiniletVersion: version,
@@ -417,9 +411,8 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		goWait(func() { imageGC.Run(ctx) })
 		goWait(func() { evictions.Run(ctx) })
 		goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
-		if nodeAgent != nil {
-			nodeAgent.OnSpecChange(mgr.NodeSpecChanged)
-			goWait(func() { nodeAgent.Run(ctx, reporter) })
+		if cm != nil {
+			cm.run(ctx, goWait, f.nodeName, reporter, mgr)
 		}
 	}
 	notify.status("adopting the pods a previous minilet left, reading the manifests")

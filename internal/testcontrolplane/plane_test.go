@@ -13,6 +13,9 @@ import (
 // (MINILET_KUBE_BIN, default the build script's cache) and etcd is
 // installed.
 func TestStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
 	bin := os.Getenv("MINILET_KUBE_BIN")
 	if bin == "" {
 		bin = "/var/cache/minilet/kubernetes-v1.34.1/bin"

@@ -310,3 +310,12 @@ func builtinLabelPatch(n *v1.Node, want map[string]string) []byte {
 	}
 	return mustJSON(map[string]any{"metadata": map[string]any{"labels": diff}})
 }
+
+// NodeUID is the Node's UID, once the API server has it (NodeIdentity).
+func (a *NodeAgent) NodeUID() (types.UID, bool) {
+	n, err := a.lister.Get(a.cfg.Name)
+	if err != nil {
+		return "", false
+	}
+	return n.UID, true
+}

@@ -88,17 +88,28 @@ type deps struct {
 	objects atomic.Pointer[manifest.ObjectSet]
 	node    NodeView // nil: no node view
 	// changed is signalled when a pod's status changes in a way the
-	// workload controllers read, or a pod is gone (Manager.Changed).
+	// workload controllers read, or a pod is gone (Manager.Changed);
+	// each of subs likewise (Manager.Subscribe).
 	changed chan struct{}
+	subsMu  sync.Mutex
+	subs    []chan struct{}
 }
 
 func (d *deps) now() time.Time { return d.clock.Now() }
 
-// podChanged signals changed; it never blocks.
+// podChanged signals changed and every subscriber; it never blocks.
 func (d *deps) podChanged() {
 	select {
 	case d.changed <- struct{}{}:
 	default:
+	}
+	d.subsMu.Lock()
+	defer d.subsMu.Unlock()
+	for _, c := range d.subs {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -495,6 +506,16 @@ func (m *Manager) SyncedPods() []v1.Pod {
 // changes) when a pod's phase, readiness or a container's state changes,
 // or a pod is gone. The workload controllers wait on it.
 func (m *Manager) Changed() <-chan struct{} { return m.d.changed }
+
+// Subscribe returns a channel signalled as Changed is, for another
+// reader (the mirror pods of cluster mode).
+func (m *Manager) Subscribe() <-chan struct{} {
+	c := make(chan struct{}, 1)
+	m.d.subsMu.Lock()
+	m.d.subs = append(m.d.subs, c)
+	m.d.subsMu.Unlock()
+	return c
+}
 
 // EachStatus calls f with the status of every pod, in no order, without
 // copying it: f must only read it, not keep it, and not call the Manager.

@@ -1,0 +1,198 @@
+package cluster
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// LocalPods is what the mirror syncer reads of the pod manager.
+type LocalPods interface {
+	// Pods are the local pods with their status.
+	Pods() []v1.Pod
+	// Subscribe returns a channel signalled when a pod's status changes.
+	Subscribe() <-chan struct{}
+}
+
+// NodeIdentity tells the Node's UID once the API server has it (the
+// owner of mirror pods).
+type NodeIdentity interface {
+	NodeUID() (types.UID, bool)
+}
+
+// mirrorResync is how often the mirrors are compared with the local pods
+// without a change to wake for.
+const mirrorResync = 10 * time.Second
+
+// MirrorSyncer keeps a mirror pod in the API server for every local pod
+// (from the manifest directory), as the kubelet does for static pods:
+// made when missing (also when someone deletes it), deleted when the
+// local pod goes, made again when the local pod changes, its status
+// patched as the local status changes.
+type MirrorSyncer struct {
+	node   string
+	client kubernetes.Interface
+	pods   LocalPods
+	ident  NodeIdentity
+	log    *zap.Logger
+
+	factory informers.SharedInformerFactory
+	lister  corelisters.PodLister
+	synced  cache.InformerSynced
+	trigger chan struct{}
+
+	sent   map[types.UID]v1.PodStatus // status last sent, per mirror
+	failed map[string]string          // mirror → the last error logged
+}
+
+// NewPodInformers returns an informer factory of the pods bound to node
+// (the only pods the Node authorizer lets a node list).
+func NewPodInformers(client kubernetes.Interface, node string) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = "spec.nodeName=" + node
+	}))
+}
+
+// NewMirrorSyncer returns a syncer of node's mirror pods; factory is
+// NewPodInformers's.
+func NewMirrorSyncer(node string, client kubernetes.Interface, factory informers.SharedInformerFactory, pods LocalPods, ident NodeIdentity, log *zap.Logger) *MirrorSyncer {
+	inf := factory.Core().V1().Pods()
+	s := &MirrorSyncer{node: node, client: client, pods: pods, ident: ident, log: log,
+		factory: factory, lister: inf.Lister(), synced: inf.Informer().HasSynced,
+		trigger: make(chan struct{}, 1), sent: map[types.UID]v1.PodStatus{}, failed: map[string]string{}}
+	wake := func(obj any) {
+		if p, ok := obj.(*v1.Pod); ok && !isMirror(p) {
+			return
+		}
+		s.wake()
+	}
+	_, _ = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    wake,
+		UpdateFunc: func(_, cur any) { wake(cur) },
+		DeleteFunc: func(obj any) { s.wake() },
+	})
+	return s
+}
+
+func (s *MirrorSyncer) wake() {
+	select {
+	case s.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Run keeps the mirrors in line until ctx ends.
+func (s *MirrorSyncer) Run(ctx context.Context) {
+	changed := s.pods.Subscribe()
+	s.factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), s.synced) {
+		return
+	}
+	t := time.NewTicker(mirrorResync)
+	defer t.Stop()
+	for {
+		retry := s.sync(ctx)
+		var soon <-chan time.Time
+		if retry {
+			soon = time.After(time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.trigger:
+		case <-changed:
+		case <-t.C:
+		case <-soon:
+		}
+	}
+}
+
+// sync plans and applies once; true when it should run again soon (the
+// Node is not known yet).
+func (s *MirrorSyncer) sync(ctx context.Context) bool {
+	uid, ok := s.ident.NodeUID()
+	if !ok {
+		return true
+	}
+	mirrors, err := s.lister.List(labels.Everything())
+	if err != nil {
+		return true
+	}
+	plan, err := planMirrors(s.node, uid, s.pods.Pods(), mirrors, s.sent)
+	if err != nil {
+		s.log.Warn("cannot plan the mirror pods", zap.Error(err))
+		return false
+	}
+	s.apply(ctx, plan)
+	s.forgetSent(mirrors)
+	return false
+}
+
+func (s *MirrorSyncer) apply(ctx context.Context, plan mirrorPlan) {
+	pods := s.client.CoreV1().Pods
+	for _, m := range plan.Deletes {
+		grace := int64(0)
+		err := pods(m.Namespace).Delete(ctx, m.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, Preconditions: &metav1.Preconditions{UID: &m.UID}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			s.noteFailure(m, "delete", err)
+			continue
+		}
+		s.log.Info("mirror pod deleted", zap.String("namespace", m.Namespace), zap.String("pod", m.Name))
+		delete(s.sent, m.UID)
+	}
+	for _, m := range plan.Creates {
+		_, err := pods(m.Namespace).Create(ctx, m, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			s.noteFailure(m, "create", err)
+			continue
+		}
+		if err == nil {
+			s.log.Info("mirror pod created", zap.String("namespace", m.Namespace), zap.String("pod", m.Name))
+			delete(s.failed, m.Namespace+"/"+m.Name)
+		}
+	}
+	for _, u := range plan.Statuses {
+		m := u.Mirror
+		_, err := pods(m.Namespace).Patch(ctx, m.Name, types.StrategicMergePatchType, u.Patch, metav1.PatchOptions{}, "status")
+		if err != nil {
+			s.noteFailure(m, "update the status of", err)
+			continue
+		}
+		s.sent[m.UID] = u.Status
+	}
+}
+
+// noteFailure logs a failed call on a mirror pod once per distinct error,
+// so that a mirror the API server refuses (a namespace that does not
+// exist, a pod NodeRestriction forbids) does not flood the log.
+func (s *MirrorSyncer) noteFailure(m *v1.Pod, what string, err error) {
+	key := m.Namespace + "/" + m.Name
+	if s.failed[key] == what+err.Error() {
+		return
+	}
+	s.failed[key] = what + err.Error()
+	s.log.Warn("cannot "+what+" mirror pod; the local pod runs regardless", zap.String("namespace", m.Namespace), zap.String("pod", m.Name), zap.Error(err))
+}
+
+// forgetSent drops what was sent to mirrors that are gone.
+func (s *MirrorSyncer) forgetSent(mirrors []*v1.Pod) {
+	live := make(map[types.UID]bool, len(mirrors))
+	for _, m := range mirrors {
+		live[m.UID] = true
+	}
+	for uid := range s.sent {
+		if !live[uid] {
+			delete(s.sent, uid)
+		}
+	}
+}
