@@ -9,17 +9,19 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/minilet/minilet/pkg/cluster"
+	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/pod"
 )
 
 // clusterMode holds the parts of cluster mode (--kubeconfig): the API
-// client, the node agent (also the node's spec) and the informers of the
-// pods bound to this node.
+// client, the node agent (also the node's spec), the informers of the
+// pods bound to this node and the source of those pods.
 type clusterMode struct {
-	client kubernetes.Interface
-	node   *cluster.NodeAgent
-	pods   informers.SharedInformerFactory
-	log    *zap.Logger
+	client  kubernetes.Interface
+	node    *cluster.NodeAgent
+	pods    informers.SharedInformerFactory
+	apiPods *cluster.APIPods
+	log     *zap.Logger
 }
 
 func newClusterMode(f *daemonFlags, log *zap.Logger) (*clusterMode, error) {
@@ -32,14 +34,26 @@ func newClusterMode(f *daemonFlags, log *zap.Logger) (*clusterMode, error) {
 		LeaseDuration: time.Duration(f.nodeLeaseDurationSeconds) * time.Second,
 		StatusUpdate:  f.nodeStatusUpdateFrequency,
 	}, client, log.Named("node"))
-	return &clusterMode{client: client, node: agent, pods: cluster.NewPodInformers(client, f.nodeName), log: log}, nil
+	pods := cluster.NewPodInformers(client, f.nodeName)
+	return &clusterMode{client: client, node: agent, pods: pods,
+		apiPods: cluster.NewAPIPods(f.nodeName, client, pods, log.Named("pods")), log: log}, nil
 }
 
-// run starts the node agent and the mirror pods, each in a goroutine
-// goWait waits for.
-func (c *clusterMode) run(ctx context.Context, goWait func(func()), nodeName string, local cluster.NodeSource, mgr *pod.Manager) {
+// run starts the node agent, and the API pods merged into the file
+// states (files → out), each in a goroutine goWait waits for.
+func (c *clusterMode) run(ctx context.Context, goWait func(func()), local cluster.NodeSource, mgr *pod.Manager,
+	files <-chan manifest.State, out chan<- manifest.State, errc chan<- error) {
 	c.node.OnSpecChange(mgr.NodeSpecChanged)
-	mirrors := cluster.NewMirrorSyncer(nodeName, c.client, c.pods, mgr, c.node, c.log.Named("mirror"))
+	api := make(chan cluster.APIState)
 	goWait(func() { c.node.Run(ctx, local) })
-	goWait(func() { mirrors.Run(ctx) })
+	goWait(func() { c.apiPods.Run(ctx, api) })
+	goWait(func() { errc <- cluster.Merge(ctx, files, api, out, c.log.Named("merge")) })
+}
+
+// runSyncer starts writing the local pods to the API server (mirror pods,
+// statuses, deletions): once the pod manager has adopted what a previous
+// run left.
+func (c *clusterMode) runSyncer(ctx context.Context, goWait func(func()), nodeName string, mgr *pod.Manager) {
+	syncer := cluster.NewPodSyncer(nodeName, c.client, c.pods, mgr, c.node, c.apiPods, c.log.Named("sync"))
+	goWait(func() { syncer.Run(ctx) })
 }

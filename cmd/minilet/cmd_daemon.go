@@ -394,7 +394,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	// manifest source → workload controllers (which add their pods) →
 	// pod manager.
 	fileStates, states := make(chan manifest.State), make(chan manifest.State)
-	errc := make(chan error, 5)
+	errc := make(chan error, 6)
 	if reset != nil {
 		// No manifests, no controllers: every pod is stopped and removed.
 		goWait(func() {
@@ -410,9 +410,13 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 		goWait(func() { errc <- src.Run(ctx, fileStates) })
 		goWait(func() { imageGC.Run(ctx) })
 		goWait(func() { evictions.Run(ctx) })
-		goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
-		if cm != nil {
-			cm.run(ctx, goWait, f.nodeName, reporter, mgr)
+		if cm == nil {
+			goWait(func() { errc <- workloads.Run(ctx, fileStates, states) })
+		} else {
+			// The workloads' pods, merged with the API server's.
+			withWorkloads := make(chan manifest.State)
+			goWait(func() { errc <- workloads.Run(ctx, fileStates, withWorkloads) })
+			cm.run(ctx, goWait, reporter, mgr, withWorkloads, states, errc)
 		}
 	}
 	notify.status("adopting the pods a previous minilet left, reading the manifests")
@@ -424,6 +428,9 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 			if reset != nil {
 				goWait(func() { reset.waitForNoPods(ctx, mgr, stop) })
 				return
+			}
+			if cm != nil {
+				cm.runSyncer(ctx, goWait, f.nodeName, mgr)
 			}
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
 			notify.ready(summary(mgr))

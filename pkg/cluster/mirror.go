@@ -14,12 +14,17 @@ import (
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/minilet/minilet/pkg/manifest"
 )
 
-// LocalPods is what the mirror syncer reads of the pod manager.
+// LocalPods is what the pod syncer reads of the pod manager.
 type LocalPods interface {
 	// Pods are the local pods with their status.
 	Pods() []v1.Pod
+	// SyncedPods are those whose status is known (not a guess made
+	// before their worker looked at the runtime, after a restart).
+	SyncedPods() []v1.Pod
 	// Subscribe returns a channel signalled when a pod's status changes.
 	Subscribe() <-chan struct{}
 }
@@ -34,17 +39,25 @@ type NodeIdentity interface {
 // without a change to wake for.
 const mirrorResync = 10 * time.Second
 
-// MirrorSyncer keeps a mirror pod in the API server for every local pod
-// (from the manifest directory), as the kubelet does for static pods:
-// made when missing (also when someone deletes it), deleted when the
-// local pod goes, made again when the local pod changes, its status
-// patched as the local status changes.
-type MirrorSyncer struct {
-	node   string
-	client kubernetes.Interface
-	pods   LocalPods
-	ident  NodeIdentity
-	log    *zap.Logger
+// Refusals tells why an API pod cannot run here (APIPods).
+type Refusals interface {
+	Refused(uid types.UID) string
+}
+
+// PodSyncer writes the local pods to the API server, as the kubelet's
+// mirror client and status manager do. For every local pod from the
+// manifest directory it keeps a mirror pod: made when missing (also when
+// someone deletes it), deleted when the local pod goes, made again when
+// the local pod changes, its status patched as the local status changes.
+// For every pod the API server bound here it patches the status, and
+// deletes it for good once it was deleted and its containers are gone.
+type PodSyncer struct {
+	node    string
+	client  kubernetes.Interface
+	pods    LocalPods
+	ident   NodeIdentity
+	refused Refusals
+	log     *zap.Logger
 
 	factory informers.SharedInformerFactory
 	lister  corelisters.PodLister
@@ -63,36 +76,33 @@ func NewPodInformers(client kubernetes.Interface, node string) informers.SharedI
 	}))
 }
 
-// NewMirrorSyncer returns a syncer of node's mirror pods; factory is
+// NewPodSyncer returns a syncer of node's pods; factory is
 // NewPodInformers's.
-func NewMirrorSyncer(node string, client kubernetes.Interface, factory informers.SharedInformerFactory, pods LocalPods, ident NodeIdentity, log *zap.Logger) *MirrorSyncer {
+func NewPodSyncer(node string, client kubernetes.Interface, factory informers.SharedInformerFactory, pods LocalPods, ident NodeIdentity, refused Refusals, log *zap.Logger) *PodSyncer {
 	inf := factory.Core().V1().Pods()
-	s := &MirrorSyncer{node: node, client: client, pods: pods, ident: ident, log: log,
+	s := &PodSyncer{node: node, client: client, pods: pods, ident: ident, refused: refused, log: log,
 		factory: factory, lister: inf.Lister(), synced: inf.Informer().HasSynced,
 		trigger: make(chan struct{}, 1), sent: map[types.UID]v1.PodStatus{}, failed: map[string]string{}}
-	wake := func(obj any) {
-		if p, ok := obj.(*v1.Pod); ok && !isMirror(p) {
-			return
-		}
-		s.wake()
-	}
+	wake := func(any) { s.wake() }
 	_, _ = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    wake,
 		UpdateFunc: func(_, cur any) { wake(cur) },
-		DeleteFunc: func(obj any) { s.wake() },
+		DeleteFunc: wake,
 	})
 	return s
 }
 
-func (s *MirrorSyncer) wake() {
+func (s *PodSyncer) wake() {
 	select {
 	case s.trigger <- struct{}{}:
 	default:
 	}
 }
 
-// Run keeps the mirrors in line until ctx ends.
-func (s *MirrorSyncer) Run(ctx context.Context) {
+// Run keeps the API server's pods in line until ctx ends. Start it once
+// the pod manager has adopted the pods a previous run left: before, it
+// would see none and delete their mirrors.
+func (s *PodSyncer) Run(ctx context.Context) {
 	changed := s.pods.Subscribe()
 	s.factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), s.synced) {
@@ -119,26 +129,67 @@ func (s *MirrorSyncer) Run(ctx context.Context) {
 
 // sync plans and applies once; true when it should run again soon (the
 // Node is not known yet).
-func (s *MirrorSyncer) sync(ctx context.Context) bool {
+func (s *PodSyncer) sync(ctx context.Context) bool {
 	uid, ok := s.ident.NodeUID()
 	if !ok {
 		return true
 	}
-	mirrors, err := s.lister.List(labels.Everything())
+	apiPods, err := s.lister.List(labels.Everything())
 	if err != nil {
 		return true
 	}
-	plan, err := planMirrors(s.node, uid, s.pods.Pods(), mirrors, s.sent)
+	var static, fromAPI []v1.Pod
+	for _, p := range s.pods.Pods() {
+		if manifest.IsAPIPod(&p) {
+			fromAPI = append(fromAPI, p)
+		} else {
+			static = append(static, p)
+		}
+	}
+	var synced []v1.Pod
+	for _, p := range s.pods.SyncedPods() {
+		if manifest.IsAPIPod(&p) {
+			synced = append(synced, p)
+		}
+	}
+	plan, err := planMirrors(s.node, uid, static, apiPods, s.sent)
 	if err != nil {
 		s.log.Warn("cannot plan the mirror pods", zap.Error(err))
 		return false
 	}
 	s.apply(ctx, plan)
-	s.forgetSent(mirrors)
+	aplan, err := planAPIPods(s.node, fromAPI, synced, apiPods, s.sent, s.refused.Refused, metav1.Now())
+	if err != nil {
+		s.log.Warn("cannot plan the pods' statuses", zap.Error(err))
+		return false
+	}
+	s.applyAPI(ctx, aplan)
+	s.forgetSent(apiPods)
 	return false
 }
 
-func (s *MirrorSyncer) apply(ctx context.Context, plan mirrorPlan) {
+func (s *PodSyncer) applyAPI(ctx context.Context, plan apiPlan) {
+	pods := s.client.CoreV1().Pods
+	for _, u := range plan.Statuses {
+		p := u.Mirror
+		if _, err := pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, u.Patch, metav1.PatchOptions{}, "status"); err != nil {
+			s.noteFailure(p, "update the status of", err)
+			continue
+		}
+		s.sent[p.UID] = u.Status
+	}
+	for _, p := range plan.Deletes {
+		grace := int64(0)
+		err := pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, Preconditions: &metav1.Preconditions{UID: &p.UID}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			s.noteFailure(p, "delete", err)
+			continue
+		}
+		s.log.Info("pod deleted from the API server: its containers are gone", zap.String("namespace", p.Namespace), zap.String("pod", p.Name))
+	}
+}
+
+func (s *PodSyncer) apply(ctx context.Context, plan mirrorPlan) {
 	pods := s.client.CoreV1().Pods
 	for _, m := range plan.Deletes {
 		grace := int64(0)
@@ -175,17 +226,17 @@ func (s *MirrorSyncer) apply(ctx context.Context, plan mirrorPlan) {
 // noteFailure logs a failed call on a mirror pod once per distinct error,
 // so that a mirror the API server refuses (a namespace that does not
 // exist, a pod NodeRestriction forbids) does not flood the log.
-func (s *MirrorSyncer) noteFailure(m *v1.Pod, what string, err error) {
+func (s *PodSyncer) noteFailure(m *v1.Pod, what string, err error) {
 	key := m.Namespace + "/" + m.Name
 	if s.failed[key] == what+err.Error() {
 		return
 	}
 	s.failed[key] = what + err.Error()
-	s.log.Warn("cannot "+what+" mirror pod; the local pod runs regardless", zap.String("namespace", m.Namespace), zap.String("pod", m.Name), zap.Error(err))
+	s.log.Warn("cannot "+what+" pod in the API server; the local pod runs regardless", zap.String("namespace", m.Namespace), zap.String("pod", m.Name), zap.Error(err))
 }
 
 // forgetSent drops what was sent to mirrors that are gone.
-func (s *MirrorSyncer) forgetSent(mirrors []*v1.Pod) {
+func (s *PodSyncer) forgetSent(mirrors []*v1.Pod) {
 	live := make(map[types.UID]bool, len(mirrors))
 	for _, m := range mirrors {
 		live[m.UID] = true

@@ -106,7 +106,7 @@ func planMirrors(node string, nodeUID types.UID, local []v1.Pod, mirrors []*v1.P
 	want := map[string]*v1.Pod{} // namespace/mirror name → local pod
 	for i := range local {
 		p := &local[i]
-		if p.DeletionTimestamp != nil {
+		if p.DeletionTimestamp != nil || manifest.IsAPIPod(p) {
 			continue
 		}
 		want[p.Namespace+"/"+mirrorName(p.Name, node)] = p

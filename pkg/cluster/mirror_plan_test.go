@@ -113,3 +113,20 @@ func TestMirrorPodOf(t *testing.T) {
 		t.Error("the local pod was changed")
 	}
 }
+
+func TestTokenRetry(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for count, want := range map[int]time.Duration{1: 250 * time.Millisecond, 2: 500 * time.Millisecond, 3: time.Second, 10: 10 * time.Second} {
+		if got := (failure{at: at, count: count}).retryAt().Sub(at); got != want {
+			t.Errorf("after %d failures: retry in %s, want %s", count, got, want)
+		}
+	}
+	tok := token{issued: at, expires: at.Add(time.Hour)}
+	if tok.due(at.Add(47*time.Minute)) || !tok.due(at.Add(49*time.Minute)) {
+		t.Error("a token is rotated at 80% of its lifetime")
+	}
+	long := token{issued: at, expires: at.Add(365 * 24 * time.Hour)}
+	if !long.due(at.Add(25 * time.Hour)) {
+		t.Error("a token older than 24 h is rotated")
+	}
+}

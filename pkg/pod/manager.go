@@ -351,6 +351,9 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 		w.log.Info("manifest changed labels or annotations only; updating the pod in place")
 		w.setDesiredMeta(c.pod)
 	case chKeepHeld:
+		if manifest.IsAPIPod(w.record().Pod) {
+			return // the API server's pods are not known yet
+		}
 		// Its file is broken: keep the pod as it is, and say why on it.
 		w.events.record(v1.EventTypeWarning, "FailedManifest",
 			"manifest has an error; the pod keeps running its last valid version: "+fileError(m.desired.Errors, w.record().File), "")
@@ -362,6 +365,8 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 			w.log.Info("manifest changed; replacing pod", zap.String("oldUID", string(w.record().Pod.UID)))
 		case "drain":
 			w.log.Info("draining; stopping pod")
+		case "deleted":
+			w.log.Info("pod deleted in the API server; stopping it", zap.Int64p("gracePeriod", c.grace))
 		}
 		delete(m.active, c.key)
 		m.terminating[w] = struct{}{}

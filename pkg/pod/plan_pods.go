@@ -37,7 +37,7 @@ type change struct {
 	key    string       // namespace/name
 	pod    manifest.Pod // chAdd, chUpdateMeta: the desired pod
 	grace  *int64       // chStop: drain's grace period
-	reason string       // chStop: "removed", "changed", "drain"
+	reason string       // chStop: "removed", "changed", "drain", "deleted"
 }
 
 // activePod is what the manager knows of a running worker's pod.
@@ -50,8 +50,12 @@ type activePod struct {
 
 // held: the pod came from a file that cannot be used now. A workload
 // controller's pod is never held by its file: the controller keeps the
-// workload's last good version and decides its pods itself.
+// workload's last good version and decides its pods itself. A pod from
+// the API server is held (HeldAPIPods) while its pods are not known.
 func (a activePod) heldBy(held map[string]bool) bool {
+	if held[a.file] && a.pod != nil && manifest.IsAPIPod(a.pod) {
+		return true
+	}
 	return held[a.file] && (a.pod == nil || metav1.GetControllerOf(a.pod) == nil)
 }
 
@@ -89,6 +93,10 @@ func planPods(in podsInput) []change {
 		a := in.active[key]
 		d, ok := want[key]
 		switch {
+		case ok && d.Pod.DeletionTimestamp != nil:
+			// Deleted in the API server: stopped with the deletion's
+			// grace period, and not started again.
+			out = append(out, change{kind: chStop, key: key, grace: d.Pod.DeletionGracePeriodSeconds, reason: "deleted"})
 		case in.draining != nil && !a.blocked:
 			out = append(out, change{kind: chStop, key: key, grace: in.draining.grace, reason: "drain"})
 			stopped[key] = true
@@ -123,6 +131,9 @@ func planPods(in podsInput) []change {
 		}
 		if stopped[key] || in.terminating[key] {
 			continue // started when the old pod is gone
+		}
+		if want[key].Pod.DeletionTimestamp != nil {
+			continue // deleted before it started
 		}
 		out = append(out, change{kind: chAdd, key: key, pod: want[key]})
 	}

@@ -88,12 +88,12 @@ func For(in Inputs, v *v1.Volume) (Payload, error) {
 	case v.DownwardAPI != nil:
 		return out, addDownward(out, in, v.DownwardAPI.Items, mode(v.DownwardAPI.DefaultMode))
 	case v.Projected != nil:
-		return projected(in, v.Projected)
+		return projected(in, v.Name, v.Projected)
 	}
 	return nil, fmt.Errorf("volume %q has no files minilet writes", v.Name)
 }
 
-func projected(in Inputs, p *v1.ProjectedVolumeSource) (Payload, error) {
+func projected(in Inputs, volume string, p *v1.ProjectedVolumeSource) (Payload, error) {
 	out := Payload{}
 	def := mode(p.DefaultMode)
 	for _, src := range p.Sources {
@@ -126,6 +126,13 @@ func projected(in Inputs, p *v1.ProjectedVolumeSource) (Payload, error) {
 			if err := addDownward(out, in, src.DownwardAPI.Items, def); err != nil {
 				return nil, err
 			}
+		case src.ServiceAccountToken != nil:
+			t := src.ServiceAccountToken
+			sec, ok := in.Objects.Secret(in.Pod.Namespace, TokenSecretName(string(in.Pod.UID), volume, t.Path))
+			if !ok || len(sec.Data[TokenKey]) == 0 {
+				return nil, MissingError{msg: "service account token for " + t.Path + " not issued yet"}
+			}
+			out[t.Path] = File{Data: sec.Data[TokenKey], Mode: def}
 		default:
 			return nil, fmt.Errorf("projected source not supported by minilet")
 		}

@@ -12,7 +12,8 @@ type Ref struct {
 
 // Refs lists the ConfigMaps, Secrets and PersistentVolumeClaims a pod
 // reads through its volumes (projected sources included), env and
-// envFrom, each once, in the order the pod names them.
+// envFrom, each once, in the order the pod names them; a
+// serviceAccountToken source is the Secret TokenSecretName.
 func Refs(pod *v1.Pod) []Ref {
 	var out []Ref
 	seen := map[Ref]bool{}
@@ -38,6 +39,9 @@ func Refs(pod *v1.Pod) []Ref {
 				}
 				if s.Secret != nil {
 					add("Secret", s.Secret.Name)
+				}
+				if t := s.ServiceAccountToken; t != nil {
+					add("Secret", TokenSecretName(string(pod.UID), v.Name, t.Path))
 				}
 			}
 		}

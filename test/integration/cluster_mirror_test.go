@@ -93,7 +93,7 @@ spec:
 	// NodeRestriction refuses a mirror naming a ConfigMap: the pod runs.
 	d.waitPod("withcfg", 60*time.Second, "runs without a mirror", allRunning)
 	d.eventually(30*time.Second, "the refusal logged", func() error {
-		if !strings.Contains(d.output.String(), "cannot create mirror pod") || !strings.Contains(d.output.String(), "withcfg-"+name) {
+		if !strings.Contains(d.output.String(), "cannot create pod in the API server") || !strings.Contains(d.output.String(), "withcfg-"+name) {
 			return fmt.Errorf("not logged")
 		}
 		return nil

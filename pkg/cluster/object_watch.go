@@ -1,0 +1,121 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// objectRef names a ConfigMap or Secret a pod reads.
+type objectRef struct {
+	kind, namespace, name string
+}
+
+// objectWatch is a watch of one object, as the kubelet's watch-based
+// manager keeps one per ConfigMap and Secret its pods read: the Node
+// authorizer lets a node list and watch only those, by name.
+type objectWatch struct {
+	store cache.Store
+	stop  context.CancelFunc
+}
+
+// objectWatches keeps a watch of every object the node's pods read, and
+// calls changed when one changes.
+type objectWatches struct {
+	client  kubernetes.Interface
+	changed func()
+
+	mu      sync.Mutex
+	watches map[objectRef]*objectWatch
+}
+
+func newObjectWatches(client kubernetes.Interface, changed func()) *objectWatches {
+	return &objectWatches{client: client, changed: changed, watches: map[objectRef]*objectWatch{}}
+}
+
+// ensure watches exactly refs: new ones are started, the others stopped.
+func (o *objectWatches) ensure(ctx context.Context, refs map[objectRef]bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for r, w := range o.watches {
+		if !refs[r] {
+			w.stop()
+			delete(o.watches, r)
+		}
+	}
+	for r := range refs {
+		if _, ok := o.watches[r]; !ok {
+			o.watches[r] = o.start(ctx, r)
+		}
+	}
+}
+
+func (o *objectWatches) start(parent context.Context, r objectRef) *objectWatch {
+	ctx, cancel := context.WithCancel(parent)
+	sel := fields.OneTermEqualSelector("metadata.name", r.name).String()
+	var lw *cache.ListWatch
+	var obj runtime.Object
+	switch r.kind {
+	case "ConfigMap":
+		c := o.client.CoreV1().ConfigMaps(r.namespace)
+		obj = &v1.ConfigMap{}
+		lw = &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				opts.FieldSelector = sel
+				return c.List(ctx, opts)
+			},
+			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				opts.FieldSelector = sel
+				return c.Watch(ctx, opts)
+			},
+		}
+	default:
+		c := o.client.CoreV1().Secrets(r.namespace)
+		obj = &v1.Secret{}
+		lw = &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				opts.FieldSelector = sel
+				return c.List(ctx, opts)
+			},
+			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				opts.FieldSelector = sel
+				return c.Watch(ctx, opts)
+			},
+		}
+	}
+	notify := func(any) { o.changed() }
+	store, ctrl := cache.NewInformerWithOptions(cache.InformerOptions{
+		ListerWatcher: lw, ObjectType: obj,
+		Handler: cache.ResourceEventHandlerFuncs{AddFunc: notify, UpdateFunc: func(_, n any) { notify(n) }, DeleteFunc: notify},
+	})
+	go ctrl.RunWithContext(ctx)
+	return &objectWatch{store: store, stop: cancel}
+}
+
+// objects returns the watched objects that exist now.
+func (o *objectWatches) objects() []any {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []any
+	for _, w := range o.watches {
+		out = append(out, w.store.List()...)
+	}
+	return out
+}
+
+// stopAll stops every watch.
+func (o *objectWatches) stopAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for r, w := range o.watches {
+		w.stop()
+		delete(o.watches, r)
+	}
+}
