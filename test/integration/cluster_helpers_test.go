@@ -93,13 +93,21 @@ func takeNodeName(t *testing.T) string {
 
 // startClusterDaemon starts a daemon that joins the plane as node name,
 // with a short lease (8 s, renewed every 2 s) and status updates every
-// 2 s, and args after those.
+// 2 s, and args after those. Once the daemon is stopped, the Node is
+// deleted, so that the scheduler binds no later test's pods to it.
 func startClusterDaemon(t *testing.T, p *testcontrolplane.Plane, name string, args ...string) *daemon {
 	t.Helper()
 	kc, err := p.NodeKubeconfig(name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if out, err := p.Kubectl(ctx, "delete", "node", name, "--ignore-not-found"); err != nil {
+			t.Logf("delete node %s: %v %s", name, err, out)
+		}
+	})
 	return startDaemonWith(t, func(c *testdaemon.Config) {
 		c.NodeName = name
 		c.Args = append(c.Args, "--kubeconfig", kc, "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2s")
