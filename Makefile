@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PREFIX  ?= /usr/local
 GO      ?= go
 LDFLAGS := -s -w -X main.version=$(VERSION)
-DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make docker-registry debootstrap systemd-container etcd-server
+DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make docker-registry debootstrap systemd-container
 
 .PHONY: all build test unit-test integration-test fuzz install uninstall clean deps quickstart bench
 

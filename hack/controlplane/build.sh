@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
 # from the Kubernetes source module, at the minor version of minilet's
-# k8s.io/api, into a cache directory keyed by version; prints that bin dir.
-# A second run finds them there and builds nothing.
+# k8s.io/api, and etcd from its Go modules, into a cache directory keyed by
+# version; prints that bin dir. A second run finds them there and builds
+# nothing.
+#
+# etcd is built (v3.6, what Kubernetes 1.34 runs on) rather than taken from
+# Debian (3.4): 3.4 lacks RequestWatchProgress, and an API server restarted
+# on it serves lists from a watch cache that never catches up ("Too large
+# resource version"), so informers stay stale after an API server outage.
 #
 # The module cannot be built with `go install` (its go.mod replaces the
 # k8s.io staging modules with ./staging/src, which the module zip lacks):
@@ -13,13 +19,40 @@ export PATH=/usr/local/go/bin:$PATH
 export GOTOOLCHAIN=local
 
 version=${KUBE_VERSION:-v1.34.1}
+etcd_version=${ETCD_VERSION:-v3.6.16}
 staging=v0.${version#v1.}
 cache=${MINILET_CACHE_DIR:-/var/cache/minilet}/kubernetes-$version
 bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
+# etcd, in its own directory keyed by its version, linked into bin.
+etcd_dir=${MINILET_CACHE_DIR:-/var/cache/minilet}/etcd-$etcd_version
+if [ ! -x "$etcd_dir/etcd" ]; then
+  ework=$(mktemp -d /var/tmp/minilet-etcd-src.XXXXXX)
+  cat > "$ework/main.go" <<'GO'
+// Command etcd is etcd's server, built for minilet's tests.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  printf 'module minilet.test/etcd\n\ngo 1.24\n' > "$ework/go.mod"
+  start=$(date +%s)
+  (cd "$ework" && go get "go.etcd.io/etcd/server/v3@$etcd_version" >&2 && go mod tidy >&2 &&
+    mkdir -p "$etcd_dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$etcd_dir/etcd.tmp" . &&
+    mv "$etcd_dir/etcd.tmp" "$etcd_dir/etcd")
+  rm -rf "$ework"
+  echo "built etcd $etcd_version in $(( $(date +%s) - start )) s" >&2
+fi
+
 have=1
 for b in "${bins[@]}"; do [ -x "$cache/bin/$b" ] || have=0; done
 if [ "$have" = 1 ]; then
+  ln -sf "$etcd_dir/etcd" "$cache/bin/etcd"
   echo "$cache/bin"
   exit 0
 fi
@@ -46,6 +79,7 @@ for b in "${bins[@]}"; do
   GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$cache/bin.tmp/$b" "./cmd/$b"
   echo "built $b in $(( $(date +%s) - start )) s" >&2
 done
+ln -sf "$etcd_dir/etcd" "$cache/bin.tmp/etcd"
 rm -rf "$cache/bin"
 mv "$cache/bin.tmp" "$cache/bin"
 echo "$cache/bin"

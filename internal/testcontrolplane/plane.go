@@ -1,7 +1,6 @@
 // Package testcontrolplane runs a real Kubernetes control plane for
-// minilet's cluster-mode tests: etcd (Debian's etcd-server), and
-// kube-apiserver, kube-scheduler and kube-controller-manager built by
-// hack/controlplane/build.sh, all on loopback with their own ports and
+// minilet's cluster-mode tests: etcd, kube-apiserver, kube-scheduler and
+// kube-controller-manager built by hack/controlplane/build.sh, all on loopback with their own ports and
 // directory. Nodes authenticate with tokens as system:node:<name> in
 // system:nodes, under the Node authorizer and NodeRestriction, as kubelets
 // do on a real cluster.
@@ -60,9 +59,9 @@ type Plane struct {
 	// "kube-apiserver-kubelet-client".
 	KubeletClientCert, KubeletClientKey string
 
-	tokens map[string]string // user → token
+	tokens                                  map[string]string // user → token
 	etcd, apiserver, scheduler, controllers *process
-	schedulerAddr, controllersAddr        string
+	schedulerAddr, controllersAddr          string
 }
 
 // Start starts etcd, the API server, the scheduler and the
@@ -78,9 +77,15 @@ func Start(ctx context.Context, cfg Config) (p *Plane, err error) {
 			return nil, fmt.Errorf("%s is not built (hack/controlplane/build.sh): %w", b, err)
 		}
 	}
-	etcdPath, err := exec.LookPath("etcd")
-	if err != nil {
-		return nil, errors.New("etcd is not installed (Debian package etcd-server; make deps)")
+	// etcd 3.6 from the build script; Debian's 3.4 works until the API
+	// server restarts (see hack/controlplane/build.sh).
+	etcdPath := filepath.Join(cfg.BinDir, "etcd")
+	etcdArgs := []string{"--unsafe-no-fsync"}
+	if _, err := os.Stat(etcdPath); err != nil {
+		if etcdPath, err = exec.LookPath("etcd"); err != nil {
+			return nil, errors.New("etcd is not built (hack/controlplane/build.sh) nor installed")
+		}
+		etcdArgs = nil
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, err
@@ -123,11 +128,11 @@ func Start(ctx context.Context, cfg Config) (p *Plane, err error) {
 	p.schedulerAddr, p.controllersAddr = ports[3], ports[4]
 	p.URL = "https://" + apiAddr
 
-	p.etcd = newProcess(cfg.Dir, "etcd", etcdPath,
-		"--name=default", "--data-dir="+filepath.Join(cfg.Dir, "etcd"),
-		"--listen-client-urls=http://"+etcdClient, "--advertise-client-urls=http://"+etcdClient,
-		"--listen-peer-urls=http://"+etcdPeer, "--initial-advertise-peer-urls=http://"+etcdPeer,
-		"--initial-cluster=default=http://"+etcdPeer, "--log-level=warn")
+	p.etcd = newProcess(cfg.Dir, "etcd", etcdPath, append([]string{
+		"--name=default", "--data-dir=" + filepath.Join(cfg.Dir, "etcd"),
+		"--listen-client-urls=http://" + etcdClient, "--advertise-client-urls=http://" + etcdClient,
+		"--listen-peer-urls=http://" + etcdPeer, "--initial-advertise-peer-urls=http://" + etcdPeer,
+		"--initial-cluster=default=http://" + etcdPeer, "--log-level=warn"}, etcdArgs...)...)
 	if err := p.etcd.start(); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -24,9 +23,9 @@ const refusedReason = "UnsupportedPodSpec"
 
 // planAPIPods compares the API server's pods bound to node with the local
 // pods (all, and those whose status is known: synced). sent is the status
-// last sent per pod UID; refused tells why a pod cannot run here ("" when
-// it can).
-func planAPIPods(node string, all, synced []v1.Pod, api []*v1.Pod, sent map[types.UID]v1.PodStatus, refused func(types.UID) string, now metav1.Time) (apiPlan, error) {
+// last sent per pod UID (needsSend); refused tells why a pod cannot run
+// here ("" when it can).
+func planAPIPods(node string, all, synced []v1.Pod, api []*v1.Pod, sent map[types.UID]sentStatus, refused func(types.UID) string, now metav1.Time) (apiPlan, error) {
 	var plan apiPlan
 	local := map[types.UID]bool{}
 	for i := range all {
@@ -36,6 +35,7 @@ func planAPIPods(node string, all, synced []v1.Pod, api []*v1.Pod, sent map[type
 	for i := range synced {
 		status[synced[i].UID] = &synced[i]
 	}
+	api = append([]*v1.Pod(nil), api...)
 	sort.Slice(api, func(i, j int) bool { return api[i].Namespace+"/"+api[i].Name < api[j].Namespace+"/"+api[j].Name })
 	for _, p := range api {
 		if isMirror(p) || p.Spec.NodeName != node {
@@ -57,10 +57,7 @@ func planAPIPods(node string, all, synced []v1.Pod, api []*v1.Pod, sent map[type
 		default:
 			continue
 		}
-		if last, ok := sent[p.UID]; ok && equality.Semantic.DeepEqual(last, *want) {
-			continue
-		}
-		if equality.Semantic.DeepEqual(roundTrip(p.Status), *want) {
+		if last, ok := sent[p.UID]; !needsSend(p.Status, *want, last, ok, now.Time) {
 			continue
 		}
 		patch, err := podStatusPatch(p, *want)

@@ -52,7 +52,11 @@ func TestPlanAPIPods(t *testing.T) {
 		t.Errorf("statuses %+v (the running pod's, and Failed for the refused one; none for a guessed status)", got)
 	}
 	// Sent already: nothing again.
-	plan, _ = planAPIPods("n1", all, synced, api, got, refused, metav1.Now())
+	sent := map[types.UID]sentStatus{}
+	for uid, st := range got {
+		sent[uid] = sentStatus{Status: st, At: time.Now()}
+	}
+	plan, _ = planAPIPods("n1", all, synced, api, sent, refused, metav1.Now())
 	if len(plan.Statuses) != 0 {
 		t.Errorf("sent again: %+v", plan.Statuses)
 	}

@@ -64,7 +64,7 @@ type PodSyncer struct {
 	synced  cache.InformerSynced
 	trigger chan struct{}
 
-	sent   map[types.UID]v1.PodStatus // status last sent, per mirror
+	sent   map[types.UID]sentStatus // status last sent, per pod
 	failed map[string]string          // mirror → the last error logged
 }
 
@@ -82,7 +82,7 @@ func NewPodSyncer(node string, client kubernetes.Interface, factory informers.Sh
 	inf := factory.Core().V1().Pods()
 	s := &PodSyncer{node: node, client: client, pods: pods, ident: ident, refused: refused, log: log,
 		factory: factory, lister: inf.Lister(), synced: inf.Informer().HasSynced,
-		trigger: make(chan struct{}, 1), sent: map[types.UID]v1.PodStatus{}, failed: map[string]string{}}
+		trigger: make(chan struct{}, 1), sent: map[types.UID]sentStatus{}, failed: map[string]string{}}
 	wake := func(any) { s.wake() }
 	_, _ = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    wake,
@@ -152,13 +152,14 @@ func (s *PodSyncer) sync(ctx context.Context) bool {
 			synced = append(synced, p)
 		}
 	}
-	plan, err := planMirrors(s.node, uid, static, apiPods, s.sent)
+	now := time.Now()
+	plan, err := planMirrors(s.node, uid, static, apiPods, s.sent, now)
 	if err != nil {
 		s.log.Warn("cannot plan the mirror pods", zap.Error(err))
 		return false
 	}
 	s.apply(ctx, plan)
-	aplan, err := planAPIPods(s.node, fromAPI, synced, apiPods, s.sent, s.refused.Refused, metav1.Now())
+	aplan, err := planAPIPods(s.node, fromAPI, synced, apiPods, s.sent, s.refused.Refused, metav1.NewTime(now))
 	if err != nil {
 		s.log.Warn("cannot plan the pods' statuses", zap.Error(err))
 		return false
@@ -176,7 +177,7 @@ func (s *PodSyncer) applyAPI(ctx context.Context, plan apiPlan) {
 			s.noteFailure(p, "update the status of", err)
 			continue
 		}
-		s.sent[p.UID] = u.Status
+		s.sent[p.UID] = sentStatus{Status: u.Status, At: time.Now()}
 	}
 	for _, p := range plan.Deletes {
 		grace := int64(0)
@@ -219,7 +220,7 @@ func (s *PodSyncer) apply(ctx context.Context, plan mirrorPlan) {
 			s.noteFailure(m, "update the status of", err)
 			continue
 		}
-		s.sent[m.UID] = u.Status
+		s.sent[m.UID] = sentStatus{Status: u.Status, At: time.Now()}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -90,6 +91,27 @@ type mirrorPlan struct {
 	Statuses []statusUpdate
 }
 
+// sentStatus is the status last sent for a pod, and when.
+type sentStatus struct {
+	Status v1.PodStatus
+	At     time.Time
+}
+
+// resendAfter is how soon a status the API server holds differently from
+// what was sent (someone else changed it: the node lifecycle controller
+// marks pods not ready when the node's lease lapses) is sent again, as
+// the kubelet's status manager reconciles every 10 s.
+const resendAfter = 10 * time.Second
+
+// needsSend reports whether want is to be sent for a pod whose API status
+// is have: it differs, and it was not sent within resendAfter.
+func needsSend(have, want v1.PodStatus, last sentStatus, wasSent bool, now time.Time) bool {
+	if equality.Semantic.DeepEqual(roundTrip(have), want) {
+		return false
+	}
+	return !wasSent || !equality.Semantic.DeepEqual(last.Status, want) || now.Sub(last.At) >= resendAfter
+}
+
 // statusUpdate is a status patch of one mirror pod.
 type statusUpdate struct {
 	Mirror *v1.Pod
@@ -99,9 +121,8 @@ type statusUpdate struct {
 
 // planMirrors compares the local pods (with their status; those being
 // stopped count as gone) with the mirror pods the API server has for
-// node. sent holds the status last sent for each mirror UID: a mirror
-// whose local status is what was sent gets no patch.
-func planMirrors(node string, nodeUID types.UID, local []v1.Pod, mirrors []*v1.Pod, sent map[types.UID]v1.PodStatus) (mirrorPlan, error) {
+// node. sent holds the status last sent for each mirror UID (needsSend).
+func planMirrors(node string, nodeUID types.UID, local []v1.Pod, mirrors []*v1.Pod, sent map[types.UID]sentStatus, now time.Time) (mirrorPlan, error) {
 	var plan mirrorPlan
 	want := map[string]*v1.Pod{} // namespace/mirror name → local pod
 	for i := range local {
@@ -112,6 +133,7 @@ func planMirrors(node string, nodeUID types.UID, local []v1.Pod, mirrors []*v1.P
 		want[p.Namespace+"/"+mirrorName(p.Name, node)] = p
 	}
 	have := map[string]bool{}
+	mirrors = append([]*v1.Pod(nil), mirrors...)
 	sort.Slice(mirrors, func(i, j int) bool {
 		return mirrors[i].Namespace+"/"+mirrors[i].Name < mirrors[j].Namespace+"/"+mirrors[j].Name
 	})
@@ -127,10 +149,8 @@ func planMirrors(node string, nodeUID types.UID, local []v1.Pod, mirrors []*v1.P
 			continue
 		}
 		st := roundTrip(l.Status)
-		if last, ok := sent[m.UID]; ok && equality.Semantic.DeepEqual(last, st) {
-			continue
-		}
-		if equality.Semantic.DeepEqual(roundTrip(m.Status), st) {
+		last, ok := sent[m.UID]
+		if !needsSend(m.Status, st, last, ok, now) {
 			continue
 		}
 		patch, err := podStatusPatch(m, st)

@@ -16,8 +16,8 @@ import (
 func localPod(name, hash string, phase v1.PodPhase) v1.Pod {
 	return v1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID("local-" + name),
-			Annotations: map[string]string{manifest.ConfigHashAnnotation: hash, manifest.ConfigSourceAnnotation: "file"},
-			Labels:      map[string]string{"app": name},
+			Annotations:     map[string]string{manifest.ConfigHashAnnotation: hash, manifest.ConfigSourceAnnotation: "file"},
+			Labels:          map[string]string{"app": name},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "rs-uid"}}},
 		Spec:   v1.PodSpec{ServiceAccountName: "default", Containers: []v1.Container{{Name: "c", Image: "busybox"}}, EphemeralContainers: []v1.EphemeralContainer{{}}},
 		Status: v1.PodStatus{Phase: phase, PodIP: "10.0.0.1", StartTime: &metav1.Time{Time: time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)}},
@@ -51,7 +51,8 @@ func TestPlanMirrors(t *testing.T) {
 		mirror("orphan", "h5", "m-orphan", v1.PodStatus{}),
 		deleting, other, apiPod,
 	}
-	plan, err := planMirrors("n1", "node-uid", local, mirrors, nil)
+	now := time.Now()
+	plan, err := planMirrors("n1", "node-uid", local, mirrors, nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +82,20 @@ func TestPlanMirrors(t *testing.T) {
 		t.Errorf("patch %s", plan.Statuses[0].Patch)
 	}
 
-	// What was sent is not sent again; the status as the API holds it
-	// (times to the second) needs nothing either.
-	sent := map[types.UID]v1.PodStatus{"m-same": plan.Statuses[0].Status}
-	if plan, _ := planMirrors("n1", "node-uid", local[:1], mirrors[:1], sent); len(plan.Statuses) != 0 {
+	// What was sent is not sent again at once (the informer may not show
+	// it yet), but after resendAfter when the API still holds another
+	// status; the status as the API holds it (times to the second) needs
+	// nothing.
+	sent := map[types.UID]sentStatus{"m-same": {Status: plan.Statuses[0].Status, At: now}}
+	pending := []*v1.Pod{mirror("same", "h1", "m-same", v1.PodStatus{Phase: v1.PodPending})}
+	if plan, _ := planMirrors("n1", "node-uid", local[:1], pending, sent, now.Add(time.Second)); len(plan.Statuses) != 0 {
 		t.Errorf("sent again: %+v", plan.Statuses)
 	}
+	if plan, _ := planMirrors("n1", "node-uid", local[:1], pending, sent, now.Add(resendAfter)); len(plan.Statuses) != 1 {
+		t.Errorf("a status changed by someone else is not sent again: %+v", plan.Statuses)
+	}
 	synced := mirror("same", "h1", "m-same", roundTrip(running.Status))
-	if plan, _ := planMirrors("n1", "node-uid", local[:1], []*v1.Pod{synced}, nil); len(plan.Statuses) != 0 || len(plan.Creates)+len(plan.Deletes) != 0 {
+	if plan, _ := planMirrors("n1", "node-uid", local[:1], []*v1.Pod{synced}, nil, now); len(plan.Statuses) != 0 || len(plan.Creates)+len(plan.Deletes) != 0 {
 		t.Errorf("in sync, planned %+v", plan)
 	}
 }

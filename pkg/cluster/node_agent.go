@@ -135,8 +135,8 @@ func (a *NodeAgent) Run(ctx context.Context, src NodeSource) {
 		return
 	}
 	renew := a.cfg.LeaseDuration / 4
-	leases := lease.NewController(a.clock, a.client, a.cfg.Name, int32(a.cfg.LeaseDuration/time.Second), nil,
-		renew, a.cfg.Name, leaseNamespace, a.setLeaseOwner)
+	leases := lease.NewController(a.clock, a.client, a.cfg.Name, int32(a.cfg.LeaseDuration/time.Second),
+		func() { a.reached(errLeaseNotRenewed) }, renew, a.cfg.Name, leaseNamespace, a.setLeaseOwner)
 	go leases.Run(ctx)
 	cache.WaitForCacheSync(ctx.Done(), a.synced)
 	var lastReport time.Time
@@ -206,15 +206,16 @@ func (a *NodeAgent) tryRegister(ctx context.Context, src NodeSource) error {
 // false when the Node is gone from the API (to be registered again).
 func (a *NodeAgent) reportStatus(ctx context.Context, src NodeSource, lastReport *time.Time) bool {
 	api, err := a.lister.Get(a.cfg.Name)
-	if err != nil {
-		// Not in the cache: deleted by someone, or not seen yet.
+	if err != nil || a.failing() {
+		// Not in the cache, or the API server did not answer lately (the
+		// cache may be old): ask it.
 		api, err = a.client.CoreV1().Nodes().Get(ctx, a.cfg.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			a.log.Warn("node is gone from the API server; registering it again", zap.String("node", a.cfg.Name))
 			return false
 		}
+		a.reached(err)
 		if err != nil {
-			a.reached(err)
 			return true
 		}
 	}
@@ -228,6 +229,7 @@ func (a *NodeAgent) reportStatus(ctx context.Context, src NodeSource, lastReport
 	if err != nil || patch == nil {
 		return true
 	}
+	a.log.Debug("sending the node's status", zap.ByteString("patch", patch))
 	_, err = a.client.CoreV1().Nodes().Patch(ctx, a.cfg.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
 	a.reached(err)
 	if apierrors.IsNotFound(err) {
@@ -259,6 +261,17 @@ func (a *NodeAgent) reached(err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.reach.note(err, a.log)
+}
+
+// errLeaseNotRenewed is what the lease controller's repeated failures
+// tell.
+var errLeaseNotRenewed = errors.New("the node's Lease could not be renewed several times in a row")
+
+// failing reports whether the API server did not answer the last call.
+func (a *NodeAgent) failing() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reach.failing
 }
 
 // reachability remembers whether the last call reached the API server.

@@ -149,7 +149,7 @@ func (d *daemon) cleanup() {
 		}
 	}
 	d.signal(syscall.SIGTERM)
-	if d.t.Failed() {
+	if d.t.Failed() || os.Getenv("MINILET_TEST_LOGS") != "" {
 		d.t.Logf("minilet output:\n%s", d.output.String())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
