@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -9,14 +12,17 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/minilet/minilet/pkg/cluster"
+	"github.com/minilet/minilet/pkg/kubeletapi"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/pod"
+	"github.com/minilet/minilet/pkg/server"
 )
 
 // clusterMode holds the parts of cluster mode (--kubeconfig): the API
 // client, the node agent (also the node's spec), the informers of the
 // pods bound to this node and the source of those pods.
 type clusterMode struct {
+	flags   *daemonFlags
 	client  kubernetes.Interface
 	node    *cluster.NodeAgent
 	pods    informers.SharedInformerFactory
@@ -35,7 +41,7 @@ func newClusterMode(f *daemonFlags, log *zap.Logger) (*clusterMode, error) {
 		StatusUpdate:  f.nodeStatusUpdateFrequency,
 	}, client, log.Named("node"))
 	pods := cluster.NewPodInformers(client, f.nodeName)
-	return &clusterMode{client: client, node: agent, pods: pods,
+	return &clusterMode{flags: f, client: client, node: agent, pods: pods,
 		apiPods: cluster.NewAPIPods(f.nodeName, client, pods, log.Named("pods")), log: log}, nil
 }
 
@@ -56,4 +62,32 @@ func (c *clusterMode) run(ctx context.Context, goWait func(func()), local cluste
 func (c *clusterMode) runSyncer(ctx context.Context, goWait func(func()), nodeName string, mgr *pod.Manager) {
 	syncer := cluster.NewPodSyncer(nodeName, c.client, c.pods, mgr, c.node, c.apiPods, c.log.Named("sync"))
 	goWait(func() { syncer.Run(ctx) })
+}
+
+// kubeletPort is the port of the kubelet API the Node shows (0: none, or
+// not in cluster mode).
+func (c *clusterMode) kubeletPort() int32 {
+	if c == nil {
+		return 0
+	}
+	return int32(c.flags.kubeletPort)
+}
+
+// runKubeletAPI serves the kubelet API (--port) over the pods, the
+// runtime's exec, the local API (logs) and the metrics.
+func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, pods kubeletapi.PodSource, exec server.Executor, local, metrics http.Handler) {
+	f := c.flags
+	if f.kubeletPort == 0 {
+		return
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(hostIP()); ip != nil {
+		ips = append(ips, ip)
+	}
+	ips = append(ips, net.IPv4(127, 0, 0, 1))
+	api := kubeletapi.New(kubeletapi.Config{
+		Addr: net.JoinHostPort(f.kubeletAddress, strconv.Itoa(f.kubeletPort)), CertFile: f.tlsCertFile, KeyFile: f.tlsKeyFile,
+		ClientCAFile: f.clientCAFile, NodeName: f.nodeName, NodeIPs: ips,
+	}, kubeletapi.NewAuth(c.client, f.nodeName), pods, exec, local, metrics, c.log.Named("kubelet-api"))
+	goWait(func() { errc <- api.Run(ctx) })
 }

@@ -93,6 +93,10 @@ type daemonFlags struct {
 	kubeconfig                string
 	nodeLeaseDurationSeconds  int
 	nodeStatusUpdateFrequency time.Duration
+	kubeletPort               int
+	kubeletAddress            string
+	tlsCertFile, tlsKeyFile   string
+	clientCAFile              string
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -170,6 +174,11 @@ func addDaemonFlags(fl *pflag.FlagSet, f *daemonFlags) {
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of a Kubernetes API server: minilet joins that cluster as the node --node-name (empty: standalone)")
 	fl.IntVar(&f.nodeLeaseDurationSeconds, "node-lease-duration-seconds", int(cluster.DefaultLeaseDuration/time.Second), "duration of the node's Lease in kube-node-lease, renewed every quarter of it (the kubelet's nodeLeaseDurationSeconds)")
 	fl.DurationVar(&f.nodeStatusUpdateFrequency, "node-status-update-frequency", cluster.DefaultStatusUpdate, "how often the node's status is computed and sent to the API server when it changed (the kubelet's flag)")
+	fl.IntVar(&f.kubeletPort, "port", 10250, "port of the kubelet API in cluster mode (logs, exec through the API server; the kubelet's flag); 0 turns it off")
+	fl.StringVar(&f.kubeletAddress, "address", "0.0.0.0", "address the kubelet API listens on (the kubelet's flag)")
+	fl.StringVar(&f.tlsCertFile, "tls-cert-file", "", "serving certificate of the kubelet API (default: a self-signed one, made at start)")
+	fl.StringVar(&f.tlsKeyFile, "tls-private-key-file", "", "key of --tls-cert-file")
+	fl.StringVar(&f.clientCAFile, "client-ca-file", "", "CA of the client certificates the kubelet API accepts (the API server's --kubelet-client-certificate); bearer tokens are checked with TokenReview")
 	fl.StringVar(&f.testCrashAt, "test-crash-at", "", "for fault tests: die with SIGKILL at this step")
 	_ = fl.MarkHidden("test-crash-at")
 }
@@ -200,6 +209,12 @@ func checkDaemonFlags(f *daemonFlags) (logMax int64, err error) {
 	}
 	if f.nodeStatusUpdateFrequency <= 0 {
 		return 0, fmt.Errorf("--node-status-update-frequency must be positive")
+	}
+	if f.kubeletPort < 0 || f.kubeletPort > 65535 {
+		return 0, fmt.Errorf("--port %d: want 0 (off) to 65535", f.kubeletPort)
+	}
+	if (f.tlsCertFile == "") != (f.tlsKeyFile == "") {
+		return 0, fmt.Errorf("--tls-cert-file and --tls-private-key-file go together")
 	}
 	return q.Value(), nil
 }
@@ -328,7 +343,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	}
 	reporter := node.NewReporter(node.Info{
 		Name: f.nodeName, Labels: f.nodeLabels, MiniletVersion: version,
-		InternalIP: nodeIP, PodCIDR: f.podCIDR, Created: cordon.Created(),
+		InternalIP: nodeIP, PodCIDR: f.podCIDR, Created: cordon.Created(), KubeletPort: cm.kubeletPort(),
 	}, f.rootDir, spec, rt)
 	inventory := devices.NewInventory(f.cdiSpecDirs, counts)
 	for _, e := range inventory.Errors() {
@@ -394,7 +409,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	// manifest source → workload controllers (which add their pods) →
 	// pod manager.
 	fileStates, states := make(chan manifest.State), make(chan manifest.State)
-	errc := make(chan error, 6)
+	errc := make(chan error, 7)
 	if reset != nil {
 		// No manifests, no controllers: every pod is stopped and removed.
 		goWait(func() {
@@ -431,6 +446,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 			}
 			if cm != nil {
 				cm.runSyncer(ctx, goWait, f.nodeName, mgr)
+				cm.runKubeletAPI(ctx, goWait, errc, mgr, rti, srv.Handler(), metrics.Handler(reg, mgr, false))
 			}
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
 			notify.ready(summary(mgr))

@@ -107,7 +107,7 @@ func Start(ctx context.Context, cfg Config) (p *Plane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.KubeletClientCert, p.KubeletClientKey, err = p.CA.Issue(cfg.Dir, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"kubeadm:cluster-admins"}, nil); err != nil {
+	if p.KubeletClientCert, p.KubeletClientKey, err = p.CA.Issue(cfg.Dir, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}, nil); err != nil {
 		return nil, err
 	}
 	saKey, saPub, err := writeServiceAccountKeys(cfg.Dir)
@@ -236,6 +236,27 @@ func (p *Plane) writeKubeconfig(user string) (string, error) {
 func (p *Plane) NodeKubeconfig(name string) (string, error) {
 	return p.writeKubeconfig("system:node:" + name)
 }
+
+// NodeServingCert issues a serving certificate for the kubelet API of
+// node name, valid for every address of this host and for the name; it
+// returns the certificate's and key's paths.
+func (p *Plane) NodeServingCert(name string) (cert, key string, err error) {
+	hosts := []string{name, "localhost"}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", "", err
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, ipn.IP.String())
+		}
+	}
+	return p.CA.Issue(p.cfg.Dir, "kubelet-"+name, "system:node:"+name, []string{"system:nodes"}, hosts)
+}
+
+// CAFile is the path of the CA's certificate: the client CA a kubelet
+// API trusts.
+func (p *Plane) CAFile() string { return filepath.Join(p.cfg.Dir, "ca.crt") }
 
 // Client is a clientset of the admin.
 func (p *Plane) Client() (kubernetes.Interface, error) {

@@ -59,6 +59,9 @@ func Build(info Info, host HostStats, spec OperatorSpec, now time.Time) v1.Node 
 			},
 		},
 	}
+	if info.KubeletPort != 0 {
+		n.Status.DaemonEndpoints.KubeletEndpoint.Port = info.KubeletPort
+	}
 	if info.PodCIDR != "" {
 		n.Spec.PodCIDR = info.PodCIDR
 		n.Spec.PodCIDRs = []string{info.PodCIDR}

@@ -27,6 +27,9 @@ type Info struct {
 	// PodCIDR is the subnet pods get their addresses from; "" leaves
 	// spec.podCIDR empty.
 	PodCIDR string
+	// KubeletPort is the port of the kubelet API (cluster mode), shown in
+	// status.daemonEndpoints; 0 shows none.
+	KubeletPort int32
 	// Created is the node's creationTimestamp: when minilet first ran on
 	// this host (see SpecStore.Created).
 	Created time.Time

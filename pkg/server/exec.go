@@ -150,3 +150,15 @@ func cutScheme(containerID string) (scheme, id string, ok bool) {
 	scheme, id, ok = strings.Cut(containerID, "://")
 	return scheme, id, ok && id != ""
 }
+
+// RunningContainerID returns the runtime ID of the running container of
+// the pod named container (the pod's only container when empty), or why
+// there is none, in the kubelet's words: for other servers of exec (the
+// kubelet API of cluster mode).
+func RunningContainerID(pod *v1.Pod, container string) (string, error) {
+	name, err := logContainer(pod, container)
+	if err != nil {
+		return "", err
+	}
+	return runningContainer(pod, name)
+}

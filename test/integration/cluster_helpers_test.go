@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -108,9 +109,19 @@ func startClusterDaemon(t *testing.T, p *testcontrolplane.Plane, name string, ar
 			t.Logf("delete node %s: %v %s", name, err, out)
 		}
 	})
+	cert, key, err := p.NodeServingCert(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := testdaemon.FreeLoopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
 	return startDaemonWith(t, func(c *testdaemon.Config) {
 		c.NodeName = name
-		c.Args = append(c.Args, "--kubeconfig", kc, "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2s")
+		c.Args = append(c.Args, "--kubeconfig", kc, "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2s",
+			"--port", port, "--tls-cert-file", cert, "--tls-private-key-file", key, "--client-ca-file", p.CAFile())
 		c.Args = append(c.Args, args...)
 	})
 }

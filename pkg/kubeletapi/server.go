@@ -1,0 +1,215 @@
+package kubeletapi
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	remotecommandconsts "k8s.io/apimachinery/pkg/util/remotecommand"
+	"k8s.io/kubelet/pkg/cri/streaming/remotecommand"
+
+	"github.com/minilet/minilet/pkg/server"
+)
+
+// PodSource lists the node's pods with their status (the pod manager).
+type PodSource interface {
+	Pods() []v1.Pod
+}
+
+// Config is where and how the API is served.
+type Config struct {
+	// Addr is host:port to listen on (--address, --port).
+	Addr string
+	// CertFile and KeyFile are the serving certificate and key
+	// (--tls-cert-file, --tls-private-key-file); empty: a self-signed
+	// one for NodeName and NodeIPs, made at start.
+	CertFile, KeyFile string
+	NodeName          string
+	NodeIPs           []net.IP
+	// ClientCAFile verifies client certificates (--client-ca-file); empty:
+	// bearer tokens only.
+	ClientCAFile string
+	// StreamIdleTimeout ends an exec session idle this long (the kubelet's
+	// streamingConnectionIdleTimeout, 4h).
+	StreamIdleTimeout time.Duration
+}
+
+// Server is the kubelet API of one node.
+type Server struct {
+	cfg     Config
+	auth    *Auth
+	pods    PodSource
+	exec    server.Executor
+	local   http.Handler // the local API (pod logs)
+	metrics http.Handler
+	log     *zap.Logger
+	mux     *http.ServeMux
+}
+
+// New returns the kubelet API over pods, exec (the runtime), the local
+// API's handler (for logs) and the metrics handler.
+func New(cfg Config, auth *Auth, pods PodSource, exec server.Executor, local, metrics http.Handler, log *zap.Logger) *Server {
+	if cfg.StreamIdleTimeout <= 0 {
+		cfg.StreamIdleTimeout = 4 * time.Hour
+	}
+	s := &Server{cfg: cfg, auth: auth, pods: pods, exec: exec, local: local, metrics: metrics, log: log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	s.mux.HandleFunc("GET /pods", s.handlePods)
+	s.mux.Handle("GET /metrics", metrics)
+	s.mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.handleLogs)
+	s.mux.HandleFunc("/exec/{namespace}/{pod}/{container}", s.handleExec)
+	s.mux.HandleFunc("/exec/{namespace}/{pod}/{uid}/{container}", s.handleExec)
+	return s
+}
+
+// Handler is the API with authentication and authorization in front.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.auth.authenticate(r)
+		if err != nil {
+			if !errors.Is(err, errUnauthenticated) {
+				s.log.Warn("cannot authenticate a client of the kubelet API", zap.Error(err))
+			}
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		ok, reason, err := s.auth.authorize(r.Context(), u, requestAttributes(r))
+		if err != nil {
+			s.log.Warn("cannot authorize a client of the kubelet API", zap.String("user", u.Name), zap.Error(err))
+			http.Error(w, "Authorization error ("+reason+")", http.StatusInternalServerError)
+			return
+		}
+		if !ok {
+			http.Error(w, "Forbidden ("+reason+")", http.StatusForbidden)
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// Run serves the API until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	tlsCfg, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("kubelet API: %w", err)
+	}
+	srv := &http.Server{Handler: s.Handler(), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: zap.NewStdLog(s.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel)))}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	s.log.Info("serving the kubelet API", zap.String("address", l.Addr().String()))
+	err = srv.ServeTLS(l, "", "")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	var cert tls.Certificate
+	var err error
+	if s.cfg.CertFile == "" {
+		if cert, err = selfSigned(s.cfg.NodeName, s.cfg.NodeIPs); err != nil {
+			return nil, fmt.Errorf("self-signed serving certificate: %w", err)
+		}
+		s.log.Info("the kubelet API serves a self-signed certificate: an API server verifying kubelets' certificates refuses it; give --tls-cert-file and --tls-private-key-file")
+	} else if cert, err = tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile); err != nil {
+		return nil, fmt.Errorf("--tls-cert-file/--tls-private-key-file: %w", err)
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if s.cfg.ClientCAFile != "" {
+		pem, err := os.ReadFile(s.cfg.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--client-ca-file %s: no certificate in it", s.cfg.ClientCAFile)
+		}
+		c.ClientCAs, c.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return c, nil
+}
+
+func (s *Server) handlePods(w http.ResponseWriter, _ *http.Request) {
+	l := v1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}, Items: s.pods.Pods()}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(l)
+}
+
+// handleLogs is the API server's pod log request (kubectl logs): the
+// local API's log endpoint, with the same query (follow, previous,
+// tailLines, sinceSeconds, sinceTime, timestamps, limitBytes).
+func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
+	r2 := r.Clone(r.Context())
+	q := r2.URL.Query()
+	q.Set("container", r.PathValue("container"))
+	r2.URL.Path = "/api/v1/namespaces/" + r.PathValue("namespace") + "/pods/" + r.PathValue("pod") + "/log"
+	r2.URL.RawPath = ""
+	r2.URL.RawQuery = q.Encode()
+	s.local.ServeHTTP(w, r2)
+}
+
+// handleExec runs a command in a container (kubectl exec through the API
+// server), over SPDY or WebSocket as the kubelet's stream code serves it.
+func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
+	ns, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
+	pod, ok := s.findPod(ns, name)
+	if !ok {
+		http.Error(w, fmt.Sprintf("pod %s/%s not found", ns, name), http.StatusNotFound)
+		return
+	}
+	if uid := r.PathValue("uid"); uid != "" && uid != string(pod.UID) {
+		http.Error(w, fmt.Sprintf("pod %s/%s has another UID", ns, name), http.StatusNotFound)
+		return
+	}
+	id, err := server.RunningContainerID(&pod, container)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	opts, err := remotecommand.NewOptions(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	// The server's deadlines would end the session.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	remotecommand.ServeExec(w, r, executor{rt: s.exec}, ns+"/"+name, pod.UID, id, r.URL.Query()["command"], opts,
+		s.cfg.StreamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
+}
+
+func (s *Server) findPod(ns, name string) (v1.Pod, bool) {
+	var found *v1.Pod
+	for _, p := range s.pods.Pods() {
+		if p.Namespace == ns && p.Name == name {
+			if found == nil || p.DeletionTimestamp == nil {
+				found = &p
+			}
+		}
+	}
+	if found == nil {
+		return v1.Pod{}, false
+	}
+	return *found, true
+}
