@@ -65,7 +65,7 @@ type PodSyncer struct {
 	trigger chan struct{}
 
 	sent   map[types.UID]sentStatus // status last sent, per pod
-	failed map[string]string          // mirror → the last error logged
+	failed map[string]string        // mirror → the last error logged
 }
 
 // NewPodInformers returns an informer factory of the pods bound to node
