@@ -26,6 +26,7 @@ type registry struct {
 
 func startRegistry(t *testing.T) *registry {
 	t.Helper()
+	needEnv(t)
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		t.Skip("docker-registry is not installed; run `make deps`")
