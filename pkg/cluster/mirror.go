@@ -33,6 +33,9 @@ type LocalPods interface {
 // owner of mirror pods).
 type NodeIdentity interface {
 	NodeUID() (types.UID, bool)
+	// Unreachable reports whether the API server did not answer the
+	// node's last call (NodeAgent).
+	Unreachable() bool
 }
 
 // mirrorResync is how often the mirrors are compared with the local pods
@@ -65,6 +68,10 @@ type PodSyncer struct {
 	trigger chan struct{}
 
 	sent   map[types.UID]sentStatus // status last sent, per pod
+	// stale: the API server was away; the informer's pods may be old
+	// (client-go's reflector relists with a back-off of up to a minute),
+	// so the next plan reads the pods from the API server itself.
+	stale bool
 	failed map[string]string        // mirror → the last error logged
 }
 
@@ -134,8 +141,20 @@ func (s *PodSyncer) sync(ctx context.Context) bool {
 	if !ok {
 		return true
 	}
-	apiPods, err := s.lister.List(labels.Everything())
-	if err != nil {
+	if s.ident.Unreachable() {
+		s.stale = true
+		return false
+	}
+	var apiPods []*v1.Pod
+	var err error
+	if s.stale {
+		apiPods, err = s.listFromAPI(ctx)
+		if err != nil {
+			return true
+		}
+		s.stale = false
+		s.log.Info("API server answers again: the pods' statuses are compared with its own, not the cache's")
+	} else if apiPods, err = s.lister.List(labels.Everything()); err != nil {
 		return true
 	}
 	var static, fromAPI []v1.Pod
@@ -167,6 +186,19 @@ func (s *PodSyncer) sync(ctx context.Context) bool {
 	s.applyAPI(ctx, aplan)
 	s.forgetSent(apiPods)
 	return false
+}
+
+// listFromAPI lists the pods bound to this node from the API server.
+func (s *PodSyncer) listFromAPI(ctx context.Context) ([]*v1.Pod, error) {
+	l, err := s.client.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + s.node})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*v1.Pod, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out, nil
 }
 
 func (s *PodSyncer) applyAPI(ctx context.Context, plan apiPlan) {

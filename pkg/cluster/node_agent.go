@@ -267,6 +267,10 @@ func (a *NodeAgent) reached(err error) {
 // tell.
 var errLeaseNotRenewed = errors.New("the node's Lease could not be renewed several times in a row")
 
+// Unreachable reports whether the API server did not answer the node's
+// last call (NodeIdentity).
+func (a *NodeAgent) Unreachable() bool { return a.failing() }
+
 // failing reports whether the API server did not answer the last call.
 func (a *NodeAgent) failing() bool {
 	a.mu.Lock()

@@ -65,30 +65,10 @@ func (o *objectWatches) start(parent context.Context, r objectRef) *objectWatch 
 	switch r.kind {
 	case "ConfigMap":
 		c := o.client.CoreV1().ConfigMaps(r.namespace)
-		obj = &v1.ConfigMap{}
-		lw = &cache.ListWatch{
-			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-				opts.FieldSelector = sel
-				return c.List(ctx, opts)
-			},
-			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-				opts.FieldSelector = sel
-				return c.Watch(ctx, opts)
-			},
-		}
+		obj, lw = &v1.ConfigMap{}, byName(sel, c.List, c.Watch)
 	default:
 		c := o.client.CoreV1().Secrets(r.namespace)
-		obj = &v1.Secret{}
-		lw = &cache.ListWatch{
-			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-				opts.FieldSelector = sel
-				return c.List(ctx, opts)
-			},
-			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-				opts.FieldSelector = sel
-				return c.Watch(ctx, opts)
-			},
-		}
+		obj, lw = &v1.Secret{}, byName(sel, c.List, c.Watch)
 	}
 	notify := func(any) { o.changed() }
 	store, ctrl := cache.NewInformerWithOptions(cache.InformerOptions{
@@ -97,6 +77,20 @@ func (o *objectWatches) start(parent context.Context, r objectRef) *objectWatch 
 	})
 	go ctrl.RunWithContext(ctx)
 	return &objectWatch{store: store, stop: cancel}
+}
+
+// byName is a ListWatch of list and watch with the field selector sel.
+func byName[L runtime.Object](sel string, list func(context.Context, metav1.ListOptions) (L, error), watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.FieldSelector = sel
+			return list(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.FieldSelector = sel
+			return watchFn(ctx, opts)
+		},
+	}
 }
 
 // objects returns the watched objects that exist now.

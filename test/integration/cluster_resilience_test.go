@@ -94,8 +94,11 @@ func TestClusterResilience(t *testing.T) {
 		}
 		return nil
 	})
-	waitNode(t, p, name, 60*time.Second, "Ready", nodeReadyIs(v1.ConditionTrue))
-	waitAPIPods(t, p, "app=steady", 2, 30*time.Second)
+	// The node lifecycle controller may mark the node and its pods not
+	// ready once it sees the API server again, before it sees the lease;
+	// client-go's informers relist with a back-off of up to a minute.
+	waitNode(t, p, name, 120*time.Second, "Ready", nodeReadyIs(v1.ConditionTrue))
+	waitAPIPods(t, p, "app=steady", 2, 120*time.Second)
 	for name, pause := range pauses {
 		local := d.waitPod(name, 10*time.Second, "runs", allRunning)
 		if got, _ := d.pids(local); got != pause {

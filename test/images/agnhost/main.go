@@ -15,6 +15,13 @@
 //	                                  200, then a body that never ends: N bytes every D
 //	agnhost blackhole [--port 8080]   a listening port whose accept queue is full, so connects time out
 //
+// and, for the upstream e2e tests (make conformance):
+//
+//	agnhost pause                     sleeps until SIGTERM
+//	agnhost mounttest [--file_content P] [--file_mode P] [--file_perm P] [--file_owner P] [--fs_type P]
+//	                  [--new_file_0644 P ...] [--file_content_in_loop P --retry_time S --break_on_expected_content B]
+//	                                  the lines the e2e volume tests read
+//
 // With no arguments it runs "liveness". SIGTERM ends it with status 0.
 package main
 
@@ -59,6 +66,12 @@ func exitOnTERM() {
 }
 
 func run(mode string, args []string) error {
+	switch mode {
+	case "mounttest":
+		return mounttest(args)
+	case "pause":
+		select {} // until SIGTERM
+	}
 	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
 	defPort := map[string]int{"webserver": 80, "grpc-health": 5000}[mode]
 	if defPort == 0 {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +138,51 @@ func TestGRPCHealthServing(t *testing.T) {
 	if err != nil || res.Status != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health: %v %v", res, err)
 	}
+}
+
+func TestMounttest(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "data-1")
+	if err := os.WriteFile(f, []byte("value-1"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out := captureStdout(t, func() error {
+		return mounttest([]string{"--file_content=" + f, "--file_mode=" + f, "--file_perm=" + f, "--new_file_0660=" + filepath.Join(dir, "new")})
+	})
+	for _, want := range []string{
+		fmt.Sprintf("content of file %q: value-1\n", f),
+		fmt.Sprintf("mode of file %q: -rw-r-----\n", f),
+		fmt.Sprintf("perms of file %q: -rw-r-----\n", f),
+		fmt.Sprintf("content of file %q: mount-tester new file\n\n", filepath.Join(dir, "new")),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "new")); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Errorf("new file: %v %v", fi, err)
+	}
+	if err := mounttest([]string{"--file_content=" + filepath.Join(dir, "missing")}); err == nil {
+		t.Error("a missing file is not a failure")
+	}
+}
+
+// captureStdout runs f with os.Stdout going to a pipe and returns what it
+// wrote; f must not fail.
+func captureStdout(t *testing.T, f func() error) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	ferr := f()
+	os.Stdout = old
+	w.Close()
+	b, _ := io.ReadAll(r)
+	if ferr != nil {
+		t.Fatalf("%v\n%s", ferr, b)
+	}
+	return string(b)
 }
