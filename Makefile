@@ -5,7 +5,7 @@ GO      ?= go
 LDFLAGS := -s -w -X main.version=$(VERSION)
 DEB_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2 iptables gcc libc6-dev make docker-registry debootstrap systemd-container
 
-.PHONY: all build test unit-test integration-test fuzz install uninstall clean deps quickstart bench
+.PHONY: all build test unit-test integration-test conformance fuzz install uninstall clean deps quickstart bench
 
 all: build
 
@@ -50,6 +50,14 @@ unit-test:
 integration-test: build
 	MINILET_KUBE_BIN=$$(MINILET_CACHE_DIR=$(KUBE_CACHE) ./hack/controlplane/build.sh) && export MINILET_KUBE_BIN && \
 		$(GO) test -count=1 -timeout 30m -v ./test/integration/
+
+# conformance runs the chosen list of upstream [NodeConformance] e2e tests
+# (the e2e.test binary of the same Kubernetes version) against a cluster
+# whose node is minilet, and prints pass or fail per test (make test runs a
+# short subset of them).
+conformance: build
+	MINILET_KUBE_BIN=$$(MINILET_CACHE_DIR=$(KUBE_CACHE) ./hack/controlplane/build.sh) && export MINILET_KUBE_BIN && \
+		MINILET_CONFORMANCE=all $(GO) test -count=1 -timeout 60m -run '^TestConformance$$' -v ./test/integration/
 
 # bench measures minilet beside a containerd-client floor on its own
 # containerd (needs root and `make deps`; about 3 minutes). BENCH_FLAGS

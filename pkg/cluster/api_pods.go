@@ -155,14 +155,15 @@ func (a *APIPods) Refused(uid types.UID) string {
 }
 
 // desiredAPIPods picks, from the pods bound to node, those to run: not
-// mirror pods, not ended (Succeeded or Failed in the API: the kubelet
-// never starts those again). A pod minilet cannot run is refused, with
-// the reason.
+// mirror pods. One that ended (Succeeded or Failed in the API) is only
+// kept where it is (its logs stay readable until it is deleted), never
+// started again, as on the kubelet. A pod minilet cannot run is refused,
+// with the reason.
 func desiredAPIPods(node string, all []*v1.Pod) ([]manifest.Pod, map[types.UID]string) {
 	var out []manifest.Pod
 	refused := map[types.UID]string{}
 	for _, p := range all {
-		if isMirror(p) || p.Spec.NodeName != node || p.Status.Phase == v1.PodSucceeded || p.Status.Phase == v1.PodFailed {
+		if isMirror(p) || p.Spec.NodeName != node {
 			continue
 		}
 		mp, err := manifest.FromAPI(p)
@@ -170,6 +171,7 @@ func desiredAPIPods(node string, all []*v1.Pod) ([]manifest.Pod, map[types.UID]s
 			refused[p.UID] = err.Error()
 			continue
 		}
+		mp.KeepOnly = p.Status.Phase == v1.PodSucceeded || p.Status.Phase == v1.PodFailed
 		out = append(out, mp)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -190,6 +192,9 @@ func stateVersion(s APIState) string {
 	}
 	for _, p := range s.Pods {
 		v += p.Hash + ";"
+		if p.KeepOnly {
+			v += "keep-only;"
+		}
 	}
 	for _, o := range s.Objects {
 		v += o.Key() + "=" + o.Hash + ";"

@@ -15,6 +15,10 @@ type Pod struct {
 	// JSON), the file path and the node name. The same content, path and
 	// node give the same hash across daemon restarts.
 	Hash string
+	// KeepOnly: the pod is kept if it is there, never started (a pod the
+	// API server shows ended: the kubelet keeps its containers' status
+	// and logs until it is deleted, and never runs it again).
+	KeepOnly bool
 }
 
 // FileError is the problem of one manifest file.

@@ -132,8 +132,8 @@ func planPods(in podsInput) []change {
 		if stopped[key] || in.terminating[key] {
 			continue // started when the old pod is gone
 		}
-		if want[key].Pod.DeletionTimestamp != nil {
-			continue // deleted before it started
+		if want[key].Pod.DeletionTimestamp != nil || want[key].KeepOnly {
+			continue // deleted before it started, or ended in the API server
 		}
 		out = append(out, change{kind: chAdd, key: key, pod: want[key]})
 	}

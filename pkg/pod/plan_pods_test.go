@@ -129,3 +129,29 @@ func TestPlanPodsMetadataOnly(t *testing.T) {
 		}
 	}
 }
+
+// Pods of the API server: one deleted there is stopped with the
+// deletion's grace period and not started again; one that ended there is
+// kept if it is here and never started.
+func TestPlanPodsAPIDeletionAndEnded(t *testing.T) {
+	grace := int64(3)
+	deleted := desiredPod("deleted", "h1")
+	deleted.Pod.DeletionTimestamp = &metav1.Time{}
+	deleted.Pod.DeletionGracePeriodSeconds = &grace
+	ended := desiredPod("ended", "h2")
+	ended.KeepOnly = true
+	endedElsewhere := desiredPod("gone-before", "h3")
+	endedElsewhere.KeepOnly = true
+	deletedBefore := desiredPod("never", "h4")
+	deletedBefore.Pod.DeletionTimestamp = &metav1.Time{}
+	got := planPods(podsInput{
+		desired: []manifest.Pod{deleted, ended, endedElsewhere, deletedBefore},
+		active: map[string]activePod{
+			"default/deleted": {hash: "h1"},
+			"default/ended":   {hash: "h2"},
+		},
+	})
+	if len(got) != 1 || got[0].kind != chStop || got[0].key != "default/deleted" || got[0].reason != "deleted" || got[0].grace == nil || *got[0].grace != 3 {
+		t.Fatalf("changes %+v", got)
+	}
+}

@@ -44,8 +44,14 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		cs := w.containerStatus(rec, c, pc, now, false)
+		done := cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0
+		if done && !isSidecar(c) {
+			// The kubelet shows an init container that completed as
+			// ready.
+			cs.Ready = true
+		}
 		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
-		if cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0 {
+		if done {
 			continue
 		}
 		if isSidecar(c) && cs.State.Running != nil {

@@ -216,10 +216,8 @@ func readJUnit(dir string) ([]junitCase, error) {
 				} else if c.Error != nil {
 					jc.failure = c.Error.Message
 				}
-				if strings.HasPrefix(jc.name, "[SynchronizedBeforeSuite]") || strings.HasPrefix(jc.name, "[SynchronizedAfterSuite]") || strings.HasPrefix(jc.name, "[ReportAfterSuite]") || strings.HasPrefix(jc.name, "[BeforeSuite]") {
-					if jc.failure == "" {
-						continue
-					}
+				if !strings.HasPrefix(jc.name, "[It]") && jc.failure == "" {
+					continue // the suite's set-up and reports, when they pass
 				}
 				out = append(out, jc)
 			}
