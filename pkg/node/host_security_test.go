@@ -6,6 +6,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/manifest"
 )
 
 func TestSysctlAdmission(t *testing.T) {
@@ -58,5 +60,26 @@ func TestSecurityAdmission(t *testing.T) {
 	}
 	if ok, _, _ := (HostSecurity{SELinux: true}).AdmitSecurity(pod); !ok {
 		t.Fatal("SELinux refused on a host with it")
+	}
+}
+
+// A pod of the API server with SELinux options runs on a host without
+// SELinux, with a warning, as on the kubelet; one of the files is refused.
+func TestAdmitSecuritySELinuxAPIPod(t *testing.T) {
+	pod := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{manifest.ConfigSourceAnnotation: manifest.ConfigSourceAPI}},
+		Spec: v1.PodSpec{SecurityContext: &v1.PodSecurityContext{SELinuxOptions: &v1.SELinuxOptions{Level: "s0"}},
+			Containers: []v1.Container{{Name: "c"}}},
+	}
+	h := HostSecurity{}
+	if ok, _, _ := h.AdmitSecurity(pod); !ok || h.SELinuxIgnored(pod) == "" {
+		t.Errorf("API pod: admitted %v, warning %q", ok, h.SELinuxIgnored(pod))
+	}
+	pod.Annotations[manifest.ConfigSourceAnnotation] = "file"
+	if ok, reason, _ := h.AdmitSecurity(pod); ok || reason != ReasonSELinux {
+		t.Errorf("file pod: admitted %v (%s)", ok, reason)
+	}
+	if (HostSecurity{SELinux: true}).SELinuxIgnored(pod) != "" {
+		t.Error("a warning where SELinux is on")
 	}
 }

@@ -68,6 +68,9 @@ func (m *Manager) admit(w *worker) *block {
 	if ok, reason, msg := m.hostSec.AdmitSecurity(pod); !ok {
 		return &block{phase: v1.PodFailed, reason: reason, message: msg}
 	}
+	if msg := m.hostSec.SELinuxIgnored(pod); msg != "" {
+		w.events.record(v1.EventTypeWarning, "SELinuxIgnored", msg, "")
+	}
 	if b := m.claimConflict(pod); b != nil {
 		return b
 	}

@@ -43,7 +43,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	sidecarsReady := true
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
-		cs := w.containerStatus(rec, c, pc, now, false)
+		cs := w.containerStatus(rec, c, pc, now, len(pod.Spec.InitContainers) > 0)
 		done := cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0
 		if done && !isSidecar(c) {
 			// The kubelet shows an init container that completed as
@@ -75,7 +75,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	allReady := true
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
-		cs := w.containerStatus(rec, c, pc, now, !initDone)
+		cs := w.containerStatus(rec, c, pc, now, len(pod.Spec.InitContainers) > 0)
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 		switch {
 		case cs.State.Running != nil:
@@ -183,7 +183,11 @@ func conditions(old []v1.PodCondition, now time.Time, specs ...condSpec) []v1.Po
 // first start has.
 const waitingRestart = "ContainerCreating"
 
-func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, now time.Time, initializing bool) v1.ContainerStatus {
+// containerStatus is the status of container c. A container not made yet
+// waits with reason PodInitializing in a pod with init containers
+// (hasInit: init and app containers alike, as the kubelet's default
+// waiting state), ContainerCreating otherwise.
+func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, now time.Time, hasInit bool) v1.ContainerStatus {
 	pod := rec.Pod
 	restartAt := rec.restartAt()
 	cs := v1.ContainerStatus{Name: c.Name, Image: c.Image}
@@ -199,7 +203,7 @@ func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, no
 	}
 	if cur == nil {
 		reason := "ContainerCreating"
-		if initializing {
+		if hasInit {
 			reason = "PodInitializing"
 		}
 		cs.State.Waiting = &v1.ContainerStateWaiting{Reason: reason}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 
@@ -20,6 +21,10 @@ const (
 	maxTerminationMessage = 4096 // read from terminationMessagePath
 	maxFallbackLines      = 80   // FallbackToLogsOnError: the log's last lines...
 	maxFallbackBytes      = 2048 // ...and at most this much of them
+	// logSettle bounds the wait for a failed container's last output to
+	// reach its log, looked at every logSettleStep.
+	logSettle     = time.Second
+	logSettleStep = 20 * time.Millisecond
 )
 
 // makeTerminationLog makes the empty file an attempt's
@@ -49,7 +54,15 @@ func (w *worker) terminationMessage(c *v1.Container, cur *runtime.Container) str
 	attempt := restartCountOf(cur)
 	msg = readLimited(w.paths.TerminationLog(c.Name, attempt), maxTerminationMessage)
 	if msg == "" && cur.ExitCode != 0 && c.TerminationMessagePolicy == v1.TerminationMessageFallbackToLogsOnError {
-		msg = logTail(w.paths.ContainerLog(c.Name, attempt))
+		// The exit can be seen before the shim's log driver has written
+		// the last output (a line without its newline is written at the
+		// end of the stream): give it a moment.
+		path := w.paths.ContainerLog(c.Name, attempt)
+		for deadline := time.Now().Add(logSettle); ; time.Sleep(logSettleStep) {
+			if msg = logTail(path); msg != "" || time.Now().After(deadline) {
+				break
+			}
+		}
 	}
 	w.mu.Lock()
 	w.termMessages[cur.ID] = msg

@@ -3,6 +3,7 @@ package containerd
 import (
 	"context"
 	"fmt"
+	"github.com/opencontainers/selinux/go-selinux"
 	"strings"
 
 	"github.com/containerd/containerd"
@@ -267,7 +268,10 @@ func securityOpts(sec runtime.Security) []oci.SpecOpts {
 	case strings.HasPrefix(p, "localhost/"):
 		opts = append(opts, apparmor.WithProfile(strings.TrimPrefix(p, "localhost/")))
 	}
-	if sec.SELinuxLabel != "" {
+	// Without SELinux on the host a label cannot be set (runc would fail);
+	// admission refused such a pod of the files, and one of the API
+	// server has a SELinuxIgnored event.
+	if sec.SELinuxLabel != "" && selinux.GetEnabled() {
 		opts = append(opts, oci.WithSelinuxLabel(sec.SELinuxLabel))
 	}
 	if sec.ReadOnlyRootfs {

@@ -5,7 +5,7 @@
 //
 //	agnhost liveness    [--port 8080] [--healthy-for N]  /healthz: 200 for N s (env HEALTHY_SECONDS, default 10), then 500;
 //	                                                     /redirect?loc=URL: 302 to URL; anything else: 200
-//	agnhost webserver   [--port 80]                      200 on every path ("test-webserver")
+//	agnhost webserver   [--port 80]                      200 on every path (also as "test-webserver", the e2e suite's name)
 //	agnhost grpc-health [--port 5000]                    grpc.health.v1.Health answering SERVING
 //
 // and the hostile targets of the probe fault tests:
@@ -73,6 +73,9 @@ func run(mode string, args []string) error {
 		select {} // until SIGTERM
 	}
 	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
+	if mode == "test-webserver" {
+		mode = "webserver" // the e2e suite's name of it
+	}
 	defPort := map[string]int{"webserver": 80, "grpc-health": 5000}[mode]
 	if defPort == 0 {
 		defPort = 8080
