@@ -779,6 +779,16 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	/* Stopped before a stream ended (the shim's SIGTERM and the drain
+	 * time ran out, or poll failed): what a stream held of a line without
+	 * its newline yet (`echo -n DONE; false`) is written as partial
+	 * records, not lost. */
+	for (int i = 0; i < 2; i++) {
+		if (streams[i].fd >= 0) {
+			finish(&w, &streams[i]);
+			flush(&w, now_ns());
+		}
+	}
 	relay_close(&rl);
 	if (w.fd >= 0 && close(w.fd) < 0) {
 		fprintf(stderr, "log driver: close %s: %s\n", o.path, strerror(errno));

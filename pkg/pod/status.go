@@ -2,6 +2,7 @@ package pod
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -40,6 +41,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 
 	initDone := true
 	initFailed := false
+	var incomplete, unready []string // the kubelet's condition messages name them
 	sidecarsReady := true
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
@@ -54,10 +56,14 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		if done {
 			continue
 		}
+		if !(isSidecar(c) && cs.State.Running != nil && cs.Started != nil && *cs.Started) {
+			incomplete = append(incomplete, c.Name)
+		}
 		if isSidecar(c) && cs.State.Running != nil {
 			// A sidecar counts for the pod's readiness, as in the kubelet.
 			if !cs.Ready {
 				sidecarsReady = false
+				unready = append(unready, c.Name)
 			}
 			if cs.Started != nil && *cs.Started {
 				continue
@@ -96,6 +102,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		}
 		if !cs.Ready {
 			allReady = false
+			unready = append(unready, c.Name)
 		}
 	}
 	n := len(pod.Spec.Containers)
@@ -135,10 +142,10 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 	}
 	ready := allReady && sidecarsReady && initDone && n > 0
 	st.Conditions = conditions(old.Conditions, now,
-		cond(v1.PodScheduled, true, ""),
-		cond(v1.PodInitialized, initDone, "ContainersNotInitialized"),
-		cond(v1.ContainersReady, ready, "ContainersNotReady"),
-		cond(v1.PodReady, ready, "ContainersNotReady"),
+		cond(v1.PodScheduled, true, "", ""),
+		cond(v1.PodInitialized, initDone, "ContainersNotInitialized", namesMessage("containers with incomplete status", incomplete)),
+		cond(v1.ContainersReady, ready, "ContainersNotReady", namesMessage("containers with unready status", unready)),
+		cond(v1.PodReady, ready, "ContainersNotReady", namesMessage("containers with unready status", unready)),
 	)
 	if ev := rec.Evicted; ev != nil {
 		// The kubelet's condition of a pod it evicts.
@@ -151,12 +158,24 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 }
 
 type condSpec struct {
-	typ    v1.PodConditionType
-	ok     bool
-	reason string
+	typ             v1.PodConditionType
+	ok              bool
+	reason, message string
 }
 
-func cond(t v1.PodConditionType, ok bool, reason string) condSpec { return condSpec{t, ok, reason} }
+func cond(t v1.PodConditionType, ok bool, reason, message string) condSpec {
+	return condSpec{t, ok, reason, message}
+}
+
+// namesMessage is the kubelet's message of a false condition naming
+// containers, e.g. "containers with unready status: [app side]"; "" when
+// none is named.
+func namesMessage(what string, names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return what + ": [" + strings.Join(names, " ") + "]"
+}
 
 // conditions keeps lastTransitionTime from the previous status unless the
 // condition changed.
@@ -166,7 +185,7 @@ func conditions(old []v1.PodCondition, now time.Time, specs ...condSpec) []v1.Po
 		c := v1.PodCondition{Type: s.typ, Status: v1.ConditionTrue, LastTransitionTime: metav1.NewTime(now)}
 		if !s.ok {
 			c.Status = v1.ConditionFalse
-			c.Reason = s.reason
+			c.Reason, c.Message = s.reason, s.message
 		}
 		for _, o := range old {
 			if o.Type == c.Type && o.Status == c.Status {
