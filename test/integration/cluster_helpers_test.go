@@ -149,3 +149,22 @@ func kubectl(t *testing.T, p *testcontrolplane.Plane, args ...string) string {
 	}
 	return out
 }
+
+// waitAPIObject polls `kubectl <args> -o json` as the admin until cond
+// holds for the object, and returns it; what names the wait.
+func waitAPIObject[T any](t *testing.T, p *testcontrolplane.Plane, what string, timeout time.Duration, cond func(*T) error, args ...string) *T {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		var obj T
+		if last = kubectlJSON(t, p, &obj, args...); last == nil {
+			if last = cond(&obj); last == nil {
+				return &obj
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: not after %s: %v", what, timeout, last)
+	return nil
+}

@@ -128,18 +128,5 @@ spec:
 // waitMirror polls a pod in the API's default namespace until cond holds.
 func waitMirror(t *testing.T, p *testcontrolplane.Plane, name string, timeout time.Duration, what string, cond func(*v1.Pod) error) *v1.Pod {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		var m v1.Pod
-		last = kubectlJSON(t, p, &m, "get", "pod", "-n", "default", name)
-		if last == nil {
-			if last = cond(&m); last == nil {
-				return &m
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("pod %s %s: not after %s: %v", name, what, timeout, last)
-	return nil
+	return waitAPIObject(t, p, "pod "+name+" "+what, timeout, cond, "get", "pod", "-n", "default", name)
 }

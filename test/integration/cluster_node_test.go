@@ -146,20 +146,7 @@ func TestClusterNode(t *testing.T) {
 // waitNode polls the Node in the API until cond holds and returns it.
 func waitNode(t *testing.T, p *testcontrolplane.Plane, name string, timeout time.Duration, what string, cond func(*v1.Node) error) *v1.Node {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		var n v1.Node
-		last = kubectlJSON(t, p, &n, "get", "node", name)
-		if last == nil {
-			if last = cond(&n); last == nil {
-				return &n
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("node %s %s: not after %s: %v", name, what, timeout, last)
-	return nil
+	return waitAPIObject(t, p, "node "+name+" "+what, timeout, cond, "get", "node", name)
 }
 
 // nodeReadyIs is a waitNode condition: Ready has status s.

@@ -118,30 +118,17 @@ spec:
 // selector, all Running and Ready, and returns them.
 func waitAPIPods(t *testing.T, p *testcontrolplane.Plane, selector string, n int, timeout time.Duration) []v1.Pod {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		var l v1.PodList
-		last = kubectlJSON(t, p, &l, "get", "pods", "-l", selector)
-		if last == nil {
-			last = func() error {
-				var ok []v1.Pod
-				for _, pod := range l.Items {
-					if pod.DeletionTimestamp == nil && pod.Status.Phase == v1.PodRunning && isReady(&pod) {
-						ok = append(ok, pod)
-					}
-				}
-				if len(ok) != n || len(l.Items) != n {
-					return fmt.Errorf("%d of %d pods Running and Ready", len(ok), len(l.Items))
-				}
-				return nil
-			}()
-			if last == nil {
-				return l.Items
+	l := waitAPIObject(t, p, fmt.Sprintf("pods %s: %d Running and Ready", selector, n), timeout, func(l *v1.PodList) error {
+		ok := 0
+		for _, pod := range l.Items {
+			if pod.DeletionTimestamp == nil && pod.Status.Phase == v1.PodRunning && isReady(&pod) {
+				ok++
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("pods %s: not %d Running and Ready after %s: %v", selector, n, timeout, last)
-	return nil
+		if ok != n || len(l.Items) != n {
+			return fmt.Errorf("%d of %d pods Running and Ready", ok, len(l.Items))
+		}
+		return nil
+	}, "get", "pods", "-l", selector)
+	return l.Items
 }
