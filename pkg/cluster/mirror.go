@@ -67,12 +67,12 @@ type PodSyncer struct {
 	synced  cache.InformerSynced
 	trigger chan struct{}
 
-	sent   map[types.UID]sentStatus // status last sent, per pod
+	sent map[types.UID]sentStatus // status last sent, per pod
 	// stale: the API server was away; the informer's pods may be old
 	// (client-go's reflector relists with a back-off of up to a minute),
 	// so the next plan reads the pods from the API server itself.
-	stale bool
-	failed map[string]string        // mirror → the last error logged
+	stale  bool
+	failed map[string]string // mirror → the last error logged
 }
 
 // NewPodInformers returns an informer factory of the pods bound to node
