@@ -14,7 +14,8 @@ type changeKind string
 
 const (
 	// chStop terminates the worker of an active pod (gracefully; with
-	// grace set, drain's grace period replaces the pod's).
+	// grace set, drain's or the API server deletion's grace period
+	// replaces the pod's).
 	chStop changeKind = "stop"
 	// chAdd starts a worker for a desired pod.
 	chAdd changeKind = "add"
@@ -36,7 +37,7 @@ type change struct {
 	kind   changeKind
 	key    string       // namespace/name
 	pod    manifest.Pod // chAdd, chUpdateMeta: the desired pod
-	grace  *int64       // chStop: drain's grace period
+	grace  *int64       // chStop: drain's or the API server deletion's grace period
 	reason string       // chStop: "removed", "changed", "drain", "deleted"
 }
 
@@ -53,10 +54,10 @@ type activePod struct {
 // workload's last good version and decides its pods itself. A pod from
 // the API server is held (HeldAPIPods) while its pods are not known.
 func (a activePod) heldBy(held map[string]bool) bool {
-	if held[a.file] && a.pod != nil && manifest.IsAPIPod(a.pod) {
-		return true
+	if !held[a.file] {
+		return false
 	}
-	return held[a.file] && (a.pod == nil || metav1.GetControllerOf(a.pod) == nil)
+	return a.pod == nil || manifest.IsAPIPod(a.pod) || metav1.GetControllerOf(a.pod) == nil
 }
 
 // podsInput is what planPods decides from.
