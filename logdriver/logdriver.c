@@ -58,6 +58,7 @@ enum { STDOUT_FD = 3, STDERR_FD = 4, READY_FD = 5 };
 #define FLUSH_AT 65536             /* pending records written at this size */
 #define RETRY_NS 1000000000LL      /* a failed file is tried again after */
 #define DRAIN_NS 5000000000LL      /* reading on after SIGTERM */
+#define PARTIAL_FLUSH_MS 100       /* a line without its newline waits this long */
 #define ROTATED_SUFFIX_LEN 22      /* 20060102-150405.000000 */
 #define KUBELET_SUFFIX_LEN 15      /* 20060102-150405 */
 
@@ -69,6 +70,7 @@ struct options {
 	const char *stdin_path;  /* the container's stdin fifo, or NULL */
 	const char *attach_path; /* the socket attach clients write stdin to */
 	int stdin_once;          /* stdin closes when the first client leaves */
+	long long partial_flush_ms; /* 0: text without a newline waits for it */
 };
 
 /* writer appends records to the log file and rotates it. */
@@ -92,6 +94,7 @@ struct stream {
 	const char *name;   /* "stdout" or "stderr" */
 	char *line;         /* text of the current line, not yet written */
 	size_t len;
+	int64_t held_at;    /* when line began to hold text; 0 when it holds none */
 };
 
 static int64_t now_ns(void)
@@ -437,6 +440,13 @@ static void record(struct writer *w, const char *stream, int partial, const char
 		flush(w, now);
 }
 
+/* held_text is how much of a stream's line could be written now: all of
+ * it but a trailing "\r", which may be the start of a "\r\n" ending. */
+static size_t held_text(const struct stream *s)
+{
+	return s->len - (s->len > 0 && s->line[s->len - 1] == '\r' ? 1 : 0);
+}
+
 /*
  * feed splits n bytes of a stream into records. Pieces of MAX_LINE bytes
  * are written as soon as a line is known to be longer; a "\r" at the end
@@ -464,16 +474,38 @@ static void feed(struct writer *w, struct stream *s, const char *p, size_t n)
 				memmove(s->line, s->line + MAX_LINE, s->len);
 			}
 		}
-		if (nl == NULL)
+		if (nl == NULL) {
+			if (s->held_at == 0 && held_text(s) > 0)
+				s->held_at = now_ns();
 			return;
+		}
 		size_t len = s->len;
 		if (len > 0 && s->line[len - 1] == '\r')
 			len--;
 		record(w, s->name, 0, s->line, len);
 		s->len = 0;
+		s->held_at = 0;
 		p = nl + 1;
 		n -= take + 1;
 	}
+}
+
+/*
+ * flush_held writes the text a stream has held for partial_flush_ms without
+ * its newline as a partial record, so that a prompt, or a container's last
+ * words before it fails (`echo -n DONE; false`), reach the log while the
+ * shim still holds the pipe open. The rest of the line follows as more
+ * records; a reader joins them.
+ */
+static void flush_held(struct writer *w, struct stream *s)
+{
+	size_t n = held_text(s);
+	if (n > 0) {
+		record(w, s->name, 1, s->line, n);
+		memmove(s->line, s->line + n, s->len - n);
+		s->len -= n;
+	}
+	s->held_at = 0;
 }
 
 /* finish writes what is left of a stream that ended, as partial records. */
@@ -487,6 +519,7 @@ static void finish(struct writer *w, struct stream *s)
 	if (s->len > off)
 		record(w, s->name, 1, s->line + off, s->len - off);
 	s->len = 0;
+	s->held_at = 0;
 	close(s->fd);
 	s->fd = -1;
 }
@@ -603,6 +636,8 @@ static int parse_count(const char *key, const char *val, long long min, long lon
 	if (errno != 0 || end == val || *end != '\0' || v < min) {
 		if (strcmp(key, "--max-size") == 0)
 			fprintf(stderr, "log driver: --max-size \"%s\": want bytes\n", val);
+		else if (strcmp(key, "--partial-flush-ms") == 0)
+			fprintf(stderr, "log driver: --partial-flush-ms \"%s\": want milliseconds\n", val);
 		else
 			fprintf(stderr, "log driver: --max-files \"%s\": want at least 1\n", val);
 		return -1;
@@ -620,6 +655,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->stdin_path = NULL;
 	o->attach_path = NULL;
 	o->stdin_once = 0;
+	o->partial_flush_ms = PARTIAL_FLUSH_MS;
 	for (int i = 1; i < argc; i += 2) {
 		const char *key = argv[i];
 		if (i + 1 >= argc) {
@@ -644,6 +680,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->stdin_once = strcmp(val, "true") == 0;
+		} else if (strcmp(key, "--partial-flush-ms") == 0) {
+			if (parse_count(key, val, 0, &v) < 0)
+				return -1;
+			o->partial_flush_ms = v > 3600000 ? 3600000 : v;
 		} else if (strcmp(key, "--max-files") == 0) {
 			if (parse_count(key, val, 1, &v) < 0)
 				return -1;
@@ -695,7 +735,8 @@ int main(int argc, char **argv)
 	if (relay_open(&rl, &o) < 0)
 		relay_close(&rl); /* the container runs on, its stdin closed */
 
-	struct stream streams[2] = { { STDOUT_FD, "stdout", NULL, 0 }, { STDERR_FD, "stderr", NULL, 0 } };
+	struct stream streams[2] = { { STDOUT_FD, "stdout", NULL, 0, 0 }, { STDERR_FD, "stderr", NULL, 0, 0 } };
+	int64_t hold = o.partial_flush_ms * 1000000LL;
 	for (int i = 0; i < 2; i++) {
 		if (fcntl(streams[i].fd, F_GETFD) < 0)
 			streams[i].fd = -1;
@@ -744,6 +785,14 @@ int main(int argc, char **argv)
 			}
 			timeout = (int)(left / 1000000) + 1;
 		}
+		for (int i = 0; i < 2 && hold > 0; i++) {
+			if (streams[i].fd < 0 || streams[i].held_at == 0)
+				continue;
+			int64_t left = streams[i].held_at + hold - now_ns();
+			int ms = left <= 0 ? 0 : (int)(left / 1000000) + 1;
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+		}
 		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -775,6 +824,12 @@ int main(int argc, char **argv)
 					code = 1;
 				}
 				finish(&w, &streams[i]);
+				flush(&w, now_ns());
+			}
+		}
+		for (int i = 0; i < 2 && hold > 0; i++) {
+			if (streams[i].fd >= 0 && streams[i].held_at != 0 && now_ns() - streams[i].held_at >= hold) {
+				flush_held(&w, &streams[i]);
 				flush(&w, now_ns());
 			}
 		}

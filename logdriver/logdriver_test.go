@@ -222,7 +222,7 @@ func TestSameRecordsAsGoWriter(t *testing.T) {
 
 			path := filepath.Join(t.TempDir(), "0.log")
 			before := time.Now()
-			d := startDriver(t, bin, "--max-files", "1", "log-driver", path, "--max-size", "0")
+			d := startDriver(t, bin, "--max-files", "1", "log-driver", path, "--max-size", "0", "--partial-flush-ms", "0")
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -279,7 +279,7 @@ func checkTimes(t *testing.T, rs []rec, before, after time.Time) {
 func TestHeldCarriageReturn(t *testing.T) {
 	bin := buildDriver(t)
 	path := filepath.Join(t.TempDir(), "0.log")
-	d := startDriver(t, bin, "log-driver", path)
+	d := startDriver(t, bin, "log-driver", path, "--partial-flush-ms", "0")
 	line := strings.Repeat("z", 16384)
 	for _, piece := range []string{line + "\r", "\n", "ab\r", "\r", "\n"} {
 		if _, err := io.WriteString(d.stdout, piece); err != nil {
@@ -316,7 +316,7 @@ func TestRotation(t *testing.T) {
 		}
 	}
 	const maxSize, maxFiles, lines = 2000, 3, 400
-	d := startDriver(t, bin, "log-driver", path, "--max-size", strconv.Itoa(maxSize), "--max-files", strconv.Itoa(maxFiles))
+	d := startDriver(t, bin, "log-driver", path, "--max-size", strconv.Itoa(maxSize), "--max-files", strconv.Itoa(maxFiles), "--partial-flush-ms", "0")
 	for i := range lines {
 		fmt.Fprintf(d.stdout, "line %04d %s\n", i, strings.Repeat("-", 30))
 	}
@@ -460,6 +460,7 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"log-driver", "/x/0.log", "--max-size", "-1"}, `--max-size "-1"`},
 		{[]string{"log-driver", "/x/0.log", "--max-size", "10Mi"}, `--max-size "10Mi"`},
 		{[]string{"log-driver", "/x/0.log", "--color", "yes"}, `unknown argument "--color"`},
+		{[]string{"log-driver", "/x/0.log", "--partial-flush-ms", "soon"}, `--partial-flush-ms "soon"`},
 		{[]string{"log-driver"}, `"log-driver" has no value`},
 	} {
 		var errOut bytes.Buffer
@@ -469,6 +470,74 @@ func TestBadArguments(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(errOut.String(), c.msg) {
 			t.Errorf("args %q: %v, stderr %q; want exit 2 and %q", c.args, err, errOut.String(), c.msg)
 		}
+	}
+}
+
+// TestFlushesHeldText: text that waits for its newline is written as a
+// partial record after --partial-flush-ms while the streams stay open (the
+// shim keeps them open until the task is deleted), by the C driver and the
+// Go one alike; the line goes on in the records after it.
+func TestFlushesHeldText(t *testing.T) {
+	bin := buildDriver(t)
+	type running struct {
+		stdout, stderr io.WriteCloser
+		wait           func() error
+	}
+	start := map[string]func(t *testing.T, path string) running{
+		"C": func(t *testing.T, path string) running {
+			d := startDriver(t, bin, "log-driver", path, "--partial-flush-ms", "30")
+			return running{d.stdout, d.stderr, func() error { d.wait(t); return nil }}
+		},
+		"Go": func(t *testing.T, path string) running {
+			or, ow, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			er, ew, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				done <- containerlog.RunDriver(context.Background(), or, er, func() error { return nil },
+					containerlog.DriverOptions{Path: path, MaxFiles: 1, DrainGrace: time.Second, PartialFlush: 30 * time.Millisecond}, io.Discard)
+			}()
+			t.Cleanup(func() { ow.Close(); ew.Close() })
+			return running{ow, ew, func() error { ow.Close(); ew.Close(); return <-done }}
+		},
+	}
+	for _, name := range []string{"C", "Go"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "0.log")
+			d := start[name](t, path)
+			waitRecords := func(want ...string) {
+				t.Helper()
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					b, _ := os.ReadFile(path)
+					var got []string
+					if len(b) > 0 && b[len(b)-1] == '\n' {
+						got = byStream(parseFile(t, path), "stdout")
+					}
+					if slices.Equal(got, want) {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("records %q, want %q", got, want)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			io.WriteString(d.stdout, "DONE")
+			waitRecords("P DONE")
+			io.WriteString(d.stdout, "more\r")
+			waitRecords("P DONE", "P more")
+			io.WriteString(d.stdout, "\nnext\n")
+			waitRecords("P DONE", "P more", "F ", "F next")
+			if err := d.wait(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

@@ -119,3 +119,27 @@ func writeServiceAccountKeys(dir string) (keyPath, pubPath string, err error) {
 	}
 	return keyPath, pubPath, nil
 }
+
+// SelfSignedPEM makes a self-signed serving certificate for hosts and
+// returns it and its key in PEM, as the e2e suite's agnhost image holds
+// them in /localhost.crt and /localhost.key.
+func SelfSignedPEM(hosts ...string) (certPEM, keyPEM []byte, err error) {
+	ca, err := newCA()
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "minilet-selfsigned-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+	certPath, keyPath, err := ca.Issue(dir, "serving", hosts[0], nil, hosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if certPEM, err = os.ReadFile(certPath); err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err = os.ReadFile(keyPath)
+	return certPEM, keyPEM, err
+}

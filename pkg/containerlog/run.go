@@ -15,7 +15,9 @@ type DriverOptions struct {
 	MaxSize    int64
 	MaxFiles   int
 	DrainGrace time.Duration // how long to read on after ctx ends
-	Stdin      Stdin         // the container's stdin, if it has one
+	// PartialFlush: see Config.PartialFlush.
+	PartialFlush time.Duration
+	Stdin        Stdin // the container's stdin, if it has one
 }
 
 // DefaultDrainGrace is how long the driver keeps reading after the shim
@@ -31,7 +33,7 @@ const DefaultDrainGrace = 5 * time.Second
 // The container must never find its output pipes without a reader, so
 // even a driver that cannot write reads (and discards) everything.
 func RunDriver(ctx context.Context, stdout, stderr io.Reader, ready func() error, o DriverOptions, errOut io.Writer) error {
-	w, err := NewWriter(Config{Path: o.Path, MaxSize: o.MaxSize, MaxFiles: o.MaxFiles})
+	w, err := NewWriter(Config{Path: o.Path, MaxSize: o.MaxSize, MaxFiles: o.MaxFiles, PartialFlush: o.PartialFlush})
 	if err != nil {
 		_ = ready()
 		discard(stdout, stderr)
@@ -87,9 +89,11 @@ func discard(readers ...io.Reader) {
 
 // ParseDriverArgs reads the arguments DriverArgs made, in any order (the
 // shim passes them as key, value pairs in no fixed order): the subcommand
-// name followed by the log path, --max-size BYTES and --max-files N.
+// name followed by the log path, --max-size BYTES, --max-files N and
+// --partial-flush-ms MS (DefaultPartialFlush when absent; 0 holds text
+// until its newline).
 func ParseDriverArgs(args []string) (DriverOptions, error) {
-	o := DriverOptions{MaxSize: DefaultMaxSize, MaxFiles: DefaultMaxFiles, DrainGrace: DefaultDrainGrace}
+	o := DriverOptions{MaxSize: DefaultMaxSize, MaxFiles: DefaultMaxFiles, DrainGrace: DefaultDrainGrace, PartialFlush: DefaultPartialFlush}
 	for i := 0; i < len(args); i++ {
 		key := args[i]
 		if i+1 >= len(args) {
@@ -106,6 +110,12 @@ func ParseDriverArgs(args []string) (DriverOptions, error) {
 				return o, fmt.Errorf("log driver: --max-size %q: want bytes", val)
 			}
 			o.MaxSize = n
+		case "--partial-flush-ms":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n < 0 {
+				return o, fmt.Errorf("log driver: --partial-flush-ms %q: want milliseconds", val)
+			}
+			o.PartialFlush = time.Duration(min(n, 3600000)) * time.Millisecond
 		case "--stdin":
 			o.Stdin.FIFO = val
 		case "--attach":

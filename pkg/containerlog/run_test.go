@@ -11,7 +11,7 @@ import (
 )
 
 func TestParseDriverArgsAnyOrder(t *testing.T) {
-	want := DriverOptions{Path: "/var/log/pods/x/c/0.log", MaxSize: 1234, MaxFiles: 3, DrainGrace: DefaultDrainGrace}
+	want := DriverOptions{Path: "/var/log/pods/x/c/0.log", MaxSize: 1234, MaxFiles: 3, DrainGrace: DefaultDrainGrace, PartialFlush: DefaultPartialFlush}
 	args := DriverArgs(want.Path, want.MaxSize, want.MaxFiles, want.Stdin)
 	orders := [][]string{
 		{DriverCommand, "--max-size", "--max-files"},
@@ -28,8 +28,12 @@ func TestParseDriverArgsAnyOrder(t *testing.T) {
 			t.Errorf("ParseDriverArgs(%q) = %+v, %v; want %+v", argv, got, err, want)
 		}
 	}
+	if got, err := ParseDriverArgs([]string{DriverCommand, "/x.log", "--partial-flush-ms", "0"}); err != nil || got.PartialFlush != 0 {
+		t.Errorf("--partial-flush-ms 0: %+v, %v; want no flush", got, err)
+	}
 	for _, bad := range [][]string{
 		{DriverCommand, "relative.log"},
+		{DriverCommand, "/x.log", "--partial-flush-ms", "-1"},
 		{DriverCommand, "/x.log", "--max-files", "0"},
 		{DriverCommand, "/x.log", "--bogus", "1"},
 		{DriverCommand},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestSplitLines(t *testing.T) {
@@ -39,7 +40,7 @@ func TestSplitLines(t *testing.T) {
 				r    io.Reader
 			}{{"whole", strings.NewReader(tc.in)}, {"byte by byte", iotest.OneByteReader(strings.NewReader(tc.in))}} {
 				var got []string
-				err := splitLines(r.r, tc.maxLen, func(partial bool, text []byte) {
+				err := splitLines(r.r, tc.maxLen, 0, func(partial bool, text []byte) {
 					tag := "F"
 					if partial {
 						tag = "P"
@@ -60,7 +61,7 @@ func TestSplitLines(t *testing.T) {
 func TestSplitLinesReadError(t *testing.T) {
 	boom := errors.New("boom")
 	var got []string
-	err := splitLines(io.MultiReader(strings.NewReader("a\nhalf"), iotest.ErrReader(boom)), 0, func(partial bool, text []byte) {
+	err := splitLines(io.MultiReader(strings.NewReader("a\nhalf"), iotest.ErrReader(boom)), 0, 0, func(partial bool, text []byte) {
 		got = append(got, fmt.Sprint(partial, " ", string(text)))
 	})
 	if !errors.Is(err, boom) {
@@ -97,5 +98,58 @@ func TestParseRecord(t *testing.T) {
 		if tc.ok && (r.stream != tc.stream || r.partial != tc.partial || string(r.text) != tc.text) {
 			t.Errorf("%q: got stream %d partial %v text %q", tc.line, r.stream, r.partial, r.text)
 		}
+	}
+}
+
+// TestSplitLinesFlushesHeldText: text that waits for its newline longer
+// than the flush time is written as a partial record while the stream
+// stays open, a trailing "\r" stays held, and the line goes on after it.
+func TestSplitLinesFlushesHeldText(t *testing.T) {
+	pr, pw := io.Pipe()
+	records := make(chan string, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- splitLines(pr, 0, 20*time.Millisecond, func(partial bool, text []byte) {
+			tag := "F"
+			if partial {
+				tag = "P"
+			}
+			records <- tag + " " + string(text)
+		})
+	}()
+	next := func(want string) {
+		t.Helper()
+		select {
+		case got := <-records:
+			if got != want {
+				t.Fatalf("record %q, want %q", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no record while waiting for %q", want)
+		}
+	}
+	write := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(pw, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("DONE")
+	next("P DONE")
+	write("more\r")
+	next("P more")
+	write("\nnext line\n")
+	next("F ")
+	next("F next line")
+	write("tail")
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	next("P tail")
+	select {
+	case extra := <-records:
+		t.Fatalf("extra record %q", extra)
+	default:
 	}
 }

@@ -34,6 +34,10 @@ type Config struct {
 	// MaxLineSize is the longest text of a record; 0 means
 	// DefaultMaxLineSize.
 	MaxLineSize int
+	// PartialFlush is how long text without its newline waits for it
+	// before it is written as a partial record; 0 waits for the newline
+	// or the stream's end.
+	PartialFlush time.Duration
 	// RetryInterval is how long records are dropped after the file could
 	// not be opened or written; 0 means DefaultRetryInterval.
 	RetryInterval time.Duration
@@ -130,7 +134,7 @@ func (w *Writer) Copy(stdout, stderr io.Reader) error {
 // ReadStream writes the records of one stream until it ends, and returns
 // its read error (nil at EOF).
 func (w *Writer) ReadStream(stream Stream, r io.Reader) error {
-	err := splitLines(r, w.cfg.MaxLineSize, func(partial bool, text []byte) {
+	err := splitLines(r, w.cfg.MaxLineSize, w.cfg.PartialFlush, func(partial bool, text []byte) {
 		w.WriteRecord(stream, partial, text)
 	})
 	if err != nil {

@@ -41,6 +41,7 @@ var conformanceAll = append(append([]string(nil), conformanceShort...),
 	`InitContainer \[NodeConformance\] should not start app containers and fail the pod if init containers fail on a RestartNever pod`,
 	`Container Runtime blackbox test on terminated container should report termination message if TerminationMessagePath is set`,
 	`Container Runtime blackbox test on terminated container should report termination message as empty when pod succeeds`,
+	`Container Runtime blackbox test on terminated container should report termination message from log output if TerminationMessagePolicy FallbackToLogsOnError is set`,
 	`Container Runtime blackbox test when starting a container that exits should run with the expected status`,
 	`Kubelet when scheduling a busybox command in a pod should print the output to logs`,
 	`Kubelet when scheduling a busybox command that always fails in a pod should have an terminated reason`,
@@ -60,17 +61,13 @@ var conformanceAll = append(append([]string(nil), conformanceShort...),
 	`Probing container should be restarted with a exec "cat /tmp/health" liveness probe`,
 	`Probing container with readiness probe should not be ready before initial delay and never restart`,
 	`Security Context When creating a container with runAsUser should run the container with uid 65534`,
+	`\[sig-node\] Container Lifecycle Hook when create a pod with lifecycle hook should execute (poststart|prestop) (exec|http|https) hook properly`,
 	`Security Context When creating a pod with readOnlyRootFilesystem should run the container with writable rootfs when readOnlyRootFilesystem=false`,
 )
 
 // Left out of the list: tests whose pods run agnhost modes minilet's test
-// image does not have (netexec: lifecycle hooks, PreStop; the image
-// entrypoint tester), tests of image pulls from registries (no network
-// here), [Slow] ones (minutes each), and one minilet fails (README):
-// "termination message from log output if TerminationMessagePolicy
-// FallbackToLogsOnError is set" (`echo -n DONE; false`: output without a
-// final newline reaches the log only when the task is deleted, as the
-// shim holds the log pipes open until then).
+// image does not have (the image entrypoint tester), tests of image pulls from registries (no network
+// here) and [Slow] ones (minutes each).
 
 // e2eRegistry is where the e2e suite's images are looked for
 // (KUBE_TEST_REPO_LIST): the test's busybox, agnhost and pause, tagged

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/minilet/minilet/internal/cbuild"
+	"github.com/minilet/minilet/internal/testcontrolplane"
 	"github.com/minilet/minilet/pkg/ociarchive"
 )
 
@@ -123,7 +124,17 @@ func buildAgnhostImage(root, dir string, busybox []ociarchive.File) (string, err
 	if err != nil {
 		return "", err
 	}
-	files := append(append([]ociarchive.File{}, busybox...), ociarchive.File{Path: "/agnhost", Mode: 0o755, Data: data})
+	// As the e2e suite's agnhost image: curl for exec hooks, a serving
+	// certificate for netexec over TLS.
+	crt, key, err := testcontrolplane.SelfSignedPEM("localhost", "127.0.0.1")
+	if err != nil {
+		return "", err
+	}
+	files := append(append([]ociarchive.File{}, busybox...),
+		ociarchive.File{Path: "/agnhost", Mode: 0o755, Data: data},
+		ociarchive.File{Path: "/bin/curl", Link: "/agnhost"},
+		ociarchive.File{Path: "/localhost.crt", Data: crt},
+		ociarchive.File{Path: "/localhost.key", Data: key})
 	var buf bytes.Buffer
 	cfg := ociarchive.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"liveness"}, Env: []string{"PATH=/bin"}}
 	if err := ociarchive.Write(&buf, AgnhostImage, files, cfg); err != nil {

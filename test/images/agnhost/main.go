@@ -18,6 +18,9 @@
 // and, for the upstream e2e tests (make conformance):
 //
 //	agnhost pause                     sleeps until SIGTERM
+//	agnhost netexec [--http-port 8080] [--udp-port 8081] [--tls-cert-file F --tls-private-key-file F]
+//	                                  logs "<METHOD> <URI>" of each request; /echo?msg=M answers M
+//	curl URL...                       (agnhost run as /bin/curl) GET and print, for exec hooks
 //	agnhost mounttest [--file_content P] [--file_mode P] [--file_perm P] [--file_owner P] [--fs_type P]
 //	                  [--new_file_0644 P ...] [--file_content_in_loop P --retry_time S --break_on_expected_content B]
 //	                                  the lines the e2e volume tests read
@@ -34,6 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -44,6 +48,9 @@ import (
 )
 
 func main() {
+	if filepath.Base(os.Args[0]) == "curl" {
+		os.Exit(curl(os.Args[1:]))
+	}
 	args := os.Args[1:]
 	mode := "liveness"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -69,6 +76,8 @@ func run(mode string, args []string) error {
 	switch mode {
 	case "mounttest":
 		return mounttest(args)
+	case "netexec":
+		return netexec(args)
 	case "pause":
 		select {} // until SIGTERM
 	}

@@ -186,3 +186,21 @@ func captureStdout(t *testing.T, f func() error) string {
 	}
 	return string(b)
 }
+
+func TestNetexecLogsRequests(t *testing.T) {
+	var log strings.Builder
+	srv := httptest.NewServer(netexecHandler(&log))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/echo?msg=poststart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "poststart" {
+		t.Errorf("/echo answered %q, want poststart", b)
+	}
+	if want := "GET /echo?msg=poststart\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
