@@ -14,6 +14,7 @@ import (
 	"github.com/minilet/minilet/pkg/cluster"
 	"github.com/minilet/minilet/pkg/kubeletapi"
 	"github.com/minilet/minilet/pkg/manifest"
+	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/pod"
 	"github.com/minilet/minilet/pkg/server"
 )
@@ -27,10 +28,11 @@ type clusterMode struct {
 	node    *cluster.NodeAgent
 	pods    informers.SharedInformerFactory
 	apiPods *cluster.APIPods
+	events  *cluster.EventSink
 	log     *zap.Logger
 }
 
-func newClusterMode(f *daemonFlags, log *zap.Logger) (*clusterMode, error) {
+func newClusterMode(ctx context.Context, f *daemonFlags, log *zap.Logger) (*clusterMode, error) {
 	client, err := cluster.NewClient(f.kubeconfig, "minilet/"+version)
 	if err != nil {
 		return nil, err
@@ -42,7 +44,24 @@ func newClusterMode(f *daemonFlags, log *zap.Logger) (*clusterMode, error) {
 	}, client, log.Named("node"))
 	pods := cluster.NewPodInformers(client, f.nodeName)
 	return &clusterMode{flags: f, client: client, node: agent, pods: pods,
-		apiPods: cluster.NewAPIPods(f.nodeName, client, pods, log.Named("pods")), log: log}, nil
+		apiPods: cluster.NewAPIPods(f.nodeName, client, pods, log.Named("pods")),
+		events:  cluster.NewEventSink(ctx, client, f.nodeName), log: log}, nil
+}
+
+// podEvents is where API pods' events go (nil standalone).
+func (c *clusterMode) podEvents() pod.EventSink {
+	if c == nil {
+		return nil
+	}
+	return c.events
+}
+
+// nodeEvents is where the node's events go (nil standalone).
+func (c *clusterMode) nodeEvents() node.EventSink {
+	if c == nil {
+		return nil
+	}
+	return c.events
 }
 
 // run starts the node agent, and the API pods merged into the file

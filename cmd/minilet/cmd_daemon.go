@@ -336,7 +336,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	} = cordon
 	var cm *clusterMode
 	if f.kubeconfig != "" && reset == nil {
-		if cm, err = newClusterMode(f, log.Named("cluster")); err != nil {
+		if cm, err = newClusterMode(ctx, f, log.Named("cluster")); err != nil {
 			return err
 		}
 		spec = cm.node
@@ -358,7 +358,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	}, pod.Deps{
 		Runtime: rti, Network: podNetwork{netMgr}, Host: host, Prober: prober, Observer: met,
 		Node: reporter, Cordon: spec, Log: log.Named("pods"),
-		Sysctls: sysctls, HostSecurity: hostSecurity(), Devices: inventory,
+		Sysctls: sysctls, HostSecurity: hostSecurity(), Devices: inventory, Events: cm.podEvents(),
 	})
 	if err := metrics.RegisterPods(reg, version, mgr); err != nil {
 		return err
@@ -375,7 +375,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 	if err := metrics.RegisterWorkloads(reg, workloads); err != nil {
 		return err
 	}
-	nodeEvents := node.NewEventLog(f.nodeName, nil)
+	nodeEvents := node.NewEventLog(f.nodeName, nil, cm.nodeEvents())
 	imageGC := imagegc.NewManager(imagegc.Config{Policy: f.imageGC, Pinned: []string{pauseImage}, Period: f.imageGCPeriod},
 		rt, mgr, gcRecorder{events: nodeEvents, metrics: met}, log.Named("imagegc"))
 	meter, err := eviction.NewMeter()

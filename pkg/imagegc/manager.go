@@ -21,7 +21,7 @@ const DefaultPeriod = 5 * time.Minute
 
 // Store is the runtime's image store (pkg/runtime/containerd).
 type Store interface {
-	EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error)
+	EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy, creds ...runtime.Credential) (runtime.Image, error)
 	ListImages(ctx context.Context) ([]runtime.Image, error)
 	RemoveImage(ctx context.Context, ref string) error
 	ImageFS(ctx context.Context) (capacity, available int64, err error)

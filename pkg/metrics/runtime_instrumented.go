@@ -63,9 +63,9 @@ func (r *instrumentedRuntime) observe(op string, start time.Time, err error) tim
 	return took
 }
 
-func (r *instrumentedRuntime) EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error) {
+func (r *instrumentedRuntime) EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy, creds ...runtime.Credential) (runtime.Image, error) {
 	start := r.m.clock.Now()
-	img, err := r.rt.EnsureImage(ctx, ref, policy)
+	img, err := r.rt.EnsureImage(ctx, ref, policy, creds...)
 	took := r.observe(opEnsureImage, start, err)
 	if err == nil && img.Pulled {
 		r.m.imagePull.Observe(took.Seconds())

@@ -26,7 +26,7 @@ func (f *fakeRuntime) call(op string) error {
 	return f.errs[op]
 }
 
-func (f *fakeRuntime) EnsureImage(_ context.Context, ref string, _ runtime.PullPolicy) (runtime.Image, error) {
+func (f *fakeRuntime) EnsureImage(_ context.Context, ref string, _ runtime.PullPolicy, _ ...runtime.Credential) (runtime.Image, error) {
 	if err := f.call(opEnsureImage); err != nil {
 		return runtime.Image{}, err
 	}

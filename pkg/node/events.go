@@ -6,6 +6,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // maxNodeEvents bounds the node's event log; the oldest go first.
@@ -18,17 +19,25 @@ const maxNodeEvents = 100
 type EventLog struct {
 	name string
 	now  func() time.Time
+	sink EventSink // nil: the events stay here
 
 	mu     sync.Mutex
 	events []v1.Event
 }
 
-// NewEventLog returns the event log of the node name.
-func NewEventLog(name string, now func() time.Time) *EventLog {
+// EventSink takes events to where an API server's users see them
+// (cluster.EventSink). It must not block.
+type EventSink interface {
+	Event(object v1.ObjectReference, annotations map[string]string, typ, reason, message string)
+}
+
+// NewEventLog returns the event log of the node name; each event is also
+// handed to sink when it is not nil (cluster mode).
+func NewEventLog(name string, now func() time.Time, sink EventSink) *EventLog {
 	if now == nil {
 		now = time.Now
 	}
-	return &EventLog{name: name, now: now}
+	return &EventLog{name: name, now: now, sink: sink}
 }
 
 // Record adds an event of type typ (Normal, Warning).
@@ -36,6 +45,11 @@ func (l *EventLog) Record(typ, reason, message string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := metav1.NewTime(l.now())
+	if l.sink != nil {
+		// As the kubelet's node reference: the UID is the node's name,
+		// which kubectl describe node looks for.
+		l.sink.Event(v1.ObjectReference{Kind: "Node", Name: l.name, UID: types.UID(l.name), APIVersion: "v1"}, nil, typ, reason, message)
+	}
 	for i := len(l.events) - 1; i >= 0; i-- {
 		e := &l.events[i]
 		if e.Reason == reason && e.Message == message && e.Type == typ {

@@ -59,7 +59,7 @@ func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a
 // run of the daemon already did) and starts it.
 func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int, sb *runtime.Container, target uint32) error {
 	log := w.log.With(zap.String("container", c.Name))
-	img, err := w.d.rt.EnsureImage(ctx, c.Image, runtime.PullPolicy(c.ImagePullPolicy))
+	img, err := w.d.rt.EnsureImage(ctx, c.Image, runtime.PullPolicy(c.ImagePullPolicy), w.pullCredentials(pod, c)...)
 	if err != nil {
 		reason := "ErrImagePull"
 		if c.ImagePullPolicy == v1.PullNever {

@@ -35,6 +35,12 @@ type HostPort struct {
 	Protocol, HostIP        string
 }
 
+// EventSink takes events to where an API server's users see them
+// (cluster.EventSink). It must not block.
+type EventSink interface {
+	Event(object v1.ObjectReference, annotations map[string]string, typ, reason, message string)
+}
+
 // Host makes and removes a pod's host-side resources (pkg/podhost).
 type Host interface {
 	Prepare(pod *v1.Pod, p podsandbox.Paths) error

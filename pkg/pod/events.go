@@ -6,6 +6,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/minilet/minilet/pkg/manifest"
 )
 
 // maxEvents bounds the events kept per pod.
@@ -19,12 +21,22 @@ type eventLog struct {
 	events []v1.Event
 	now    func() time.Time
 	object v1.ObjectReference
+	sink   EventSink // nil: the events stay here
 }
 
-func newEventLog(pod *v1.Pod, now func() time.Time) *eventLog {
-	return &eventLog{now: now, object: v1.ObjectReference{
+// newEventLog is the event log of pod. Each event of a pod from an API
+// server is also handed to sink (when not nil): cluster mode sends it
+// there, where `kubectl describe pod` finds it, as the kubelet's. A file's
+// pod keeps its events here: its mirror pod has another UID, which the
+// kubelet's events of static pods do not carry either.
+func newEventLog(pod *v1.Pod, now func() time.Time, sink EventSink) *eventLog {
+	l := &eventLog{now: now, object: v1.ObjectReference{
 		Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
 	}}
+	if manifest.IsAPIPod(pod) {
+		l.sink = sink
+	}
+	return l
 }
 
 func (l *eventLog) record(typ, reason, message string, container string) {
@@ -44,6 +56,9 @@ func (l *eventLog) add(typ, reason, message string, container string, annotation
 	obj := l.object
 	if container != "" {
 		obj.FieldPath = "spec.containers{" + container + "}"
+	}
+	if l.sink != nil {
+		l.sink.Event(obj, annotations, typ, reason, message)
 	}
 	for i := range l.events {
 		e := &l.events[i]

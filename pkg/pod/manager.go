@@ -78,6 +78,7 @@ type deps struct {
 	host    Host
 	prober  Prober // nil: no probes run
 	obs     Observer
+	events  EventSink // nil: events stay local
 	log     *zap.Logger
 	clock   clock.Clock
 	backoff restart.Backoff
@@ -177,8 +178,11 @@ type Deps struct {
 	// HostSecurity says whether this host has AppArmor and SELinux; a pod
 	// asking for one the host lacks is refused.
 	HostSecurity node.HostSecurity
-	Clock        clock.Clock // nil: clock.Real
-	Log          *zap.Logger
+	// Events is told the events of the pods from an API server (nil:
+	// they stay local).
+	Events EventSink
+	Clock  clock.Clock // nil: clock.Real
+	Log    *zap.Logger
 }
 
 // NewManager makes a Manager. Run starts it.
@@ -196,7 +200,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 		sysctls, _ = node.NewSysctlAllowlist(nil)
 	}
 	return &Manager{
-		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk,
+		d: &deps{cfg: cfg, rt: d.Runtime, net: d.Network, host: d.Host, prober: d.Prober, obs: obs, log: d.Log, clock: clk, events: d.Events,
 			backoff: restart.DefaultBackoff(cfg.BackoffMax), slots: newStartSlots(cfg.ParallelSandboxes, slotMaxWait), node: d.Node,
 			changed: make(chan struct{}, 1)},
 		node:        d.Node,

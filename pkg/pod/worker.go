@@ -102,7 +102,7 @@ func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 		podID:        podsandbox.PodID(pod.UID),
 		paths:        d.paths(pod),
 		log:          d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
-		events:       newEventLog(pod, d.now),
+		events:       newEventLog(pod, d.now, d.events),
 		kick:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		rec:          rec,

@@ -375,7 +375,7 @@ func TestSidecarStartsBeforeAppsAndRestarts(t *testing.T) {
 
 func TestEventsFoldRepeatsPerContainer(t *testing.T) {
 	now := time.Unix(0, 0)
-	l := newEventLog(newPod(v1.RestartPolicyAlways, nil, "a", "b"), func() time.Time { return now })
+	l := newEventLog(newPod(v1.RestartPolicyAlways, nil, "a", "b"), func() time.Time { return now }, nil)
 	l.record(v1.EventTypeNormal, "Pulled", "image present", "a")
 	l.record(v1.EventTypeNormal, "Pulled", "image present", "b")
 	l.record(v1.EventTypeNormal, "Pulled", "image present", "a")

@@ -11,8 +11,8 @@ type Ref struct {
 }
 
 // Refs lists the ConfigMaps, Secrets and PersistentVolumeClaims a pod
-// reads through its volumes (projected sources included), env and
-// envFrom, each once, in the order the pod names them; a
+// reads through its volumes (projected sources included), env, envFrom
+// and imagePullSecrets, each once, in the order the pod names them; a
 // serviceAccountToken source is the Secret TokenSecretName.
 func Refs(pod *v1.Pod) []Ref {
 	var out []Ref
@@ -68,6 +68,9 @@ func Refs(pod *v1.Pod) []Ref {
 				}
 			}
 		}
+	}
+	for _, s := range pod.Spec.ImagePullSecrets {
+		add("Secret", s.Name)
 	}
 	return out
 }

@@ -201,11 +201,19 @@ type AttachStreams struct {
 	Resize <-chan TerminalSize // may be nil
 }
 
+// Credential is a registry login a pull may use: a user and password, or
+// an identity token (an empty User). It is never logged.
+type Credential struct {
+	User, Secret string
+}
+
 // Runtime is what minilet's pod logic needs from a container runtime.
 // Implementations are safe for concurrent use.
 type Runtime interface {
 	// EnsureImage makes ref present according to policy and returns it.
-	EnsureImage(ctx context.Context, ref string, policy PullPolicy) (Image, error)
+	// A pull tries creds (a pod's imagePullSecrets that match the image)
+	// in order, then the daemon's own credentials.
+	EnsureImage(ctx context.Context, ref string, policy PullPolicy, creds ...Credential) (Image, error)
 	// ListImages lists local images.
 	ListImages(ctx context.Context) ([]Image, error)
 

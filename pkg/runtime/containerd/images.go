@@ -15,8 +15,11 @@ import (
 	"github.com/minilet/minilet/pkg/runtime"
 )
 
-// EnsureImage makes ref present and unpacked according to policy.
-func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error) {
+// EnsureImage makes ref present and unpacked according to policy. A pull
+// tries each of creds, then the keychain's credentials (anonymous when it
+// has none), as the kubelet tries a pod's pull secrets and then the
+// node's; the error of each failed try is kept.
+func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.PullPolicy, creds ...runtime.Credential) (runtime.Image, error) {
 	ctx = r.ctx(ctx)
 	named, err := normalizeRef(ref)
 	if err != nil {
@@ -38,12 +41,30 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.Pu
 		}
 	}
 	start := time.Now()
-	img, err := r.client.Pull(ctx, named,
-		containerd.WithPullUnpack,
-		containerd.WithPullSnapshotter(r.opts.Snapshotter),
-		containerd.WithResolver(r.resolver(ctx, named)))
+	var img containerd.Image
+	var errs []error
+	for i := 0; i <= len(creds); i++ {
+		var cred *runtime.Credential
+		if i < len(creds) {
+			cred = &creds[i]
+		}
+		img, err = r.client.Pull(ctx, named,
+			containerd.WithPullUnpack,
+			containerd.WithPullSnapshotter(r.opts.Snapshotter),
+			containerd.WithResolver(r.resolver(ctx, named, cred)))
+		if err == nil {
+			break
+		}
+		errs = append(errs, wrap(err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
-		return runtime.Image{}, fmt.Errorf("pull image %q: %w", ref, wrap(err))
+		if len(errs) == 1 {
+			return runtime.Image{}, fmt.Errorf("pull image %q: %w", ref, errs[0])
+		}
+		return runtime.Image{}, fmt.Errorf("pull image %q with each of %d credentials: %w", ref, len(errs), errors.Join(errs...))
 	}
 	r.log.Info("pulled image", zap.String("image", named), zap.Duration("took", time.Since(start)))
 	out, err := r.prepare(ctx, img)

@@ -7,6 +7,8 @@ import (
 	"github.com/containerd/containerd/remotes/docker"
 	"github.com/containerd/containerd/remotes/docker/config"
 	"github.com/distribution/reference"
+
+	"github.com/minilet/minilet/pkg/runtime"
 )
 
 // normalizeRef turns "busybox" into "docker.io/library/busybox:latest", as
@@ -27,11 +29,14 @@ type Keychain interface {
 	Lookup(ctx context.Context, image, host string) (user, secret string, err error)
 }
 
-// resolver builds a docker registry resolver for pulling image, asking the
-// keychain at every lookup, so changed credentials need no restart.
-// Credentials are never logged.
-func (r *Runtime) resolver(ctx context.Context, image string) remotes.Resolver {
+// resolver builds a docker registry resolver for pulling image with cred,
+// or else asking the keychain at every lookup, so changed credentials
+// need no restart. Credentials are never logged.
+func (r *Runtime) resolver(ctx context.Context, image string, cred *runtime.Credential) remotes.Resolver {
 	creds := func(host string) (string, string, error) {
+		if cred != nil {
+			return cred.User, cred.Secret, nil
+		}
 		if r.opts.Credentials == nil {
 			return "", "", nil
 		}

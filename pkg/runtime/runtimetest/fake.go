@@ -88,7 +88,7 @@ func (f *Fake) Spec(id string) (runtime.ContainerSpec, bool) {
 	return e.spec, true
 }
 
-func (f *Fake) EnsureImage(_ context.Context, ref string, policy runtime.PullPolicy) (runtime.Image, error) {
+func (f *Fake) EnsureImage(_ context.Context, ref string, policy runtime.PullPolicy, _ ...runtime.Credential) (runtime.Image, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("EnsureImage " + ref)
