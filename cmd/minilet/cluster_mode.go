@@ -16,6 +16,7 @@ import (
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/pod"
+	"github.com/minilet/minilet/pkg/runtime"
 	"github.com/minilet/minilet/pkg/server"
 )
 
@@ -93,8 +94,9 @@ func (c *clusterMode) kubeletPort() int32 {
 }
 
 // runKubeletAPI serves the kubelet API (--port) over the pods, the
-// runtime's exec, the local API (logs) and the metrics.
-func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, pods kubeletapi.PodSource, exec server.Executor, local, metrics http.Handler) {
+// runtime (exec, port-forward), the local API (logs, attach) and the
+// metrics.
+func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, pods kubeletapi.PodSource, rt runtime.Runtime, local *server.Server, metrics http.Handler) {
 	f := c.flags
 	if f.kubeletPort == 0 {
 		return
@@ -107,6 +109,9 @@ func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), er
 	api := kubeletapi.New(kubeletapi.Config{
 		Addr: net.JoinHostPort(f.kubeletAddress, strconv.Itoa(f.kubeletPort)), CertFile: f.tlsCertFile, KeyFile: f.tlsKeyFile,
 		ClientCAFile: f.clientCAFile, NodeName: f.nodeName, NodeIPs: ips,
-	}, kubeletapi.NewAuth(c.client, f.nodeName), pods, exec, local, metrics, c.log.Named("kubelet-api"))
+	}, kubeletapi.Deps{
+		Auth: kubeletapi.NewAuth(c.client, f.nodeName), Pods: pods, Exec: rt, Attach: local, Ports: podDialer{rt: rt},
+		Local: local.Handler(), Metrics: metrics, Log: c.log.Named("kubelet-api"),
+	})
 	goWait(func() { errc <- api.Run(ctx) })
 }

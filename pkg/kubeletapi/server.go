@@ -26,6 +26,31 @@ type PodSource interface {
 	Pods() []v1.Pod
 }
 
+// Attacher attaches to a running container (the local API server:
+// output from the container's log, input to its stdin).
+type Attacher interface {
+	AttachContainer(ctx context.Context, namespace, pod, container string, io server.AttachIO) error
+}
+
+// PortDialer connects to a port on a pod's loopback, inside its network
+// namespace.
+type PortDialer interface {
+	DialPod(ctx context.Context, pod *v1.Pod, port int32) (net.Conn, error)
+}
+
+// Deps are what the API serves. Auth, Pods and Log are required; a nil
+// one of the others answers its requests 501 Not Implemented.
+type Deps struct {
+	Auth    *Auth
+	Pods    PodSource
+	Exec    server.Executor // the runtime
+	Attach  Attacher
+	Ports   PortDialer
+	Local   http.Handler // the local API (pod logs)
+	Metrics http.Handler
+	Log     *zap.Logger
+}
+
 // Config is where and how the API is served.
 type Config struct {
 	// Addr is host:port to listen on (--address, --port).
@@ -46,30 +71,40 @@ type Config struct {
 
 // Server is the kubelet API of one node.
 type Server struct {
-	cfg     Config
-	auth    *Auth
-	pods    PodSource
-	exec    server.Executor
-	local   http.Handler // the local API (pod logs)
-	metrics http.Handler
-	log     *zap.Logger
-	mux     *http.ServeMux
+	cfg  Config
+	d    Deps
+	auth *Auth
+	pods PodSource
+	log  *zap.Logger
+	mux  *http.ServeMux
 }
 
-// New returns the kubelet API over pods, exec (the runtime), the local
-// API's handler (for logs) and the metrics handler.
-func New(cfg Config, auth *Auth, pods PodSource, exec server.Executor, local, metrics http.Handler, log *zap.Logger) *Server {
+// New returns the kubelet API over d.
+func New(cfg Config, d Deps) *Server {
 	if cfg.StreamIdleTimeout <= 0 {
 		cfg.StreamIdleTimeout = 4 * time.Hour
 	}
-	s := &Server{cfg: cfg, auth: auth, pods: pods, exec: exec, local: local, metrics: metrics, log: log, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, d: d, auth: d.Auth, pods: d.Pods, log: d.Log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	s.mux.HandleFunc("GET /pods", s.handlePods)
-	s.mux.Handle("GET /metrics", metrics)
+	s.mux.Handle("GET /metrics", orNotImplemented(d.Metrics))
 	s.mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.handleLogs)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{container}", s.handleExec)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{uid}/{container}", s.handleExec)
+	s.mux.HandleFunc("/attach/{namespace}/{pod}/{container}", s.handleAttach)
+	s.mux.HandleFunc("/attach/{namespace}/{pod}/{uid}/{container}", s.handleAttach)
+	s.mux.HandleFunc("/portForward/{namespace}/{pod}", s.handlePortForward)
+	s.mux.HandleFunc("/portForward/{namespace}/{pod}/{uid}", s.handlePortForward)
 	return s
+}
+
+func orNotImplemented(h http.Handler) http.Handler {
+	if h == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "not served by this node", http.StatusNotImplemented)
+		})
+	}
+	return h
 }
 
 // Handler is the API with authentication and authorization in front.
@@ -165,22 +200,21 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	r2.URL.Path = "/api/v1/namespaces/" + r.PathValue("namespace") + "/pods/" + r.PathValue("pod") + "/log"
 	r2.URL.RawPath = ""
 	r2.URL.RawQuery = q.Encode()
-	s.local.ServeHTTP(w, r2)
+	orNotImplemented(s.d.Local).ServeHTTP(w, r2)
 }
 
 // handleExec runs a command in a container (kubectl exec through the API
 // server), over SPDY or WebSocket as the kubelet's stream code serves it.
 func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
-	ns, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
-	pod, ok := s.findPod(ns, name)
+	if s.d.Exec == nil {
+		orNotImplemented(nil).ServeHTTP(w, r)
+		return
+	}
+	pod, ok := s.requestPod(w, r)
 	if !ok {
-		http.Error(w, fmt.Sprintf("pod %s/%s not found", ns, name), http.StatusNotFound)
 		return
 	}
-	if uid := r.PathValue("uid"); uid != "" && uid != string(pod.UID) {
-		http.Error(w, fmt.Sprintf("pod %s/%s has another UID", ns, name), http.StatusNotFound)
-		return
-	}
+	ns, name, container := pod.Namespace, pod.Name, r.PathValue("container")
 	id, err := server.RunningContainerID(&pod, container)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -195,8 +229,24 @@ func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	remotecommand.ServeExec(w, r, executor{rt: s.exec}, ns+"/"+name, pod.UID, id, r.URL.Query()["command"], opts,
+	remotecommand.ServeExec(w, r, executor{rt: s.d.Exec}, ns+"/"+name, pod.UID, id, r.URL.Query()["command"], opts,
 		s.cfg.StreamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
+}
+
+// requestPod is the pod the request's path names (namespace, pod and,
+// when given, uid); it answers 404 when there is none.
+func (s *Server) requestPod(w http.ResponseWriter, r *http.Request) (v1.Pod, bool) {
+	ns, name := r.PathValue("namespace"), r.PathValue("pod")
+	pod, ok := s.findPod(ns, name)
+	if !ok {
+		http.Error(w, fmt.Sprintf("pod %s/%s not found", ns, name), http.StatusNotFound)
+		return v1.Pod{}, false
+	}
+	if uid := r.PathValue("uid"); uid != "" && uid != string(pod.UID) {
+		http.Error(w, fmt.Sprintf("pod %s/%s has another UID", ns, name), http.StatusNotFound)
+		return v1.Pod{}, false
+	}
+	return pod, true
 }
 
 func (s *Server) findPod(ns, name string) (v1.Pod, bool) {

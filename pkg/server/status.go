@@ -75,6 +75,9 @@ func errorStatus(err error) metav1.Status {
 	return internalError(err.Error())
 }
 
+// asError is st as an error that errorStatus turns back into st.
+func asError(st metav1.Status) error { return &apierrors.StatusError{ErrStatus: st} }
+
 func internalError(msg string) metav1.Status {
 	return newStatus(http.StatusInternalServerError, metav1.StatusReasonInternalError, msg)
 }
