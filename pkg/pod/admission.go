@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/devices"
+	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/node"
 )
 
@@ -75,7 +76,12 @@ func (m *Manager) admit(w *worker) *block {
 		return b
 	}
 	if m.node != nil {
-		if ok, reason, msg := node.Schedulable(pod, m.node.AdmissionNode()); !ok {
+		if manifest.IsAPIPod(pod) {
+			// The scheduler placed it: the kubelet's admission.
+			if ok, reason, msg := node.KubeletAdmit(pod, m.node.AdmissionNode(), m.node.Allocatable(), m.admittedOthers(w)); !ok {
+				return &block{phase: v1.PodFailed, reason: reason, message: msg}
+			}
+		} else if ok, reason, msg := node.Schedulable(pod, m.node.AdmissionNode()); !ok {
 			return &block{phase: v1.PodPending, reason: reason, message: msg}
 		}
 	}
@@ -86,6 +92,19 @@ func (m *Manager) admit(w *worker) *block {
 	}
 	// Last: a pod that passed every other rule gets its devices.
 	return m.allocate(pod, w)
+}
+
+// admittedOthers are the pods, but w's, that were admitted and have not
+// ended: what holds the node's resources. Call with m.mu held.
+func (m *Manager) admittedOthers(w *worker) []*v1.Pod {
+	var out []*v1.Pod
+	for _, o := range m.allLocked() {
+		if o == w || o.terminal() || o.blockedBy() != nil {
+			continue
+		}
+		out = append(out, o.record().Pod)
+	}
+	return out
 }
 
 // ErrReadWriteOncePod is the scheduler's reason for a pod that wants a

@@ -132,3 +132,54 @@ func waitAPIPods(t *testing.T, p *testcontrolplane.Plane, selector string, n int
 	}, "get", "pods", "-l", selector)
 	return l.Items
 }
+
+// TestClusterAdmission: pods bound to the minilet node past the scheduler
+// (spec.nodeName set) are admitted as the kubelet admits them: one that
+// asks for more cpu than the node has, or whose nodeSelector the node
+// does not match, is Failed in the API with the kubelet's reason
+// (OutOfcpu, NodeAffinity) and runs nothing; one that fits runs.
+func TestClusterAdmission(t *testing.T) {
+	p := needPlane(t)
+	name := takeNodeName(t)
+	d := startClusterDaemon(t, p, name)
+	waitNode(t, p, name, 60*time.Second, "registered and Ready", nodeReadyIs(v1.ConditionTrue))
+	path := filepath.Join(t.TempDir(), "pods.yaml")
+	pod := func(podName, spec, resources string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s, labels: {app: admission}}
+spec:
+  nodeName: %s
+  terminationGracePeriodSeconds: 0%s
+  containers: [{name: main, image: %s, command: ["sleep", "3600"]%s}]
+`, podName, name, spec, BusyboxImage, resources)
+	}
+	manifests := strings.Join([]string{
+		pod("greedy", "", `, resources: {requests: {cpu: "1000"}}`),
+		pod("picky", "\n  nodeSelector: {disk: none-here}", ""),
+		pod("modest", "", `, resources: {requests: {cpu: "10m"}}`),
+	}, "---\n")
+	if err := os.WriteFile(path, []byte(manifests), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, p, "apply", "-f", path)
+	t.Cleanup(func() { _, _ = p.Kubectl(t.Context(), "delete", "-f", path, "--wait=false") })
+	for podName, reason := range map[string]string{"greedy": "OutOfcpu", "picky": "NodeAffinity"} {
+		got := waitAPIObject(t, p, podName+" refused", 60*time.Second, func(ap *v1.Pod) error {
+			if ap.Status.Phase != v1.PodFailed || ap.Status.Reason != reason {
+				return fmt.Errorf("phase %s reason %q message %q", ap.Status.Phase, ap.Status.Reason, ap.Status.Message)
+			}
+			return nil
+		}, "get", "pod", podName)
+		t.Logf("%s: %s: %s", podName, got.Status.Reason, got.Status.Message)
+		if local, err := d.pod("default", podName); err == nil && len(local.Status.ContainerStatuses) > 0 && local.Status.ContainerStatuses[0].State.Running != nil {
+			t.Errorf("%s runs: %+v", podName, local.Status.ContainerStatuses)
+		}
+	}
+	waitAPIObject(t, p, "modest running", 60*time.Second, func(ap *v1.Pod) error {
+		if ap.Status.Phase != v1.PodRunning {
+			return fmt.Errorf("phase %s", ap.Status.Phase)
+		}
+		return nil
+	}, "get", "pod", "modest")
+}
