@@ -194,7 +194,8 @@ func Start(ctx context.Context, cfg Config) (p *Plane, err error) {
 }
 
 // writeTokens writes the API server's token file: an admin, the
-// scheduler, the controller-manager and each node.
+// scheduler, the controller-manager and each node; a user without a token
+// yet gets a new one.
 func (p *Plane) writeTokens() (string, error) {
 	type user struct{ name, groups string }
 	users := []user{
@@ -207,8 +208,11 @@ func (p *Plane) writeTokens() (string, error) {
 	}
 	var b strings.Builder
 	for i, u := range users {
-		token := fmt.Sprintf("minilet-test-token-%d-%d", i, time.Now().UnixNano())
-		p.tokens[u.name] = token
+		token, ok := p.tokens[u.name]
+		if !ok {
+			token = fmt.Sprintf("minilet-test-token-%d-%d", i, time.Now().UnixNano())
+			p.tokens[u.name] = token
+		}
 		fmt.Fprintf(&b, "%s,%s,uid-%d,%q\n", token, u.name, i, u.groups)
 	}
 	path := filepath.Join(p.cfg.Dir, "tokens.csv")
@@ -231,8 +235,8 @@ func (p *Plane) writeKubeconfig(user string) (string, error) {
 	return path, clientcmd.WriteToFile(*cfg, path)
 }
 
-// NodeKubeconfig writes (once) and returns a kubeconfig of the node
-// name, which must be in Config.Nodes.
+// NodeKubeconfig writes and returns a kubeconfig of the node name, which
+// must be in Config.Nodes, with its current token.
 func (p *Plane) NodeKubeconfig(name string) (string, error) {
 	return p.writeKubeconfig("system:node:" + name)
 }
@@ -290,6 +294,22 @@ func (p *Plane) StartAPIServer(ctx context.Context) error {
 		return err
 	}
 	return p.waitAPIReady(ctx, 90*time.Second)
+}
+
+// RevokeNodeToken gives the node name a new token and restarts the API
+// server with it: the token in the node's kubeconfig is refused from then
+// on (401) until NodeKubeconfig writes the new one.
+func (p *Plane) RevokeNodeToken(ctx context.Context, name string) error {
+	user := "system:node:" + name
+	if _, ok := p.tokens[user]; !ok {
+		return fmt.Errorf("no token for %s", user)
+	}
+	p.StopAPIServer()
+	delete(p.tokens, user)
+	if _, err := p.writeTokens(); err != nil {
+		return err
+	}
+	return p.StartAPIServer(ctx)
 }
 
 // Stop stops every process of the plane (the directory stays).

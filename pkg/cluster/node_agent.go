@@ -278,11 +278,27 @@ func (a *NodeAgent) failing() bool {
 	return a.reach.failing
 }
 
-// reachability remembers whether the last call reached the API server.
-type reachability struct{ failing bool }
+// reachability remembers whether the last call reached the API server,
+// and whether it refused the node's credentials.
+type reachability struct{ failing, refused bool }
 
+// note logs a change: unreachable, refused credentials (once, as an
+// error: it does not pass by itself), reachable or accepted again.
 func (r *reachability) note(err error, log *zap.Logger) {
 	down := err != nil && !isAnswer(err)
+	refused := apierrors.IsUnauthorized(err)
+	defer func() { r.failing, r.refused = down, refused }()
+	switch {
+	case refused && !r.refused:
+		log.Error("the API server refuses this node's credentials (401 Unauthorized): pods keep running as they are, "+
+			"but nothing is reported or learned until the credentials of --kubeconfig are renewed "+
+			"(a token file it names is read again; an inline token or a certificate needs a restart of minilet)", zap.Error(err))
+		return
+	case refused:
+		return
+	case r.refused && err == nil:
+		log.Info("the API server accepts this node's credentials again")
+	}
 	switch {
 	case down && !r.failing:
 		log.Warn("cannot reach the API server; pods keep running, and the node's status catches up once it answers", zap.Error(err))
@@ -291,7 +307,6 @@ func (r *reachability) note(err error, log *zap.Logger) {
 	case err != nil && isAnswer(err):
 		log.Warn("API server refused a request", zap.Error(err))
 	}
-	r.failing = down
 }
 
 // isAnswer reports whether err is the API server's answer (a status), not

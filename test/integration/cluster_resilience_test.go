@@ -109,3 +109,52 @@ func TestClusterResilience(t *testing.T) {
 		t.Error("the outage was not logged")
 	}
 }
+
+// TestClusterRevokedCredentials: once the API server refuses the node's
+// token, minilet says so once, as an error naming the remedy, and its pods
+// keep running untouched while the node turns NotReady; started again with
+// renewed credentials it adopts them, not restarted, and the node is
+// Ready again.
+func TestClusterRevokedCredentials(t *testing.T) {
+	p := needPlane(t)
+	name := takeNodeName(t)
+	d := startClusterDaemon(t, p, name)
+	waitNode(t, p, name, 60*time.Second, "registered and Ready", nodeReadyIs(v1.ConditionTrue))
+	kubectl(t, p, "run", "keep", "--image="+BusyboxImage, "--", "sleep", "3600")
+	t.Cleanup(func() { _, _ = p.Kubectl(t.Context(), "delete", "pod", "keep", "--wait=false") })
+	waitAPIPods(t, p, "run=keep", 1, 90*time.Second)
+	local := d.waitPod("keep", 10*time.Second, "runs", allRunning)
+	pause, byName := d.pids(local)
+
+	if err := p.RevokeNodeToken(t.Context(), name); err != nil {
+		t.Fatal(err)
+	}
+	const refused = "the API server refuses this node's credentials"
+	d.eventually(60*time.Second, "the refusal logged", func() error {
+		if !strings.Contains(d.output.String(), refused) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	// The lease lapses: minilet kept trying all along.
+	waitNode(t, p, name, 90*time.Second, "NotReady", nodeReadyIs(v1.ConditionUnknown))
+	if n := strings.Count(d.output.String(), refused); n != 1 {
+		t.Errorf("the refusal was logged %d times, want once", n)
+	}
+	if !processAlive(pause) || !processAlive(byName["keep"]) {
+		t.Fatal("the pod stopped while the credentials were refused")
+	}
+
+	// Renewed credentials (the same kubeconfig path) and a restart.
+	if _, err := p.NodeKubeconfig(name); err != nil {
+		t.Fatal(err)
+	}
+	d.signal(syscall.SIGTERM)
+	d.start()
+	waitNode(t, p, name, 90*time.Second, "Ready again", nodeReadyIs(v1.ConditionTrue))
+	waitAPIPods(t, p, "run=keep", 1, 90*time.Second)
+	local = d.waitPod("keep", 10*time.Second, "adopted", allRunning)
+	if got, _ := d.pids(local); got != pause {
+		t.Errorf("the pod was restarted: pause %d, was %d", got, pause)
+	}
+}
