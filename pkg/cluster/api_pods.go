@@ -129,6 +129,9 @@ func (a *APIPods) state(ctx context.Context) APIState {
 	refs := map[objectRef]bool{}
 	var running []*v1.Pod
 	for _, p := range pods {
+		if p.KeepOnly {
+			continue // ended: it reads no object and needs no token any more
+		}
 		running = append(running, p.Pod)
 		for _, r := range podvolume.Refs(p.Pod) {
 			if r.Kind == "PersistentVolumeClaim" || podvolume.IsTokenSecretName(r.Name) {
