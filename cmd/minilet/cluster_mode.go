@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -106,10 +108,26 @@ func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), er
 		ips = append(ips, ip)
 	}
 	ips = append(ips, net.IPv4(127, 0, 0, 1))
-	api := kubeletapi.New(kubeletapi.Config{
+	cfg := kubeletapi.Config{
 		Addr: net.JoinHostPort(f.kubeletAddress, strconv.Itoa(f.kubeletPort)), CertFile: f.tlsCertFile, KeyFile: f.tlsKeyFile,
 		ClientCAFile: f.clientCAFile, NodeName: f.nodeName, NodeIPs: ips,
-	}, kubeletapi.Deps{
+	}
+	if f.rotateServerCerts {
+		hosts := []string{f.nodeName}
+		if h, err := os.Hostname(); err == nil && h != f.nodeName {
+			hosts = append(hosts, h)
+		}
+		for _, ip := range ips {
+			hosts = append(hosts, ip.String())
+		}
+		cert, err := cluster.NewServingCertificate(ctx, c.client, f.nodeName, hosts, filepath.Join(f.rootDir, "pki"))
+		if err != nil {
+			errc <- err
+			return
+		}
+		cfg.Certificate = cert
+	}
+	api := kubeletapi.New(cfg, kubeletapi.Deps{
 		Auth: kubeletapi.NewAuth(c.client, f.nodeName), Pods: pods, Exec: rt, Attach: local, Ports: podDialer{rt: rt},
 		Local: local.Handler(), Metrics: metrics, Log: c.log.Named("kubelet-api"),
 	})

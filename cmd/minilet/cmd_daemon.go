@@ -97,6 +97,7 @@ type daemonFlags struct {
 	kubeletAddress            string
 	tlsCertFile, tlsKeyFile   string
 	clientCAFile              string
+	rotateServerCerts         bool
 }
 
 func newDaemonCommand(g *globalFlags) *cobra.Command {
@@ -179,6 +180,7 @@ func addDaemonFlags(fl *pflag.FlagSet, f *daemonFlags) {
 	fl.StringVar(&f.tlsCertFile, "tls-cert-file", "", "serving certificate of the kubelet API (default: a self-signed one, made at start)")
 	fl.StringVar(&f.tlsKeyFile, "tls-private-key-file", "", "key of --tls-cert-file")
 	fl.StringVar(&f.clientCAFile, "client-ca-file", "", "CA of the client certificates the kubelet API accepts (the API server's --kubelet-client-certificate); bearer tokens are checked with TokenReview")
+	fl.BoolVar(&f.rotateServerCerts, "rotate-server-certificates", false, "get the kubelet API's serving certificate from the CSR API (signer kubernetes.io/kubelet-serving; an administrator approves it) and renew it; kept in <root-dir>/pki (the kubelet's flag)")
 	fl.StringVar(&f.testCrashAt, "test-crash-at", "", "for fault tests: die with SIGKILL at this step")
 	_ = fl.MarkHidden("test-crash-at")
 }
@@ -215,6 +217,12 @@ func checkDaemonFlags(f *daemonFlags) (logMax int64, err error) {
 	}
 	if (f.tlsCertFile == "") != (f.tlsKeyFile == "") {
 		return 0, fmt.Errorf("--tls-cert-file and --tls-private-key-file go together")
+	}
+	if f.rotateServerCerts && f.tlsCertFile != "" {
+		return 0, fmt.Errorf("--rotate-server-certificates gets the serving certificate from the API server: leave out --tls-cert-file and --tls-private-key-file")
+	}
+	if f.rotateServerCerts && f.kubeconfig == "" {
+		return 0, fmt.Errorf("--rotate-server-certificates needs --kubeconfig (the certificate comes from the API server)")
 	}
 	return q.Value(), nil
 }

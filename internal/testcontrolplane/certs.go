@@ -50,6 +50,15 @@ func newCA() (*CA, error) {
 	return &CA{Cert: cert, Key: key, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
 }
 
+// writeKey writes the CA's key in PEM to path and returns path.
+func (ca *CA) writeKey(path string) (string, error) {
+	der, err := x509.MarshalECPrivateKey(ca.Key)
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
+}
+
 // Issue makes a key and a certificate signed by the CA: for serving when
 // hosts is not empty (IPs and DNS names), for a client otherwise, with
 // commonName and organizations (the user and groups the API server sees).

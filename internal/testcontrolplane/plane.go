@@ -103,6 +103,10 @@ func Start(ctx context.Context, cfg Config) (p *Plane, err error) {
 	if err := os.WriteFile(caPath, p.CA.CertPEM, 0o644); err != nil {
 		return nil, err
 	}
+	caKeyPath, err := p.CA.writeKey(filepath.Join(cfg.Dir, "ca.key"))
+	if err != nil {
+		return nil, err
+	}
 	servingCert, servingKey, err := p.CA.Issue(cfg.Dir, "apiserver", "kube-apiserver", nil, []string{"127.0.0.1", "localhost", "kubernetes.default.svc"})
 	if err != nil {
 		return nil, err
@@ -180,6 +184,8 @@ func Start(ctx context.Context, cfg Config) (p *Plane, err error) {
 		"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port="+cmPort,
 		"--use-service-account-credentials", "--service-account-private-key-file="+saKey,
 		"--root-ca-file="+caPath,
+		// Signs approved CSRs (kubelet serving certificates) with the CA.
+		"--cluster-signing-cert-file="+caPath, "--cluster-signing-key-file="+caKeyPath,
 		"--node-monitor-period=2s",
 		"--node-monitor-grace-period="+cfg.NodeMonitorGracePeriod.String(), "--v=1")
 	for _, proc := range []*process{p.scheduler, p.controllers} {

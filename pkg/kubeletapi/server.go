@@ -59,6 +59,9 @@ type Config struct {
 	// (--tls-cert-file, --tls-private-key-file); empty: a self-signed
 	// one for NodeName and NodeIPs, made at start.
 	CertFile, KeyFile string
+	// Certificate, when set, gives the serving certificate instead
+	// (--rotate-server-certificates: from the CSR API, renewed).
+	Certificate interface{ Current() *tls.Certificate }
 	NodeName          string
 	NodeIPs           []net.IP
 	// ClientCAFile verifies client certificates (--client-ca-file); empty:
@@ -161,6 +164,15 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) tlsConfig() (*tls.Config, error) {
 	var cert tls.Certificate
 	var err error
+	if s.cfg.Certificate != nil {
+		c := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if cert := s.cfg.Certificate.Current(); cert != nil {
+				return cert, nil
+			}
+			return nil, errors.New("no serving certificate yet: its CertificateSigningRequest waits for approval (kubectl get csr; kubectl certificate approve)")
+		}}
+		return s.withClientCA(c)
+	}
 	if s.cfg.CertFile == "" {
 		if cert, err = selfSigned(s.cfg.NodeName, s.cfg.NodeIPs); err != nil {
 			return nil, fmt.Errorf("self-signed serving certificate: %w", err)
@@ -169,7 +181,11 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	} else if cert, err = tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile); err != nil {
 		return nil, fmt.Errorf("--tls-cert-file/--tls-private-key-file: %w", err)
 	}
-	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return s.withClientCA(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+}
+
+// withClientCA makes c verify client certificates with --client-ca-file.
+func (s *Server) withClientCA(c *tls.Config) (*tls.Config, error) {
 	if s.cfg.ClientCAFile != "" {
 		pem, err := os.ReadFile(s.cfg.ClientCAFile)
 		if err != nil {

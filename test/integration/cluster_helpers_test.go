@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -94,7 +95,8 @@ func takeNodeName(t *testing.T) string {
 
 // startClusterDaemon starts a daemon that joins the plane as node name,
 // with a short lease (8 s, renewed every 2 s) and status updates every
-// 2 s, and args after those. Once the daemon is stopped, the Node is
+// 2 s, a serving certificate from the plane's CA (unless args ask for
+// --rotate-server-certificates), and args after those. Once the daemon is stopped, the Node is
 // deleted, so that the scheduler binds no later test's pods to it.
 func startClusterDaemon(t *testing.T, p *testcontrolplane.Plane, name string, args ...string) *daemon {
 	t.Helper()
@@ -109,9 +111,13 @@ func startClusterDaemon(t *testing.T, p *testcontrolplane.Plane, name string, ar
 			t.Logf("delete node %s: %v %s", name, err, out)
 		}
 	})
-	cert, key, err := p.NodeServingCert(name)
-	if err != nil {
-		t.Fatal(err)
+	var certArgs []string
+	if !slices.Contains(args, "--rotate-server-certificates") {
+		cert, key, err := p.NodeServingCert(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certArgs = []string{"--tls-cert-file", cert, "--tls-private-key-file", key}
 	}
 	addr, err := testdaemon.FreeLoopbackAddr()
 	if err != nil {
@@ -121,7 +127,8 @@ func startClusterDaemon(t *testing.T, p *testcontrolplane.Plane, name string, ar
 	return startDaemonWith(t, func(c *testdaemon.Config) {
 		c.NodeName = name
 		c.Args = append(c.Args, "--kubeconfig", kc, "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2s",
-			"--port", port, "--tls-cert-file", cert, "--tls-private-key-file", key, "--client-ca-file", p.CAFile())
+			"--port", port, "--client-ca-file", p.CAFile())
+		c.Args = append(c.Args, certArgs...)
 		c.Args = append(c.Args, args...)
 	})
 }
