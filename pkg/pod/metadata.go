@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
@@ -25,7 +26,10 @@ func (w *worker) setDesiredMeta(d manifest.Pod) {
 
 // applyDesiredMeta carries out setDesiredMeta: the record keeps its UID
 // and everything it runs, with the new labels, annotations, hash and file.
-// The pod's downwardAPI files follow at this sync.
+// The pod's downwardAPI files follow at this sync. A pod of the API server
+// also takes what the API changes in a running pod: its ephemeral
+// containers (kubectl debug; new ones start at this sync) and
+// activeDeadlineSeconds.
 func (w *worker) applyDesiredMeta() {
 	w.mu.Lock()
 	d := w.pendingMeta
@@ -40,6 +44,13 @@ func (w *worker) applyDesiredMeta() {
 	pod.Annotations = maps.Clone(d.Pod.Annotations)
 	// The config hash names the file's version, the UID stays the pod's.
 	pod.Annotations[manifest.ConfigHashAnnotation] = d.Hash
+	if manifest.IsAPIPod(pod) {
+		if added := len(d.Pod.Spec.EphemeralContainers) - len(pod.Spec.EphemeralContainers); added > 0 {
+			w.log.Info("ephemeral containers added", zap.Int("count", added))
+		}
+		pod.Spec.EphemeralContainers = slices.Clone(d.Pod.Spec.EphemeralContainers)
+		pod.Spec.ActiveDeadlineSeconds = d.Pod.Spec.ActiveDeadlineSeconds
+	}
 	rec.Pod, rec.Hash, rec.File = pod, d.Hash, d.File
 	if err := saveRecord(w.paths, rec); err != nil {
 		// The next daemon reads the old record and updates it again.

@@ -150,7 +150,20 @@ func metadataOnly(d manifest.Pod, a activePod) bool {
 	if pinned := string(d.Pod.UID) != d.Hash; pinned && d.Pod.UID != a.pod.UID {
 		return false
 	}
+	if manifest.IsAPIPod(d.Pod) {
+		// What the API server lets change in a running pod but its
+		// images is taken in place (applyDesiredMeta).
+		return manifest.SpecHash(withoutInPlace(d.Pod)) == manifest.SpecHash(withoutInPlace(a.pod))
+	}
 	return manifest.SpecHash(d.Pod) == manifest.SpecHash(a.pod)
+}
+
+// withoutInPlace is pod without activeDeadlineSeconds, which an API pod
+// takes in place.
+func withoutInPlace(pod *v1.Pod) *v1.Pod {
+	p := pod.DeepCopy()
+	p.Spec.ActiveDeadlineSeconds = nil
+	return p
 }
 
 func sortedKeys[V any](m map[string]V) []string {

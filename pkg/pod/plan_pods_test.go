@@ -130,6 +130,41 @@ func TestPlanPodsMetadataOnly(t *testing.T) {
 	}
 }
 
+// A pod of the API server takes new ephemeral containers (kubectl debug)
+// and activeDeadlineSeconds in place; another change of its spec replaces
+// it.
+func TestPlanPodsAPIInPlace(t *testing.T) {
+	running := desiredPod("web", "h1")
+	running.Pod.UID = "api-uid"
+	running.Pod.Annotations = map[string]string{manifest.ConfigSourceAnnotation: manifest.ConfigSourceAPI}
+	running.Pod.Spec.Containers = []v1.Container{{Name: "app", Image: "busybox:1"}}
+	a := activePod{hash: "h1", file: running.File, pod: running.Pod}
+	debugged := desiredPod("web", "h2")
+	debugged.Pod = running.Pod.DeepCopy()
+	debugged.Pod.Spec.EphemeralContainers = []v1.EphemeralContainer{{EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: "dbg", Image: "busybox:1"}}}
+	deadline := desiredPod("web", "h3")
+	deadline.Pod = running.Pod.DeepCopy()
+	five := int64(5)
+	deadline.Pod.Spec.ActiveDeadlineSeconds = &five
+	image := desiredPod("web", "h4")
+	image.Pod = running.Pod.DeepCopy()
+	image.Pod.Spec.Containers[0].Image = "busybox:2"
+	for _, tc := range []struct {
+		name string
+		d    manifest.Pod
+		want string
+	}{
+		{"an ephemeral container added", debugged, "update-meta default/web"},
+		{"activeDeadlineSeconds set", deadline, "update-meta default/web"},
+		{"an image changed", image, "stop default/web (changed)"},
+	} {
+		in := podsInput{desired: []manifest.Pod{tc.d}, active: map[string]activePod{"default/web": a}}
+		if got := renderChanges(planPods(in)); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 // Pods of the API server: one deleted there is stopped with the
 // deletion's grace period and not started again; one that ended there is
 // kept if it is here and never started.

@@ -22,7 +22,9 @@ import (
 // TestClusterAttachPortForward: kubectl attach (output from now on; -i
 // into a shell made with stdin and tty) and kubectl port-forward (to a
 // port the pod serves, through its network namespace) reach a pod on the
-// minilet node through the API server and minilet's kubelet API.
+// minilet node through the API server and minilet's kubelet API; kubectl
+// debug adds an ephemeral container to a running pod, which runs beside
+// the others without restarting them.
 func TestClusterAttachPortForward(t *testing.T) {
 	p := needPlane(t)
 	name := takeNodeName(t)
@@ -95,6 +97,30 @@ spec:
 	})
 	stop()
 	inW.Close()
+
+	// kubectl debug: an ephemeral container in the running pod.
+	before, _ := d.pod("default", "ticker")
+	kubectl(t, p, "debug", "ticker", "--image="+BusyboxImage, "-c", "dbg", "--", "sh", "-c", "echo debug-ok; sleep 3600")
+	waitAPIObject(t, p, "the ephemeral container running", 60*time.Second, func(ap *v1.Pod) error {
+		for _, cs := range ap.Status.EphemeralContainerStatuses {
+			if cs.Name == "dbg" && cs.State.Running != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("ephemeral statuses %+v", ap.Status.EphemeralContainerStatuses)
+	}, "get", "pod", "ticker")
+	d.eventually(30*time.Second, "the ephemeral container's log", func() error {
+		out, err := p.Kubectl(t.Context(), "logs", "ticker", "-c", "dbg")
+		if err != nil || !strings.Contains(out, "debug-ok") {
+			return fmt.Errorf("%q %v", out, err)
+		}
+		return nil
+	})
+	after, _ := d.pod("default", "ticker")
+	if after.UID != before.UID || after.Status.ContainerStatuses[0].ContainerID != before.Status.ContainerStatuses[0].ContainerID {
+		t.Errorf("kubectl debug restarted the pod: %s %s, was %s %s", after.UID, after.Status.ContainerStatuses[0].ContainerID,
+			before.UID, before.Status.ContainerStatuses[0].ContainerID)
+	}
 
 	// port-forward: a local port to the pod's 8080.
 	out, stop = run(nil, "port-forward", "pod/web", ":8080")
