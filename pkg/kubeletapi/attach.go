@@ -4,14 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	remotecommandconsts "k8s.io/apimachinery/pkg/util/remotecommand"
 	"k8s.io/client-go/tools/remotecommand"
 	kubeletrc "k8s.io/kubelet/pkg/cri/streaming/remotecommand"
 
-	"github.com/minilet/minilet/pkg/runtime"
 	"github.com/minilet/minilet/pkg/server"
 )
 
@@ -37,9 +35,7 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
+	streamWithoutDeadlines(w)
 	kubeletrc.ServeAttach(w, r, attacher{a: s.d.Attach, namespace: pod.Namespace}, pod.Name, pod.UID, container, opts,
 		s.cfg.StreamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
 }
@@ -63,19 +59,6 @@ func (a attacher) AttachContainer(ctx context.Context, name string, _ types.UID,
 	if errOut != nil {
 		sio.Stderr = errOut
 	}
-	if resize != nil {
-		sizes := make(chan runtime.TerminalSize, 1)
-		go func() {
-			defer close(sizes)
-			for sz := range resize {
-				select {
-				case sizes <- runtime.TerminalSize{Width: sz.Width, Height: sz.Height}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-		sio.Resize = sizes
-	}
+	sio.Resize = terminalSizes(ctx, resize)
 	return a.a.AttachContainer(ctx, a.namespace, name, container, sio)
 }

@@ -30,20 +30,7 @@ func (e executor) ExecInContainer(ctx context.Context, _ string, _ types.UID, id
 	if errOut != nil {
 		streams.Stderr = errOut
 	}
-	if resize != nil {
-		sizes := make(chan runtime.TerminalSize, 1)
-		go func() {
-			defer close(sizes)
-			for s := range resize {
-				select {
-				case sizes <- runtime.TerminalSize{Width: s.Width, Height: s.Height}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-		streams.Resize = sizes
-	}
+	streams.Resize = terminalSizes(ctx, resize)
 	code, err := e.rt.ExecStream(ctx, id, cmd, streams)
 	if err != nil {
 		return err
@@ -52,4 +39,24 @@ func (e executor) ExecInContainer(ctx context.Context, _ string, _ types.UID, id
 		return utilexec.CodeExitError{Err: fmt.Errorf("command terminated with exit code %d", code), Code: int(code)}
 	}
 	return nil
+}
+
+// terminalSizes passes the client's terminal sizes on in the runtime's
+// type until resize closes or ctx ends; nil for a nil resize.
+func terminalSizes(ctx context.Context, resize <-chan remotecommand.TerminalSize) <-chan runtime.TerminalSize {
+	if resize == nil {
+		return nil
+	}
+	sizes := make(chan runtime.TerminalSize, 1)
+	go func() {
+		defer close(sizes)
+		for s := range resize {
+			select {
+			case sizes <- runtime.TerminalSize{Width: s.Width, Height: s.Height}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return sizes
 }

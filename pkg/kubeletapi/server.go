@@ -62,8 +62,8 @@ type Config struct {
 	// Certificate, when set, gives the serving certificate instead
 	// (--rotate-server-certificates: from the CSR API, renewed).
 	Certificate interface{ Current() *tls.Certificate }
-	NodeName          string
-	NodeIPs           []net.IP
+	NodeName    string
+	NodeIPs     []net.IP
 	// ClientCAFile verifies client certificates (--client-ca-file); empty:
 	// bearer tokens only.
 	ClientCAFile string
@@ -241,12 +241,17 @@ func (s *Server) handleExec(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	// The server's deadlines would end the session.
+	streamWithoutDeadlines(w)
+	remotecommand.ServeExec(w, r, executor{rt: s.d.Exec}, ns+"/"+name, pod.UID, id, r.URL.Query()["command"], opts,
+		s.cfg.StreamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
+}
+
+// streamWithoutDeadlines lifts the server's read and write deadlines off
+// w's connection: they would end a stream session.
+func streamWithoutDeadlines(w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	remotecommand.ServeExec(w, r, executor{rt: s.d.Exec}, ns+"/"+name, pod.UID, id, r.URL.Query()["command"], opts,
-		s.cfg.StreamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
 }
 
 // requestPod is the pod the request's path names (namespace, pod and,
