@@ -9,15 +9,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/minilet/minilet/pkg/cgroupfs"
 	"github.com/minilet/minilet/pkg/cluster"
 	"github.com/minilet/minilet/pkg/kubeletapi"
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/pod"
+	"github.com/minilet/minilet/pkg/resourcemetrics"
 	"github.com/minilet/minilet/pkg/runtime"
 	"github.com/minilet/minilet/pkg/server"
 )
@@ -98,7 +103,7 @@ func (c *clusterMode) kubeletPort() int32 {
 // runKubeletAPI serves the kubelet API (--port) over the pods, the
 // runtime (exec, port-forward), the local API (logs, attach) and the
 // metrics.
-func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, pods kubeletapi.PodSource, rt runtime.Runtime, local *server.Server, metrics http.Handler) {
+func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, mgr *pod.Manager, rt runtime.Runtime, local *server.Server, metrics http.Handler) {
 	f := c.flags
 	if f.kubeletPort == 0 {
 		return
@@ -128,8 +133,26 @@ func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), er
 		cfg.Certificate = cert
 	}
 	api := kubeletapi.New(cfg, kubeletapi.Deps{
-		Auth: kubeletapi.NewAuth(c.client, f.nodeName), Pods: pods, Exec: rt, Attach: local, Ports: podDialer{rt: rt},
-		Local: local.Handler(), Metrics: metrics, Log: c.log.Named("kubelet-api"),
+		Auth: kubeletapi.NewAuth(c.client, f.nodeName), Pods: mgr, Exec: rt, Attach: local, Ports: podDialer{rt: rt},
+		Local: local.Handler(), Metrics: metrics, ResourceMetrics: c.resourceMetrics(mgr), Log: c.log.Named("kubelet-api"),
 	})
 	goWait(func() { errc <- api.Run(ctx) })
+}
+
+// resourceMetrics serves /metrics/resource: the pods' and the node's CPU
+// and memory from the cgroups, files' pods named as their mirror pods
+// (nil when the cgroups cannot be read).
+func (c *clusterMode) resourceMetrics(mgr *pod.Manager) http.Handler {
+	fs, err := cgroupfs.Open()
+	if err != nil {
+		c.log.Warn("no resource metrics: cannot read the cgroups", zap.Error(err))
+		return nil
+	}
+	node := c.flags.nodeName
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(resourcemetrics.New(resourcemetrics.Config{
+		Pods: mgr.EvictionCandidates, Cgroups: fs,
+		Name: func(p *v1.Pod) string { return cluster.APIName(p, node) },
+	}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -25,6 +25,15 @@ const (
 // static pods <name>-<node>, so that two nodes' mirrors never collide.
 func mirrorName(pod, node string) string { return pod + "-" + node }
 
+// APIName is the name the API server knows a local pod by: its own for a
+// pod of the API server, its mirror pod's for a pod of the files.
+func APIName(pod *v1.Pod, node string) string {
+	if manifest.IsAPIPod(pod) {
+		return pod.Name
+	}
+	return mirrorName(pod.Name, node)
+}
+
 // mirrorHash is what a mirror pod's kubernetes.io/config.mirror holds:
 // the local pod's config hash (its UID when it has none).
 func mirrorHash(local *v1.Pod) string {

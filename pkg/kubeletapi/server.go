@@ -48,7 +48,9 @@ type Deps struct {
 	Ports   PortDialer
 	Local   http.Handler // the local API (pod logs)
 	Metrics http.Handler
-	Log     *zap.Logger
+	// ResourceMetrics serves /metrics/resource (pkg/resourcemetrics).
+	ResourceMetrics http.Handler
+	Log             *zap.Logger
 }
 
 // Config is where and how the API is served.
@@ -91,6 +93,7 @@ func New(cfg Config, d Deps) *Server {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	s.mux.HandleFunc("GET /pods", s.handlePods)
 	s.mux.Handle("GET /metrics", orNotImplemented(d.Metrics))
+	s.mux.Handle("GET /metrics/resource", orNotImplemented(d.ResourceMetrics))
 	s.mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.handleLogs)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{container}", s.handleExec)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{uid}/{container}", s.handleExec)

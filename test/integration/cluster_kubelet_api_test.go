@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 // TestClusterKubeletAPI: kubectl logs (with --tail and -f) and kubectl
 // exec (exit codes, stdout and stderr apart, -it with the terminal's
 // size) reach a pod on the minilet node through the API server and
-// minilet's kubelet API; that API refuses a client without credentials
+// minilet's kubelet API, as do the resource metrics metrics-server
+// scrapes; that API refuses a client without credentials
 // (401) and one the API server does not authorize (403).
 func TestClusterKubeletAPI(t *testing.T) {
 	p := needPlane(t)
@@ -88,6 +90,21 @@ func TestClusterKubeletAPI(t *testing.T) {
 	b, err := script.CombinedOutput()
 	if err != nil || !strings.Contains(string(b), "/dev/pts/") || !strings.Contains(string(b), "40 100") {
 		t.Errorf("exec -it: %v, out %q", err, b)
+	}
+
+	// Resource metrics, as metrics-server scrapes them through the API
+	// server: the node's and the pod's CPU and memory from the cgroups.
+	res := kubectl(t, p, "get", "--raw", "/api/v1/nodes/"+name+"/proxy/metrics/resource")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^node_memory_working_set_bytes [0-9.e+]+ \d+$`),
+		regexp.MustCompile(`(?m)^node_cpu_usage_seconds_total [0-9.e+]+ \d+$`),
+		regexp.MustCompile(`(?m)^container_cpu_usage_seconds_total\{container="talker",namespace="default",pod="talker"\} [0-9.e+-]+ \d+$`),
+		regexp.MustCompile(`(?m)^container_memory_working_set_bytes\{container="talker",namespace="default",pod="talker"\} [1-9][0-9.e+]* \d+$`),
+		regexp.MustCompile(`(?m)^pod_memory_working_set_bytes\{namespace="default",pod="talker"\} [1-9][0-9.e+]* \d+$`),
+	} {
+		if !want.MatchString(res) {
+			t.Errorf("/metrics/resource has no line matching %s:\n%s", want, res)
+		}
 	}
 
 	// The kubelet API itself: no credentials, 401; a service account with
