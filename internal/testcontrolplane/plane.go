@@ -294,12 +294,24 @@ func (p *Plane) KubectlPath() string { return filepath.Join(p.cfg.BinDir, "kubec
 // running); StartAPIServer starts it again and waits until it is ready.
 func (p *Plane) StopAPIServer() { p.apiserver.stop() }
 
-// StartAPIServer starts the API server StopAPIServer stopped.
+// StartAPIServer starts the API server StopAPIServer stopped, then
+// restarts the scheduler and the controller-manager: their informers
+// would relist with a back-off of up to a minute or more, and a later
+// test's new node would wait that long to get pods.
 func (p *Plane) StartAPIServer(ctx context.Context) error {
 	if err := p.apiserver.start(); err != nil {
 		return err
 	}
-	return p.waitAPIReady(ctx, 90*time.Second)
+	if err := p.waitAPIReady(ctx, 90*time.Second); err != nil {
+		return err
+	}
+	for _, proc := range []*process{p.scheduler, p.controllers} {
+		proc.stop()
+		if err := proc.start(); err != nil {
+			return err
+		}
+	}
+	return p.waitControllers(ctx, 60*time.Second)
 }
 
 // RevokeNodeToken gives the node name a new token and restarts the API

@@ -65,6 +65,8 @@ spec:
 		cmd := exec.CommandContext(ctx, p.KubectlPath(), append([]string{"--kubeconfig=" + p.AdminKubeconfig}, args...)...)
 		out := &syncbuf.Buffer{}
 		cmd.Stdout, cmd.Stderr, cmd.Stdin = out, out, stdin
+		// Wait must not wait for a stdin copy that never ends.
+		cmd.WaitDelay = 5 * time.Second
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -95,8 +97,8 @@ spec:
 		}
 		return nil
 	})
-	stop()
 	inW.Close()
+	stop()
 
 	// kubectl debug: an ephemeral container in the running pod.
 	before, _ := d.pod("default", "ticker")
