@@ -28,6 +28,11 @@ type APIState struct {
 	Synced  bool
 	Pods    []manifest.Pod
 	Objects []manifest.Object
+	// Held are pods left out of Pods for now without being stopped
+	// (manifest.APIFile names): their first service account token is
+	// on its way, and the kubelet, which asks for it while it sets up
+	// the volume, would not warn of a missing one either.
+	Held []string
 }
 
 // tokenCheck is how often the tokens are looked at for rotation.
@@ -147,7 +152,15 @@ func (a *APIPods) state(ctx context.Context) APIState {
 	}
 	objs := manifest.ObjectsOf(items...)
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key() < objs[j].Key() })
-	return APIState{Synced: true, Pods: pods, Objects: objs}
+	st := APIState{Synced: true, Objects: objs}
+	for _, p := range pods {
+		if !p.KeepOnly && a.tokens.awaiting(p.Pod) {
+			st.Held = append(st.Held, p.File)
+			continue
+		}
+		st.Pods = append(st.Pods, p)
+	}
+	return st
 }
 
 // Refused tells why minilet cannot run the API pod uid ("" if it can).

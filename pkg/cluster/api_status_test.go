@@ -82,4 +82,9 @@ func TestMergeStates(t *testing.T) {
 	if st.Holds(manifest.APIFile("default", "api")) || len(f.HeldFiles) != 1 {
 		t.Errorf("synced: held %v; the file state changed: %v", st.HeldFiles, f.HeldFiles)
 	}
+	// A pod waiting for its first token is held alone.
+	st, _ = mergeStates(f, APIState{Synced: true, Held: []string{manifest.APIFile("default", "api")}})
+	if !st.Holds(manifest.APIFile("default", "api")) || st.Holds(manifest.APIFile("default", "other")) {
+		t.Errorf("held %v: want the waiting pod alone", st.HeldFiles)
+	}
 }

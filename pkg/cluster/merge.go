@@ -82,6 +82,7 @@ func mergeStates(f manifest.State, a APIState) (manifest.State, []string) {
 	if !a.Synced {
 		out.HeldFiles = append(out.HeldFiles, manifest.HeldAPIPods)
 	}
+	out.HeldFiles = append(out.HeldFiles, a.Held...)
 	sort.Slice(out.Pods, func(i, j int) bool {
 		x, y := out.Pods[i].Pod, out.Pods[j].Pod
 		if x.Namespace != y.Namespace {

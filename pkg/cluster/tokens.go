@@ -115,6 +115,20 @@ func (m *tokenManager) secrets(ctx context.Context, pods []*v1.Pod) []*v1.Secret
 	return out
 }
 
+// awaiting reports whether a token of pod was never issued and its first
+// request has not failed yet: it is on its way.
+func (m *tokenManager) awaiting(pod *v1.Pod) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, src := range podvolume.Tokens(pod) {
+		k := tokenKey{uid: string(pod.UID), volume: src.Volume, path: src.Path}
+		if _, ok := m.tokens[k]; !ok && m.failed[k].count == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // request asks the API server for one token, bound to pod.
 func (m *tokenManager) request(ctx context.Context, k tokenKey, pod *v1.Pod, src podvolume.TokenSource) {
 	exp := int64(defaultTokenExpiration)
