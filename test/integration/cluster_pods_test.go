@@ -41,6 +41,12 @@ func TestClusterAPIPods(t *testing.T) {
 		if ap.Spec.NodeName != name {
 			t.Errorf("pod %s on %q", ap.Name, ap.Spec.NodeName)
 		}
+		// Its token was asked for before its volume was set up.
+		for _, e := range d.events(ap.Name) {
+			if e.Reason == "FailedMount" {
+				t.Errorf("pod %s: %s: %s", ap.Name, e.Reason, e.Message)
+			}
+		}
 	}
 
 	// The service account volume the API server's admission added.
