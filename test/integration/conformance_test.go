@@ -18,7 +18,7 @@ import (
 )
 
 // conformanceShort are the upstream [NodeConformance] tests CI runs on
-// every change (about a minute); MINILET_CONFORMANCE=all (make
+// every change (about a minute and a half); MINILET_CONFORMANCE=all (make
 // conformance) runs conformanceAll.
 var conformanceShort = []string{
 	`Pods should get a host IP`,
@@ -26,6 +26,8 @@ var conformanceShort = []string{
 	`Container Runtime blackbox test on terminated container should report termination message from file when pod succeeds and TerminationMessagePolicy FallbackToLogsOnError is set`,
 	`ConfigMap should be consumable from pods in volume \[NodeConformance\]`,
 	`Pods should support remote command execution over websockets`,
+	`Container Runtime blackbox test on terminated container should report termination message from log output if TerminationMessagePolicy FallbackToLogsOnError is set`,
+	`\[sig-node\] Container Lifecycle Hook when create a pod with lifecycle hook should execute poststart http hook properly`,
 }
 
 // conformanceAll is the chosen list: probes, restart policies, init
@@ -41,7 +43,6 @@ var conformanceAll = append(append([]string(nil), conformanceShort...),
 	`InitContainer \[NodeConformance\] should not start app containers and fail the pod if init containers fail on a RestartNever pod`,
 	`Container Runtime blackbox test on terminated container should report termination message if TerminationMessagePath is set`,
 	`Container Runtime blackbox test on terminated container should report termination message as empty when pod succeeds`,
-	`Container Runtime blackbox test on terminated container should report termination message from log output if TerminationMessagePolicy FallbackToLogsOnError is set`,
 	`Container Runtime blackbox test when starting a container that exits should run with the expected status`,
 	`Kubelet when scheduling a busybox command in a pod should print the output to logs`,
 	`Kubelet when scheduling a busybox command that always fails in a pod should have an terminated reason`,
