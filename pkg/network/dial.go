@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,37 +25,17 @@ func DialInNetns(ctx context.Context, netnsPath, network, addr string) (net.Conn
 }
 
 // inNetns runs f on a thread moved into the network namespace at
-// netnsPath. The thread moves back after, or, if it cannot, is retired
-// with its goroutine (as in mountNewNetns).
+// netnsPath (see switchNetns).
 func inNetns(netnsPath string, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		orig, err := unix.Open(self, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("open current network namespace: %w", err)
-			return
-		}
-		defer unix.Close(orig)
-		target, err := unix.Open(netnsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("open network namespace %s: %w", netnsPath, err)
-			return
-		}
-		defer unix.Close(target)
+	target, err := unix.Open(netnsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open network namespace %s: %w", netnsPath, err)
+	}
+	defer unix.Close(target)
+	return switchNetns(func() error {
 		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter network namespace %s: %w", netnsPath, err)
-			return
+			return fmt.Errorf("enter network namespace %s: %w", netnsPath, err)
 		}
-		err = f()
-		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
+		return nil
+	}, func(string) error { return f() })
 }

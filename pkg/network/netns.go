@@ -89,13 +89,30 @@ func (m *Manager) NetnsPath(podID string) string { return m.netnsPath(podID) }
 func (m *Manager) netnsPath(podID string) string { return filepath.Join(m.cfg.NetnsDir, podID) }
 
 // mountNewNetns creates a network namespace and bind-mounts it on target.
-//
-// unshare(CLONE_NEWNET) moves only the calling thread, so the work runs on a
-// goroutine locked to its thread, which then moves back to its original
-// namespace. Only if that fails does the goroutine end still locked: the Go
-// runtime then retires the thread instead of running other goroutines in
-// the pod's namespace.
 func mountNewNetns(target string) error {
+	return switchNetns(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare network namespace: %w", err)
+		}
+		return nil
+	}, func(self string) error {
+		// self now names the new namespace.
+		if err := unix.Mount(self, target, "none", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind-mount %s on %s: %w", self, target, err)
+		}
+		return nil
+	})
+}
+
+// switchNetns runs enter, which moves the calling thread into another
+// network namespace, then f (self names the thread's namespace), then
+// moves the thread back.
+//
+// A namespace change moves only the calling thread, so the work runs on a
+// goroutine locked to its thread. Only if moving back fails does the
+// goroutine end still locked: the Go runtime then retires the thread
+// instead of running other goroutines in the pod's namespace.
+func switchNetns(enter func() error, f func(self string) error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -107,20 +124,16 @@ func mountNewNetns(target string) error {
 			return
 		}
 		defer unix.Close(orig)
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		if err := enter(); err != nil {
 			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("unshare network namespace: %w", err)
+			errc <- err
 			return
 		}
-		// self now names the new namespace.
-		mountErr := unix.Mount(self, target, "none", unix.MS_BIND, "")
-		if mountErr != nil {
-			mountErr = fmt.Errorf("bind-mount %s on %s: %w", self, target, mountErr)
-		}
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err == nil {
+		err = f(self)
+		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		}
-		errc <- mountErr
+		errc <- err
 	}()
 	return <-errc
 }
