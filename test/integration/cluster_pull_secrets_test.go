@@ -66,7 +66,13 @@ spec:
 
 	apply("missingsecret", "nosuch")
 	d.eventually(60*time.Second, "the warning about the missing pull secret", func() error {
-		if findEvent(d.events("missingsecret"), "FailedToRetrieveImagePullSecret", "(nosuch)") == nil {
+		// Not d.events: the pod may not be on the node yet (it waits for
+		// its service account token).
+		evs, err := d.Client.PodEvents(t.Context(), "default", "missingsecret")
+		if err != nil {
+			return err
+		}
+		if findEvent(evs.Items, "FailedToRetrieveImagePullSecret", "(nosuch)") == nil {
 			return fmt.Errorf("no FailedToRetrieveImagePullSecret event")
 		}
 		return nil
