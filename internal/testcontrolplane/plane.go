@@ -377,7 +377,11 @@ func (p *Plane) waitAPIReady(ctx context.Context, timeout time.Duration) error {
 }
 
 // waitControllers waits for the scheduler's and controller-manager's
-// /healthz, and for the default service account.
+// /healthz, and for what the controllers make in the default namespace
+// before a pod there can mount its service account volume: the default
+// service account and the kube-root-ca.crt ConfigMap (the e2e framework
+// waits for both too). Without the ConfigMap the first pods get
+// FailedMount until the root CA publisher runs.
 func (p *Plane) waitControllers(ctx context.Context, timeout time.Duration) error {
 	client, err := p.Client()
 	if err != nil {
@@ -401,6 +405,9 @@ func (p *Plane) waitControllers(ctx context.Context, timeout time.Duration) erro
 		}
 		if healthy(p.schedulerAddr) && healthy(p.controllersAddr) {
 			_, err := client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+			if err == nil {
+				_, err = client.CoreV1().ConfigMaps("default").Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+			}
 			if err == nil {
 				return nil
 			}
