@@ -96,3 +96,23 @@ func ValidateEphemeral(pod *v1.Pod, list []v1.EphemeralContainer) error {
 	}
 	return errs.ToAggregate()
 }
+
+// CheckEphemeralContainer checks one of the pod's ephemeral containers for
+// what minilet cannot honour. The API server validated those added
+// through it (kubectl debug) as it validates any; this is what minilet
+// refuses beyond that (stdin without a terminal, alpha fields), which
+// ValidateEphemeral checks for `minilet debug`.
+func CheckEphemeralContainer(pod *v1.Pod, name string) error {
+	volumes := map[string]bool{}
+	for _, v := range pod.Spec.Volumes {
+		volumes[v.Name] = true
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		if ec := pod.Spec.EphemeralContainers[i]; ec.Name == name {
+			DefaultEphemeral(&ec) // as the API server has
+			c := v1.Container(ec.EphemeralContainerCommon)
+			return validateContainer(&c, field.NewPath("spec", "ephemeralContainers").Index(i), volumes, false).ToAggregate()
+		}
+	}
+	return fmt.Errorf("no ephemeral container %q", name)
+}

@@ -44,3 +44,25 @@ func TestValidateEphemeral(t *testing.T) {
 		t.Errorf("adding a second one: %v", err)
 	}
 }
+
+// An ephemeral container the API server added is checked for what
+// minilet cannot honour, by name.
+func TestCheckEphemeralContainer(t *testing.T) {
+	pod := &v1.Pod{Spec: v1.PodSpec{Containers: []v1.Container{{Name: "app", Image: "busybox"}}}}
+	add := func(name string, stdin, tty bool) {
+		ec := v1.EphemeralContainer{EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: name, Image: "busybox", Stdin: stdin, TTY: tty}}
+		DefaultEphemeral(&ec)
+		pod.Spec.EphemeralContainers = append(pod.Spec.EphemeralContainers, ec)
+	}
+	add("shell", true, true)
+	add("pipe", true, false)
+	if err := CheckEphemeralContainer(pod, "shell"); err != nil {
+		t.Errorf("stdin with a terminal: %v", err)
+	}
+	if err := CheckEphemeralContainer(pod, "pipe"); err == nil || !strings.Contains(err.Error(), "spec.ephemeralContainers[1].stdin: Forbidden") {
+		t.Errorf("stdin without a terminal: %v", err)
+	}
+	if err := CheckEphemeralContainer(pod, "nope"); err == nil {
+		t.Error("an unknown name passed")
+	}
+}

@@ -73,8 +73,8 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 	switch a.kind {
 	case actKill:
 		return w.killContainer(ctx, a, containerSpecByName(pod, a.name))
-	case actKillForProbe:
-		w.killForProbe(ctx, pod, a)
+	case actKillToRestart:
+		w.killToRestart(ctx, pod, a)
 		return nil
 	case actRemove:
 		if err := w.d.rt.RemoveContainer(ctx, a.id); err != nil {

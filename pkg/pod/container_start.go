@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/runtime"
 )
@@ -18,6 +19,11 @@ import (
 // labelStopSignal keeps the image's STOPSIGNAL on the container, so a
 // restarted daemon can stop it without reading the image again.
 const labelStopSignal = "minilet.io/stop-signal"
+
+// labelImage keeps the image the container was made from as the pod
+// named it, so a change of the pod's image (the API server lets an image
+// of a running pod change) shows on the running container.
+const labelImage = "minilet.io/image"
 
 // applyStart starts one attempt of a container; a failure is recorded
 // with its retry delay (growing as the crash-loop back-off does), which the
@@ -59,6 +65,14 @@ func (w *worker) applyStart(ctx context.Context, pod *v1.Pod, c *v1.Container, a
 // run of the daemon already did) and starts it.
 func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Container, typ string, attempt int, sb *runtime.Container, target uint32) error {
 	log := w.log.With(zap.String("container", c.Name))
+	if typ == podsandbox.TypeEphemeral {
+		// One added through the API server (kubectl debug) was not
+		// checked for what minilet cannot honour.
+		if err := manifest.CheckEphemeralContainer(pod, c.Name); err != nil {
+			w.events.record(v1.EventTypeWarning, "Failed", "Error: "+err.Error(), c.Name)
+			return containerError{reason: "CreateContainerConfigError", message: err.Error()}
+		}
+	}
 	img, err := w.d.rt.EnsureImage(ctx, c.Image, runtime.PullPolicy(c.ImagePullPolicy), w.pullCredentials(pod, c)...)
 	if err != nil {
 		reason := "ErrImagePull"
@@ -76,6 +90,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	rec := w.record()
 	extra := w.extraLabels(rec)
 	extra[podsandbox.LabelSandbox] = sb.Labels[podsandbox.LabelSandbox]
+	extra[labelImage] = c.Image
 	if img.Config.StopSignal != "" {
 		extra[labelStopSignal] = img.Config.StopSignal
 	}

@@ -27,9 +27,11 @@ func (w *worker) setDesiredMeta(d manifest.Pod) {
 // applyDesiredMeta carries out setDesiredMeta: the record keeps its UID
 // and everything it runs, with the new labels, annotations, hash and file.
 // The pod's downwardAPI files follow at this sync. A pod of the API server
-// also takes what the API changes in a running pod: its ephemeral
-// containers (kubectl debug; new ones start at this sync) and
-// activeDeadlineSeconds.
+// also takes what the API server lets change in a running pod: its
+// ephemeral containers (kubectl debug; new ones start at this sync),
+// activeDeadlineSeconds, tolerations, terminationGracePeriodSeconds and the
+// images of its containers (the plan restarts the containers whose image
+// changed).
 func (w *worker) applyDesiredMeta() {
 	w.mu.Lock()
 	d := w.pendingMeta
@@ -50,6 +52,13 @@ func (w *worker) applyDesiredMeta() {
 		}
 		pod.Spec.EphemeralContainers = slices.Clone(d.Pod.Spec.EphemeralContainers)
 		pod.Spec.ActiveDeadlineSeconds = d.Pod.Spec.ActiveDeadlineSeconds
+		pod.Spec.Tolerations = slices.Clone(d.Pod.Spec.Tolerations)
+		pod.Spec.TerminationGracePeriodSeconds = d.Pod.Spec.TerminationGracePeriodSeconds
+		if changed := takeImages(pod, d.Pod); len(changed) > 0 {
+			at := w.d.now()
+			rec.ImagesChangedAt = &at
+			w.log.Info("container images changed in the API server; those containers restart", zap.Strings("containers", changed))
+		}
 	}
 	rec.Pod, rec.Hash, rec.File = pod, d.Hash, d.File
 	if err := saveRecord(w.paths, rec); err != nil {
@@ -57,8 +66,30 @@ func (w *worker) applyDesiredMeta() {
 		w.log.Warn("cannot save the pod's new labels and annotations", zap.Error(err))
 	}
 	w.mu.Lock()
-	w.rec.Pod, w.rec.Hash, w.rec.File = rec.Pod, rec.Hash, rec.File
+	w.rec.Pod, w.rec.Hash, w.rec.File, w.rec.ImagesChangedAt = rec.Pod, rec.Hash, rec.File, rec.ImagesChangedAt
 	w.mu.Unlock()
+}
+
+// takeImages gives pod the images of from's containers (same names: the
+// API server changes nothing else) and names the containers whose image
+// changed.
+func takeImages(pod, from *v1.Pod) []string {
+	var changed []string
+	take := func(to, src []v1.Container) {
+		images := map[string]string{}
+		for _, c := range src {
+			images[c.Name] = c.Image
+		}
+		for i := range to {
+			if img, ok := images[to[i].Name]; ok && img != to[i].Image {
+				to[i].Image = img
+				changed = append(changed, to[i].Name)
+			}
+		}
+	}
+	take(pod.Spec.InitContainers, from.Spec.InitContainers)
+	take(pod.Spec.Containers, from.Spec.Containers)
+	return changed
 }
 
 // devices is what extended resources the pod holds (nil: none).

@@ -19,9 +19,10 @@ const (
 	// actKill stops a container: preStop hook (with grace), stop signal,
 	// grace, SIGKILL; it returns once the container has exited.
 	actKill actionKind = "kill"
-	// actKillForProbe is actKill in the background, after a failed
-	// liveness or startup probe.
-	actKillForProbe actionKind = "kill-for-probe"
+	// actKillToRestart is actKill in the background, for a container
+	// that starts again afterwards: its liveness or startup probe failed,
+	// or the API server changed its image.
+	actKillToRestart actionKind = "kill-to-restart"
 	// actRemove deletes a container's task, the container and its snapshot
 	// (and, with logsBefore > 0, its logs of older attempts).
 	actRemove actionKind = "remove"
@@ -66,7 +67,7 @@ func (a action) String() string {
 	if a.kind == actStart {
 		s += fmt.Sprintf(" %s#%d", a.name, a.attempt)
 	}
-	if a.kind == actKill || a.kind == actKillForProbe {
+	if a.kind == actKill || a.kind == actKillToRestart {
 		s += " grace=" + a.grace.String()
 	}
 	if a.reason != "" {
@@ -113,6 +114,10 @@ type planInput struct {
 	// restartAt is when the pod was last asked to restart (minilet
 	// restart pod; zero: never): attempts started before it run again.
 	restartAt time.Time
+	// imagesChangedAt is when the API server last changed an image of
+	// the running pod (zero: never): a container of an older image that
+	// was running then starts again with the new one.
+	imagesChangedAt time.Time
 	// evicted: the pod was evicted (node pressure): it stops for good,
 	// with grace, and its volumes go once its containers have stopped
 	// (volumesKept: they are still there).
@@ -138,6 +143,28 @@ func beforeRestart(c *runtime.Container, at time.Time) bool {
 		t = c.CreatedAt
 	}
 	return t.Before(at)
+}
+
+// outdated reports whether c was made from another image than spec names
+// now: the API server changed the image of the running pod. (A container
+// made before minilet labelled images is taken as current.)
+func outdated(spec *v1.Container, c *runtime.Container) bool {
+	if c == nil || spec == nil {
+		return false
+	}
+	img, ok := c.Labels[labelImage]
+	return ok && img != spec.Image
+}
+
+// restartsForChange reports whether c, exited, starts again because its
+// image changed while it ran (it was killed for that, or exited on its own
+// meanwhile): whatever the restart policy and without back-off, as the
+// kubelet restarts a container whose definition changed.
+func (in planInput) restartsForChange(spec *v1.Container, c *runtime.Container) bool {
+	if c == nil || c.State != runtime.StateExited || !outdated(spec, c) || in.imagesChangedAt.IsZero() {
+		return false
+	}
+	return c.FinishedAt.IsZero() || !c.FinishedAt.Before(in.imagesChangedAt)
 }
 
 // deadlineExceeded reports whether the pod has run past its
@@ -273,6 +300,11 @@ func planInit(in planInput, p *podPlan) bool {
 				}
 				return false // the next looks again once it runs
 			}
+			if outdated(c, cur) && in.killing[cur.ID] == "" {
+				// As the kubelet: a running sidecar whose image changed
+				// is restarted; the containers after it go on.
+				p.step(killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
+			}
 			if !in.probes[cur.ID].started {
 				return false // its startup probe's result wakes the worker
 			}
@@ -299,21 +331,36 @@ func planInit(in planInput, p *podPlan) bool {
 // planApps starts or restarts the app containers that need it, side by
 // side: they are independent once the init containers are done.
 func planApps(in planInput, p *podPlan) {
-	var starts []action
+	var starts, kills []action
 	for i := range in.pod.Spec.Containers {
 		c := &in.pod.Spec.Containers[i]
 		cur := current(in.obs, c.Name)
 		if cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown) {
+			if cur.State == runtime.StateRunning && outdated(c, cur) && in.killing[cur.ID] == "" {
+				kills = append(kills, killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
+			}
 			continue
 		}
-		if cur != nil && cur.State == runtime.StateExited && !restart.ShouldRestart(in.pod.Spec.RestartPolicy, cur.ExitCode) && !in.stale(cur) {
+		if cur != nil && cur.State == runtime.StateExited && !restart.ShouldRestart(in.pod.Spec.RestartPolicy, cur.ExitCode) && !in.stale(cur) && !in.restartsForChange(c, cur) {
 			continue
 		}
 		if a, ok := startOrWait(in, p, c, podsandbox.TypeApp, cur); ok {
 			starts = append(starts, a)
 		}
 	}
+	p.step(kills...)
 	p.step(starts...)
+}
+
+// ReasonDefinitionChanged is why a container whose image the API server
+// changed is killed and started again (the restart metric's reason).
+const ReasonDefinitionChanged = "DefinitionChanged"
+
+// killToRestart stops cur in the background, with its preStop hook and
+// the pod's grace period, so that it starts again.
+func killToRestart(in planInput, cur *runtime.Container, name, reason string) action {
+	grace := time.Duration(gracePeriod(in.pod)) * time.Second
+	return action{kind: actKillToRestart, id: cur.ID, name: name, grace: grace, signal: cur.Labels[labelStopSignal], reason: reason}
 }
 
 // planEphemeral starts each ephemeral container (minilet debug) once, as
@@ -345,7 +392,8 @@ func planEphemeral(in planInput, p *podPlan) {
 // back-off or a failed start's retry delay holds it back (then p wakes
 // when it ends). cur is c's latest attempt in the running sandbox.
 func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *runtime.Container) (action, bool) {
-	if cur != nil && cur.State == runtime.StateExited && !in.stale(cur) {
+	changed := in.restartsForChange(c, cur)
+	if cur != nil && cur.State == runtime.StateExited && !in.stale(cur) && !changed {
 		if g, ok := in.gates[c.Name]; ok && g.forID == cur.ID && in.now.Before(g.due) {
 			p.waitFor(g.due.Sub(in.now))
 			return action{}, false
@@ -363,10 +411,18 @@ func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *run
 		a.attempt = restartCountOf(cur) + 1
 		return a, true
 	}
+	if cur != nil && cur.State == runtime.StateCreated && outdated(c, cur) {
+		// Made for the old image and never started: made again.
+		p.step(action{kind: actRemove, id: cur.ID, name: c.Name, reason: "made for an image no longer wanted"})
+		return a, true
+	}
 	if cur != nil && cur.State == runtime.StateExited {
 		a.reason = terminated(cur).Reason
 		if r := in.killing[cur.ID]; r != "" {
 			a.reason = r
+		}
+		if changed {
+			a.reason = ReasonDefinitionChanged
 		}
 		if in.stale(cur) {
 			a.reason = ReasonRestarted
@@ -445,11 +501,11 @@ func planProbeKills(in planInput) []action {
 		if why == "StartupProbe" {
 			pr = spec.StartupProbe
 		}
-		grace := time.Duration(gracePeriod(in.pod)) * time.Second
+		a := killToRestart(in, cur, name, why)
 		if pr != nil && pr.TerminationGracePeriodSeconds != nil {
-			grace = time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
+			a.grace = time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
 		}
-		out = append(out, action{kind: actKillForProbe, id: cur.ID, name: name, grace: grace, signal: cur.Labels[labelStopSignal], reason: why})
+		out = append(out, a)
 	}
 	return out
 }

@@ -151,18 +151,29 @@ func metadataOnly(d manifest.Pod, a activePod) bool {
 		return false
 	}
 	if manifest.IsAPIPod(d.Pod) {
-		// What the API server lets change in a running pod but its
-		// images is taken in place (applyDesiredMeta).
+		// What the API server lets change in a running pod is taken in
+		// place (applyDesiredMeta), as the kubelet takes it: the pod
+		// keeps its sandbox and IP.
 		return manifest.SpecHash(withoutInPlace(d.Pod)) == manifest.SpecHash(withoutInPlace(a.pod))
 	}
 	return manifest.SpecHash(d.Pod) == manifest.SpecHash(a.pod)
 }
 
-// withoutInPlace is pod without activeDeadlineSeconds, which an API pod
-// takes in place.
+// withoutInPlace is pod without what the API server lets change in a
+// running pod (ValidatePodUpdate) and an API pod takes in place:
+// activeDeadlineSeconds, tolerations, terminationGracePeriodSeconds and
+// the images of its containers.
 func withoutInPlace(pod *v1.Pod) *v1.Pod {
 	p := pod.DeepCopy()
 	p.Spec.ActiveDeadlineSeconds = nil
+	p.Spec.Tolerations = nil
+	p.Spec.TerminationGracePeriodSeconds = nil
+	for i := range p.Spec.InitContainers {
+		p.Spec.InitContainers[i].Image = ""
+	}
+	for i := range p.Spec.Containers {
+		p.Spec.Containers[i].Image = ""
+	}
 	return p
 }
 

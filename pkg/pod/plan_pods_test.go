@@ -130,9 +130,12 @@ func TestPlanPodsMetadataOnly(t *testing.T) {
 	}
 }
 
-// A pod of the API server takes new ephemeral containers (kubectl debug)
-// and activeDeadlineSeconds in place; another change of its spec replaces
-// it.
+// A pod of the API server takes in place what the API server lets change
+// in a running pod: new ephemeral containers (kubectl debug),
+// activeDeadlineSeconds, tolerations, terminationGracePeriodSeconds and
+// images; another change of its spec (the API server refuses it, but a
+// pod deleted and made again under the same name in one watch gap looks
+// so) replaces it.
 func TestPlanPodsAPIInPlace(t *testing.T) {
 	running := desiredPod("web", "h1")
 	running.Pod.UID = "api-uid"
@@ -149,6 +152,13 @@ func TestPlanPodsAPIInPlace(t *testing.T) {
 	image := desiredPod("web", "h4")
 	image.Pod = running.Pod.DeepCopy()
 	image.Pod.Spec.Containers[0].Image = "busybox:2"
+	tolerated := desiredPod("web", "h5")
+	tolerated.Pod = running.Pod.DeepCopy()
+	tolerated.Pod.Spec.Tolerations = []v1.Toleration{{Key: "k", Operator: v1.TolerationOpExists}}
+	tolerated.Pod.Spec.TerminationGracePeriodSeconds = &five
+	env := desiredPod("web", "h6")
+	env.Pod = running.Pod.DeepCopy()
+	env.Pod.Spec.Containers[0].Env = []v1.EnvVar{{Name: "A", Value: "b"}}
 	for _, tc := range []struct {
 		name string
 		d    manifest.Pod
@@ -156,7 +166,9 @@ func TestPlanPodsAPIInPlace(t *testing.T) {
 	}{
 		{"an ephemeral container added", debugged, "update-meta default/web"},
 		{"activeDeadlineSeconds set", deadline, "update-meta default/web"},
-		{"an image changed", image, "stop default/web (changed)"},
+		{"an image changed", image, "update-meta default/web"},
+		{"a toleration added, terminationGracePeriodSeconds changed", tolerated, "update-meta default/web"},
+		{"an env changed", env, "stop default/web (changed)"},
 	} {
 		in := podsInput{desired: []manifest.Pod{tc.d}, active: map[string]activePod{"default/web": a}}
 		if got := renderChanges(planPods(in)); got != tc.want {

@@ -248,7 +248,7 @@ func TestPlan(t *testing.T) {
 		{"liveness failed: killed in the background with the probe's grace",
 			planInput{pod: probed, complete: true, obs: obsOf(running(), ctr("app", 0, "running", tok)),
 				probes: map[string]probeInfo{"p-app-0": {started: true, failed: "LivenessProbe"}}},
-			"kill-for-probe p-app-0 grace=5s (LivenessProbe)"},
+			"kill-to-restart p-app-0 grace=5s (LivenessProbe)"},
 		{"liveness failed, already being killed: nothing more",
 			planInput{pod: probed, complete: true, obs: obsOf(running(), ctr("app", 0, "running", tok)),
 				probes:  map[string]probeInfo{"p-app-0": {started: true, failed: "LivenessProbe"}},
@@ -282,6 +282,90 @@ func TestPlan(t *testing.T) {
 			c.in.now = planNow
 			got := render(plan(c.in))
 			if got != c.want {
+				t.Errorf("plan:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+// made is c as made from image img (its label).
+func made(c runtime.Container, img string) runtime.Container {
+	c.Labels[labelImage] = img
+	return c
+}
+
+// TestPlanImageChanged: the API server changed an image of a running pod
+// (busybox:1 → busybox:2 below): as the kubelet, a running container of
+// the old image is killed and started again whatever the restart policy
+// and without back-off; a running sidecar too, and the containers after it
+// go on; a running init container is waited for; an exited container
+// follows its policy unless it ran when the image changed.
+func TestPlanImageChanged(t *testing.T) {
+	running := func() *runtime.Container { return sandboxC(runtime.StateRunning, tok) }
+	upgrade := func(pod *v1.Pod) *v1.Pod {
+		pod = pod.DeepCopy()
+		for i := range pod.Spec.InitContainers {
+			pod.Spec.InitContainers[i].Image = "busybox:2"
+		}
+		for i := range pod.Spec.Containers {
+			pod.Spec.Containers[i].Image = "busybox:2"
+		}
+		return pod
+	}
+	changedAt := planNow.Add(-10 * time.Second)
+	never := upgrade(newPod(v1.RestartPolicyNever, nil, "app"))
+	always := upgrade(newPod(v1.RestartPolicyAlways, nil, "app"))
+	inits := upgrade(newPod(v1.RestartPolicyAlways, []string{"i1"}, "app"))
+	sidecar := upgrade(sidecarPod(false))
+	exitedEarly := made(ctr("app", 0, "exited:1", tok), "busybox:1")
+	exitedEarly.FinishedAt = changedAt.Add(-time.Minute)
+	cases := []struct {
+		name string
+		in   planInput
+		want string
+	}{
+		{"a running app of the old image is killed in the background, with the pod's grace",
+			planInput{pod: never, obs: obsOf(running(), made(ctr("app", 0, "running", tok), "busybox:1"))},
+			"kill-to-restart p-app-0 grace=30s (DefinitionChanged)"},
+		{"already being killed: nothing more",
+			planInput{pod: never, obs: obsOf(running(), made(ctr("app", 0, "running", tok), "busybox:1")),
+				killing: map[string]string{"p-app-0": ReasonDefinitionChanged}},
+			""},
+		{"killed: started again under restartPolicy Never, past its back-off gate",
+			planInput{pod: never, obs: obsOf(running(), made(ctr("app", 0, "exited:143", tok), "busybox:1")),
+				gates: map[string]gate{"app": {forID: "p-app-0", due: planNow.Add(time.Minute)}}},
+			"start app#1 (DefinitionChanged)"},
+		{"exited before the change under Never: stays down",
+			planInput{pod: never, obs: obsOf(running(), exitedEarly)},
+			""},
+		{"exited before the change under Always: its back-off holds",
+			planInput{pod: always, obs: obsOf(running(), exitedEarly),
+				gates: map[string]gate{"app": {forID: "p-app-0", due: planNow.Add(time.Minute)}}},
+			" wake=1m0s"},
+		{"made for the old image, never started: made again as the same attempt",
+			planInput{pod: always, obs: obsOf(running(), made(ctr("app", 0, "created", tok), "busybox:1"))},
+			"remove p-app-0 (made for an image no longer wanted) | start app#0"},
+		{"already of the new image: nothing",
+			planInput{pod: always, obs: obsOf(running(), made(ctr("app", 1, "running", tok), "busybox:2"))},
+			""},
+		{"made by a minilet without the image label: taken as current",
+			planInput{pod: always, obs: obsOf(running(), ctr("app", 0, "running", tok))},
+			""},
+		{"a running init container of the old image is waited for",
+			planInput{pod: inits, obs: obsOf(running(), made(ctr("i1", 0, "running", tok), "busybox:1"))},
+			""},
+		{"a completed init container of the old image does not run again",
+			planInput{pod: inits, obs: obsOf(running(), made(ctr("i1", 0, "exited:0", tok), "busybox:1"), made(ctr("app", 0, "running", tok), "busybox:2"))},
+			""},
+		{"a running sidecar of the old image is restarted; the rest goes on",
+			planInput{pod: sidecar, obs: obsOf(running(), made(ctr("side", 0, "running", tok), "busybox:1")),
+				probes: map[string]probeInfo{"p-side-0": {started: true}}},
+			"kill-to-restart p-side-0 grace=30s (DefinitionChanged) | start init#0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.now, c.in.complete, c.in.imagesChangedAt = planNow, true, changedAt
+			if got := render(plan(c.in)); got != c.want {
 				t.Errorf("plan:\n got %q\nwant %q", got, c.want)
 			}
 		})

@@ -2,7 +2,6 @@ package pod
 
 import (
 	"context"
-	"fmt"
 
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
@@ -131,36 +130,6 @@ func (w *worker) probeInfos(pod *v1.Pod, o observed) map[string]probeInfo {
 		out[cur.ID] = info
 	}
 	return out
-}
-
-// killForProbe stops a container whose liveness or startup probe failed,
-// in the background (the grace period may be long), and remembers why, for
-// the restart that follows.
-func (w *worker) killForProbe(ctx context.Context, pod *v1.Pod, a action) {
-	w.mu.Lock()
-	if w.killReason[a.id] != "" {
-		w.mu.Unlock()
-		return // already being killed
-	}
-	w.killReason[a.id] = a.reason
-	w.mu.Unlock()
-	kind := probe.Liveness
-	if a.reason == "StartupProbe" {
-		kind = probe.Startup
-	}
-	msg := fmt.Sprintf("Container %s failed %s probe, will be restarted", a.name, kind)
-	if pod.Spec.RestartPolicy == v1.RestartPolicyNever {
-		msg = fmt.Sprintf("Container %s failed %s probe", a.name, kind)
-	}
-	w.events.record(v1.EventTypeNormal, "Killing", msg, a.name)
-	w.log.Info("killing container: probe failed", zap.String("container", a.name),
-		zap.String("probe", string(kind)), zap.Duration("grace", a.grace))
-	w.background(func() {
-		if err := w.d.rt.StopContainer(ctx, a.id, a.signal, a.grace); err != nil {
-			w.log.Warn("cannot kill the container whose probe failed", zap.String("container", a.name), zap.Error(err))
-		}
-		w.wake()
-	})
 }
 
 // containerReady and containerStarted read the probe results of one

@@ -29,6 +29,10 @@ type podRecord struct {
 	// started again, until none is left.
 	// (time.Time, not metav1.Time: to the nanosecond, not the second).
 	RestartedAt *time.Time `json:"restartedAt,omitempty"`
+	// ImagesChangedAt is when the API server last changed an image of
+	// the running pod: a container running then with its old image is
+	// killed and started again with the new one.
+	ImagesChangedAt *time.Time `json:"imagesChangedAt,omitempty"`
 	// Evicted is the node-pressure eviction of the pod, if any: its
 	// containers stop for good and it is Failed (Evicted).
 	Evicted *evictionRecord `json:"evicted,omitempty"`
@@ -39,6 +43,13 @@ func (r podRecord) restartAt() time.Time {
 		return time.Time{}
 	}
 	return *r.RestartedAt
+}
+
+func (r podRecord) imagesChangedAt() time.Time {
+	if r.ImagesChangedAt == nil {
+		return time.Time{}
+	}
+	return *r.ImagesChangedAt
 }
 
 func recordPath(p podsandbox.Paths) string { return p.PodFile() }

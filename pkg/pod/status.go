@@ -234,6 +234,9 @@ func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, no
 	cs.RestartCount = int32(restartCountOf(cur))
 	cs.ContainerID = "containerd://" + cur.ID
 	cs.ImageID = cur.ImageID
+	if img, ok := cur.Labels[labelImage]; ok {
+		cs.Image = img // the container's, until it runs the pod's new image
+	}
 	f := false
 	cs.Started = &f
 	switch cur.State {

@@ -129,7 +129,7 @@ func (w *worker) applyFailed(rec podRecord, o observed, err error) time.Duration
 func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time.Time) planInput {
 	in := planInput{
 		pod: rec.Pod, complete: len(rec.PodIPs) > 0, obs: o, terminating: terminating, now: now,
-		probes: w.probeInfos(rec.Pod, o), restartAt: rec.restartAt(),
+		probes: w.probeInfos(rec.Pod, o), restartAt: rec.restartAt(), imagesChangedAt: rec.imagesChangedAt(),
 	}
 	if terminating {
 		in.grace = w.terminationGrace()

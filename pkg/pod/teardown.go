@@ -80,12 +80,17 @@ func (w *worker) terminatingStatus() v1.PodStatus {
 // then SIGKILL after what is left of grace (at least minGrace when grace >
 // 0, as the kubelet). spec is nil for the pause container.
 func (w *worker) killContainer(ctx context.Context, a action, spec *v1.Container) error {
-	log := w.log.With(zap.String("container", a.name))
-	start := w.d.now()
-	grace := a.grace
 	if a.name != "" {
 		w.events.record(v1.EventTypeNormal, "Killing", "Stopping container "+a.name, a.name)
 	}
+	return w.stopContainer(ctx, a, spec)
+}
+
+// stopContainer is killContainer without its event.
+func (w *worker) stopContainer(ctx context.Context, a action, spec *v1.Container) error {
+	log := w.log.With(zap.String("container", a.name))
+	start := w.d.now()
+	grace := a.grace
 	if grace > 0 && spec != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil {
 		// The hook uses up the grace period; what is left (at least
 		// minGrace) goes to the stop signal.

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minilet/minilet/pkg/clock"
+	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/podvolume"
 	"github.com/minilet/minilet/pkg/restart"
@@ -630,5 +631,78 @@ func TestEphemeralContainerStartsOnceInTargetPIDNamespace(t *testing.T) {
 	}
 	if st.Phase != v1.PodRunning || len(st.ContainerStatuses) != 1 {
 		t.Errorf("the pod's phase or containers changed: %s %d", st.Phase, len(st.ContainerStatuses))
+	}
+}
+
+// The API server changed the image of a running pod's container: the
+// worker kills that container and starts it again from the new image, in
+// the same sandbox, under restartPolicy Never too; the status shows the
+// restart and the new image, and a Killing event says why.
+func TestImageChangedInPlace(t *testing.T) {
+	pod := newPod(v1.RestartPolicyNever, nil, "app", "other")
+	pod.Annotations = map[string]string{manifest.ConfigSourceAnnotation: manifest.ConfigSourceAPI}
+	h := newHarness(t, pod)
+	h.rt.AddImage("busybox:2", runtime.ImageConfig{Cmd: []string{"sh"}})
+	h.sync()
+	sandbox := h.sandboxID()
+	if h.state(h.id("app", 0)) != runtime.StateRunning || h.state(h.id("other", 0)) != runtime.StateRunning {
+		t.Fatal("the pod does not run")
+	}
+	changed := pod.DeepCopy()
+	changed.Spec.Containers[0].Image = "busybox:2"
+	h.now = h.now.Add(time.Minute)
+	h.w.setDesiredMeta(manifest.Pod{Pod: changed, File: "/etc/minilet/p.yaml", Hash: "h2"})
+	h.sync()
+	h.w.bg.Wait() // the kill runs in the background
+	h.sync()
+	if h.state(h.id("app", 0)) != runtime.StateExited || h.state(h.id("app", 1)) != runtime.StateRunning {
+		t.Fatalf("app#0 %s, app#1 %s", h.state(h.id("app", 0)), h.state(h.id("app", 1)))
+	}
+	if h.state(h.id("other", 0)) != runtime.StateRunning || h.state(h.id("other", 1)) != "absent" {
+		t.Fatal("the other container was restarted")
+	}
+	if c, _ := h.rt.ContainerStatus(context.Background(), h.id("app", 1)); c.Image != "busybox:2" {
+		t.Errorf("app#1 made from %q", c.Image)
+	}
+	if h.sandboxID() != sandbox {
+		t.Error("the sandbox was made again")
+	}
+	st := h.status()
+	if cs := st.ContainerStatuses[0]; cs.RestartCount != 1 || cs.Image != "busybox:2" || cs.State.Running == nil {
+		t.Errorf("status %+v", cs)
+	}
+	if !h.hasEventText("Killing", "Container app definition changed, will be restarted") {
+		t.Errorf("events %+v", h.w.events.list())
+	}
+	if rec := h.w.record(); rec.ImagesChangedAt == nil || rec.Pod.Spec.Containers[0].Image != "busybox:2" {
+		t.Errorf("record %+v", rec)
+	}
+}
+
+// An ephemeral container the API server added with what minilet cannot
+// honour (stdin without a terminal) is not made: it waits with
+// CreateContainerConfigError and the reason, and the pod runs on.
+func TestEphemeralContainerMiniletCannotHonour(t *testing.T) {
+	h := newHarness(t, newPod(v1.RestartPolicyAlways, nil, "app"))
+	h.sync()
+	h.w.mu.Lock()
+	pod := h.w.rec.Pod.DeepCopy()
+	pod.Spec.EphemeralContainers = []v1.EphemeralContainer{{
+		EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: "debugger", Image: "busybox:1", Stdin: true},
+	}}
+	h.w.rec.Pod = pod
+	h.w.mu.Unlock()
+	h.sync()
+	if h.state(h.id("debugger", 0)) != "absent" {
+		t.Fatal("the debugger was made")
+	}
+	st := h.status()
+	if len(st.EphemeralContainerStatuses) != 1 || st.EphemeralContainerStatuses[0].State.Waiting == nil ||
+		st.EphemeralContainerStatuses[0].State.Waiting.Reason != "CreateContainerConfigError" ||
+		!strings.Contains(st.EphemeralContainerStatuses[0].State.Waiting.Message, "spec.ephemeralContainers[0].stdin: Forbidden") {
+		t.Fatalf("ephemeral statuses %+v", st.EphemeralContainerStatuses)
+	}
+	if h.state(h.id("app", 0)) != runtime.StateRunning {
+		t.Error("the app stopped")
 	}
 }
