@@ -15,6 +15,7 @@ const (
 	opCreateContainer = "create_container"
 	opStartContainer  = "start_container"
 	opStopContainer   = "stop_container"
+	opUpdateResources = "update_resources"
 	opRemoveContainer = "remove_container"
 	opContainerStatus = "container_status"
 	opListContainers  = "list_containers"
@@ -28,7 +29,7 @@ const (
 // runtimeOperations lists every operation, so their error counters can
 // start at zero.
 var runtimeOperations = []string{
-	opEnsureImage, opListImages, opCreateContainer, opStartContainer, opStopContainer,
+	opEnsureImage, opListImages, opCreateContainer, opStartContainer, opStopContainer, opUpdateResources,
 	opRemoveContainer, opContainerStatus, opListContainers, opListSnapshots, opRemoveSnapshot,
 	opExec, opPing, opVersion,
 }
@@ -98,6 +99,13 @@ func (r *instrumentedRuntime) StopContainer(ctx context.Context, id, signal stri
 	start := r.m.clock.Now()
 	err := r.rt.StopContainer(ctx, id, signal, grace)
 	r.observe(opStopContainer, start, err)
+	return err
+}
+
+func (r *instrumentedRuntime) UpdateResources(ctx context.Context, id string, res runtime.Resources, labels map[string]string) error {
+	start := r.m.clock.Now()
+	err := r.rt.UpdateResources(ctx, id, res, labels)
+	r.observe(opUpdateResources, start, err)
 	return err
 }
 

@@ -44,6 +44,9 @@ func (f *fakeRuntime) StartContainer(context.Context, string) (uint32, error) {
 func (f *fakeRuntime) StopContainer(context.Context, string, string, time.Duration) error {
 	return f.call(opStopContainer)
 }
+func (f *fakeRuntime) UpdateResources(context.Context, string, runtime.Resources, map[string]string) error {
+	return f.call(opUpdateResources)
+}
 func (f *fakeRuntime) RemoveContainer(context.Context, string) error {
 	return f.call(opRemoveContainer)
 }
@@ -172,6 +175,7 @@ minilet_runtime_operations_errors_total{operation="remove_container"} 0
 minilet_runtime_operations_errors_total{operation="remove_snapshot"} 0
 minilet_runtime_operations_errors_total{operation="start_container"} 2
 minilet_runtime_operations_errors_total{operation="stop_container"} 0
+minilet_runtime_operations_errors_total{operation="update_resources"} 0
 minilet_runtime_operations_errors_total{operation="version"} 0
 # HELP minilet_image_pull_duration_seconds Duration of image ensures that pulled the image.
 # TYPE minilet_image_pull_duration_seconds histogram

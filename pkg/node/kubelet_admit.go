@@ -83,3 +83,20 @@ func value(name v1.ResourceName, q resource.Quantity) int64 {
 	}
 	return q.Value()
 }
+
+// ResizeCapacityMessage is why a resize of pod (its new requests) can
+// never fit this node, as the kubelet's allocation manager says it
+// (reason Infeasible); "" when its cpu and memory requests are within the
+// node's allocatable.
+func ResizeCapacityMessage(pod *v1.Pod, allocatable v1.ResourceList) string {
+	want := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
+	cpu, mem := want[v1.ResourceCPU], want[v1.ResourceMemory]
+	allocCPU, allocMem := allocatable[v1.ResourceCPU], allocatable[v1.ResourceMemory]
+	switch {
+	case !allocMem.IsZero() && mem.Value() > allocMem.Value():
+		return fmt.Sprintf("Node didn't have enough capacity: memory, requested: %d, capacity: %d", mem.Value(), allocMem.Value())
+	case !allocCPU.IsZero() && cpu.MilliValue() > allocCPU.MilliValue():
+		return fmt.Sprintf("Node didn't have enough capacity: cpu, requested: %d, capacity: %d", cpu.MilliValue(), allocCPU.MilliValue())
+	}
+	return ""
+}

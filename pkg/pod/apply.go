@@ -115,6 +115,9 @@ func (w *worker) applyOne(ctx context.Context, rec podRecord, o observed, a acti
 		return nil
 	case actWriteVolumes:
 		return w.writeVolumes(pod)
+	case actResize:
+		w.applyResize(ctx, pod, a)
+		return nil
 	case actRemovePod:
 		return w.removePod(ctx, pod, rec)
 	case actRemoveVolumes:

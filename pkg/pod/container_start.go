@@ -91,6 +91,7 @@ func (w *worker) startContainer(ctx context.Context, pod *v1.Pod, c *v1.Containe
 	extra := w.extraLabels(rec)
 	extra[podsandbox.LabelSandbox] = sb.Labels[podsandbox.LabelSandbox]
 	extra[labelImage] = c.Image
+	extra[labelResources] = encodeResources(c.Resources)
 	if img.Config.StopSignal != "" {
 		extra[labelStopSignal] = img.Config.StopSignal
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // killToRestart stops a container that is to start again (its liveness or
-// startup probe failed, or the API server changed its image) in the
+// startup probe failed, the API server changed its image, or its resize
+// requires a restart) in the
 // background, as the grace period may be long: preStop hook, stop signal,
 // SIGKILL, as for any kill. It remembers why, for the restart that follows.
 func (w *worker) killToRestart(ctx context.Context, pod *v1.Pod, a action) {
@@ -37,6 +38,9 @@ func (w *worker) killToRestart(ctx context.Context, pod *v1.Pod, a action) {
 // killMessage is the kubelet's Killing event message for a kill that
 // restarts the container.
 func killMessage(pod *v1.Pod, spec *v1.Container, a action) string {
+	if a.reason == ReasonResizeRestart {
+		return fmt.Sprintf("Container %s resize requires restart", a.name)
+	}
 	if a.reason == ReasonDefinitionChanged {
 		if spec != nil && isSidecar(spec) {
 			return fmt.Sprintf("Init container %s definition changed", a.name)

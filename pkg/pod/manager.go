@@ -322,7 +322,7 @@ func (m *Manager) reconcile(start func(*worker)) {
 	}
 	for key, w := range m.active {
 		rec := w.record()
-		in.active[key] = activePod{hash: rec.Hash, file: rec.File, blocked: w.blockedBy() != nil, pod: rec.Pod}
+		in.active[key] = activePod{hash: rec.Hash, file: rec.File, blocked: w.blockedBy() != nil, pod: rec.Pod, resizePending: w.resizeWaits()}
 		if m.desired.Holds(rec.File) {
 			in.held[rec.File] = true
 		}
@@ -354,6 +354,8 @@ func (m *Manager) applyChange(c change, start func(*worker)) {
 	case chUpdateMeta:
 		w.log.Info("manifest changed labels or annotations only; updating the pod in place")
 		w.setDesiredMeta(c.pod)
+	case chResize:
+		m.resize(w, c.pod.Pod)
 	case chKeepHeld:
 		if manifest.IsAPIPod(w.record().Pod) {
 			return // the API server's pods are not known yet

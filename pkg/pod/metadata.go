@@ -56,7 +56,7 @@ func (w *worker) applyDesiredMeta() {
 		pod.Spec.TerminationGracePeriodSeconds = d.Pod.Spec.TerminationGracePeriodSeconds
 		if changed := takeImages(pod, d.Pod); len(changed) > 0 {
 			at := w.d.now()
-			rec.ImagesChangedAt = &at
+			rec.SpecChangedAt = &at
 			w.log.Info("container images changed in the API server; those containers restart", zap.Strings("containers", changed))
 		}
 	}
@@ -66,7 +66,7 @@ func (w *worker) applyDesiredMeta() {
 		w.log.Warn("cannot save the pod's new labels and annotations", zap.Error(err))
 	}
 	w.mu.Lock()
-	w.rec.Pod, w.rec.Hash, w.rec.File, w.rec.ImagesChangedAt = rec.Pod, rec.Hash, rec.File, rec.ImagesChangedAt
+	w.rec.Pod, w.rec.Hash, w.rec.File, w.rec.SpecChangedAt = rec.Pod, rec.Hash, rec.File, rec.SpecChangedAt
 	w.mu.Unlock()
 }
 

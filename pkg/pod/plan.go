@@ -38,6 +38,9 @@ const (
 	// actWriteVolumes writes the files of the pod's configMap, secret,
 	// downwardAPI and projected volumes that changed.
 	actWriteVolumes actionKind = "write-volumes"
+	// actResize gives a running container's cgroup the cpu and memory
+	// the pod's record allocates it (in-place resize).
+	actResize actionKind = "resize"
 	// actRemovePod releases the pod's network and removes its netns,
 	// files, mounts, cgroup and logs: the last step of a teardown.
 	actRemovePod actionKind = "remove-pod"
@@ -114,10 +117,13 @@ type planInput struct {
 	// restartAt is when the pod was last asked to restart (minilet
 	// restart pod; zero: never): attempts started before it run again.
 	restartAt time.Time
-	// imagesChangedAt is when the API server last changed an image of
-	// the running pod (zero: never): a container of an older image that
-	// was running then starts again with the new one.
-	imagesChangedAt time.Time
+	// specChangedAt is when the API server last changed an image of
+	// the running pod, or its resources were resized (zero: never): a
+	// container that was running then with an older image (or resources
+	// it restarts for) starts again with the new ones.
+	specChangedAt time.Time
+	// resizeFailures are the failed cgroup updates, by container ID.
+	resizeFailures map[string]resizeFailure
 	// evicted: the pod was evicted (node pressure): it stops for good,
 	// with grace, and its volumes go once its containers have stopped
 	// (volumesKept: they are still there).
@@ -157,14 +163,19 @@ func outdated(spec *v1.Container, c *runtime.Container) bool {
 }
 
 // restartsForChange reports whether c, exited, starts again because its
-// image changed while it ran (it was killed for that, or exited on its own
-// meanwhile): whatever the restart policy and without back-off, as the
-// kubelet restarts a container whose definition changed.
+// image changed, or it was resized with a RestartContainer policy, while
+// it ran (it was killed for that, or exited on its own meanwhile):
+// whatever the restart policy and without back-off, as the kubelet
+// restarts a container whose definition changed or whose resize requires
+// a restart.
 func (in planInput) restartsForChange(spec *v1.Container, c *runtime.Container) bool {
-	if c == nil || c.State != runtime.StateExited || !outdated(spec, c) || in.imagesChangedAt.IsZero() {
+	if c == nil || c.State != runtime.StateExited || in.specChangedAt.IsZero() {
 		return false
 	}
-	return c.FinishedAt.IsZero() || !c.FinishedAt.Before(in.imagesChangedAt)
+	if _, restart := in.resizeOf(spec, c); !outdated(spec, c) && !restart {
+		return false
+	}
+	return c.FinishedAt.IsZero() || !c.FinishedAt.Before(in.specChangedAt)
 }
 
 // deadlineExceeded reports whether the pod has run past its
@@ -304,6 +315,8 @@ func planInit(in planInput, p *podPlan) bool {
 				// As the kubelet: a running sidecar whose image changed
 				// is restarted; the containers after it go on.
 				p.step(killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
+			} else if a, ok := planResize(in, p, c, cur); ok {
+				p.step(a)
 			}
 			if !in.probes[cur.ID].started {
 				return false // its startup probe's result wakes the worker
@@ -329,15 +342,26 @@ func planInit(in planInput, p *podPlan) bool {
 }
 
 // planApps starts or restarts the app containers that need it, side by
-// side: they are independent once the init containers are done.
+// side: they are independent once the init containers are done. A running
+// one whose image the API server changed is killed to start again; one
+// whose resources were resized is resized (or restarted, as its
+// resizePolicy says).
 func planApps(in planInput, p *podPlan) {
-	var starts, kills []action
+	var starts, changes []action
 	for i := range in.pod.Spec.Containers {
 		c := &in.pod.Spec.Containers[i]
 		cur := current(in.obs, c.Name)
 		if cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown) {
-			if cur.State == runtime.StateRunning && outdated(c, cur) && in.killing[cur.ID] == "" {
-				kills = append(kills, killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
+			switch {
+			case cur.State != runtime.StateRunning:
+			case outdated(c, cur):
+				if in.killing[cur.ID] == "" {
+					changes = append(changes, killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
+				}
+			default:
+				if a, ok := planResize(in, p, c, cur); ok {
+					changes = append(changes, a)
+				}
 			}
 			continue
 		}
@@ -348,7 +372,7 @@ func planApps(in planInput, p *podPlan) {
 			starts = append(starts, a)
 		}
 	}
-	p.step(kills...)
+	p.step(changes...)
 	p.step(starts...)
 }
 
@@ -421,8 +445,10 @@ func startOrWait(in planInput, p *podPlan, c *v1.Container, typ string, cur *run
 		if r := in.killing[cur.ID]; r != "" {
 			a.reason = r
 		}
-		if changed {
+		if changed && outdated(c, cur) {
 			a.reason = ReasonDefinitionChanged
+		} else if changed {
+			a.reason = ReasonResizeRestart
 		}
 		if in.stale(cur) {
 			a.reason = ReasonRestarted

@@ -30,6 +30,10 @@ const (
 	// chUpdateMeta gives a running pod its manifest's new labels and
 	// annotations, in place: nothing else of the pod changed.
 	chUpdateMeta changeKind = "update-meta"
+	// chResize decides on the new cpu and memory an API pod asks for
+	// (pods/resize): allocated, or pending (Deferred, Infeasible). It is
+	// planned again at every reconcile while the resize waits.
+	chResize changeKind = "resize"
 )
 
 // change is one decision of planPods.
@@ -47,6 +51,8 @@ type activePod struct {
 	file    string
 	blocked bool    // not started (admission)
 	pod     *v1.Pod // the running version (for metadata-only changes)
+	// resizePending: a resize of the pod waits (PodResizePending).
+	resizePending bool
 }
 
 // held: the pod came from a file that cannot be used now. A workload
@@ -104,6 +110,9 @@ func planPods(in podsInput) []change {
 			continue
 		case ok && d.Hash != a.hash && !a.heldBy(in.held) && metadataOnly(d, a):
 			out = append(out, change{kind: chUpdateMeta, key: key, pod: d})
+			if wantsResize(d, a) {
+				out = append(out, change{kind: chResize, key: key, pod: d})
+			}
 			continue
 		case ok && d.Hash != a.hash && in.cordoned && !a.blocked:
 			out = append(out, change{kind: chKeepCordoned, key: key})
@@ -122,6 +131,9 @@ func planPods(in podsInput) []change {
 		case d.Hash != a.hash:
 			out = append(out, change{kind: chStop, key: key, reason: "changed"})
 		default:
+			if wantsResize(d, a) {
+				out = append(out, change{kind: chResize, key: key, pod: d})
+			}
 			continue
 		}
 		stopped[key] = true
@@ -159,10 +171,21 @@ func metadataOnly(d manifest.Pod, a activePod) bool {
 	return manifest.SpecHash(d.Pod) == manifest.SpecHash(a.pod)
 }
 
+// wantsResize reports whether the API pod d asks for other cpu and memory
+// than its running version a has, or a's resize waits (so that the
+// manager decides again, or clears the wait when d asks for what runs).
+func wantsResize(d manifest.Pod, a activePod) bool {
+	if !manifest.IsAPIPod(d.Pod) || a.pod == nil || a.blocked || d.KeepOnly {
+		return false
+	}
+	return a.resizePending || !sameResourcesAs(a.pod, d.Pod)
+}
+
 // withoutInPlace is pod without what the API server lets change in a
-// running pod (ValidatePodUpdate) and an API pod takes in place:
-// activeDeadlineSeconds, tolerations, terminationGracePeriodSeconds and
-// the images of its containers.
+// running pod (ValidatePodUpdate, pods/resize) and an API pod takes in
+// place: activeDeadlineSeconds, tolerations,
+// terminationGracePeriodSeconds, the images of its containers and their
+// cpu and memory.
 func withoutInPlace(pod *v1.Pod) *v1.Pod {
 	p := pod.DeepCopy()
 	p.Spec.ActiveDeadlineSeconds = nil
@@ -170,9 +193,11 @@ func withoutInPlace(pod *v1.Pod) *v1.Pod {
 	p.Spec.TerminationGracePeriodSeconds = nil
 	for i := range p.Spec.InitContainers {
 		p.Spec.InitContainers[i].Image = ""
+		p.Spec.InitContainers[i].Resources = mergeResizable(p.Spec.InitContainers[i].Resources, v1.ResourceRequirements{})
 	}
 	for i := range p.Spec.Containers {
 		p.Spec.Containers[i].Image = ""
+		p.Spec.Containers[i].Resources = mergeResizable(p.Spec.Containers[i].Resources, v1.ResourceRequirements{})
 	}
 	return p
 }

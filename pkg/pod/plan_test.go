@@ -288,9 +288,10 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// made is c as made from image img (its label).
+// made is c as made from image img, with no cpu and memory (its labels).
 func made(c runtime.Container, img string) runtime.Container {
 	c.Labels[labelImage] = img
+	c.Labels[labelResources] = "{}"
 	return c
 }
 
@@ -348,9 +349,9 @@ func TestPlanImageChanged(t *testing.T) {
 		{"already of the new image: nothing",
 			planInput{pod: always, obs: obsOf(running(), made(ctr("app", 1, "running", tok), "busybox:2"))},
 			""},
-		{"made by a minilet without the image label: taken as current",
+		{"made by a minilet without the labels: its image taken as current, its cgroup set again (as the kubelet without an actuated record)",
 			planInput{pod: always, obs: obsOf(running(), ctr("app", 0, "running", tok))},
-			""},
+			"resize p-app-0"},
 		{"a running init container of the old image is waited for",
 			planInput{pod: inits, obs: obsOf(running(), made(ctr("i1", 0, "running", tok), "busybox:1"))},
 			""},
@@ -364,7 +365,7 @@ func TestPlanImageChanged(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.in.now, c.in.complete, c.in.imagesChangedAt = planNow, true, changedAt
+			c.in.now, c.in.complete, c.in.specChangedAt = planNow, true, changedAt
 			if got := render(plan(c.in)); got != c.want {
 				t.Errorf("plan:\n got %q\nwant %q", got, c.want)
 			}

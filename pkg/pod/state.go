@@ -29,10 +29,11 @@ type podRecord struct {
 	// started again, until none is left.
 	// (time.Time, not metav1.Time: to the nanosecond, not the second).
 	RestartedAt *time.Time `json:"restartedAt,omitempty"`
-	// ImagesChangedAt is when the API server last changed an image of
-	// the running pod: a container running then with its old image is
-	// killed and started again with the new one.
-	ImagesChangedAt *time.Time `json:"imagesChangedAt,omitempty"`
+	// SpecChangedAt is when the API server last changed an image of
+	// the running pod, or its resources were resized: a container running
+	// then with its old image (or resources its resizePolicy restarts it
+	// for) is killed and started again with the new ones.
+	SpecChangedAt *time.Time `json:"specChangedAt,omitempty"`
 	// Evicted is the node-pressure eviction of the pod, if any: its
 	// containers stop for good and it is Failed (Evicted).
 	Evicted *evictionRecord `json:"evicted,omitempty"`
@@ -45,11 +46,11 @@ func (r podRecord) restartAt() time.Time {
 	return *r.RestartedAt
 }
 
-func (r podRecord) imagesChangedAt() time.Time {
-	if r.ImagesChangedAt == nil {
+func (r podRecord) specChangedAt() time.Time {
+	if r.SpecChangedAt == nil {
 		return time.Time{}
 	}
-	return *r.ImagesChangedAt
+	return *r.SpecChangedAt
 }
 
 func recordPath(p podsandbox.Paths) string { return p.PodFile() }

@@ -147,6 +147,7 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		cond(v1.ContainersReady, ready, "ContainersNotReady", namesMessage("containers with unready status", unready)),
 		cond(v1.PodReady, ready, "ContainersNotReady", namesMessage("containers with unready status", unready)),
 	)
+	st.Conditions = append(st.Conditions, w.resizeConditions(rec, pc, old.Conditions, now)...)
 	if ev := rec.Evicted; ev != nil {
 		// The kubelet's condition of a pod it evicts.
 		st.Conditions = append(st.Conditions, v1.PodCondition{
@@ -237,6 +238,7 @@ func (w *worker) containerStatus(rec podRecord, c *v1.Container, pc observed, no
 	if img, ok := cur.Labels[labelImage]; ok {
 		cs.Image = img // the container's, until it runs the pod's new image
 	}
+	cs.Resources = statusResources(c, cur)
 	f := false
 	cs.Started = &f
 	switch cur.State {

@@ -21,6 +21,7 @@ const maxPasses = 12
 // on events).
 func (w *worker) sync(ctx context.Context) time.Duration {
 	w.applyDesiredMeta()
+	w.applyAllocation()
 	w.applyEdits()
 	terminating := w.isTerminating()
 	if terminating {
@@ -100,6 +101,7 @@ func (w *worker) sync(ctx context.Context) time.Duration {
 	w.syncProbes(ctx, rec.Pod, o)
 	st := w.buildStatus(rec, o, nil)
 	w.setStatus(st)
+	w.noteResizeDone(rec.Pod, st)
 	w.observeStart(rec.Pod, st)
 	return wake
 }
@@ -129,7 +131,7 @@ func (w *worker) applyFailed(rec podRecord, o observed, err error) time.Duration
 func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time.Time) planInput {
 	in := planInput{
 		pod: rec.Pod, complete: len(rec.PodIPs) > 0, obs: o, terminating: terminating, now: now,
-		probes: w.probeInfos(rec.Pod, o), restartAt: rec.restartAt(), imagesChangedAt: rec.imagesChangedAt(),
+		probes: w.probeInfos(rec.Pod, o), restartAt: rec.restartAt(), specChangedAt: rec.specChangedAt(),
 	}
 	if terminating {
 		in.grace = w.terminationGrace()
@@ -147,6 +149,7 @@ func (w *worker) planInput(rec podRecord, o observed, terminating bool, now time
 	in.gates = maps.Clone(w.gates)
 	in.failures = maps.Clone(w.lastErr)
 	in.killing = maps.Clone(w.killReason)
+	in.resizeFailures = maps.Clone(w.resizeFailures)
 	in.volumesKept = !w.volumesRemoved
 	return in
 }

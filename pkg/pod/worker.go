@@ -59,6 +59,14 @@ type worker struct {
 	// pendingMeta, guarded by mu: labels and annotations for the loop to
 	// take in place (setDesiredMeta).
 	pendingMeta *manifest.Pod
+	// Guarded by mu: a resize the manager allocated, for the loop to
+	// take (setAllocation); why a resize waits (PodResizePending); the
+	// failed cgroup updates by container ID; whether a resize was in
+	// progress at the last status (for the ResizeCompleted event).
+	pendingAlloc   *v1.Pod
+	pendingResize  *resizePending
+	resizeFailures map[string]resizeFailure
+	resizing       bool
 	// pendingEdits, guarded by mu: changes of the record (restart pod,
 	// eviction) for the loop to save (requestEdit).
 	pendingEdits []*recordEdit
@@ -98,22 +106,23 @@ type containerError struct {
 func newWorker(d *deps, rec podRecord, firstSeen time.Time) *worker {
 	pod := rec.Pod
 	w := &worker{
-		d:            d,
-		podID:        podsandbox.PodID(pod.UID),
-		paths:        d.paths(pod),
-		log:          d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
-		events:       newEventLog(pod, d.now, d.events),
-		kick:         make(chan struct{}, 1),
-		done:         make(chan struct{}),
-		rec:          rec,
-		gates:        map[string]gate{},
-		lastErr:      map[string]containerError{},
-		probes:       map[string]*probeState{},
-		killReason:   map[string]string{},
-		volWritten:   map[string]string{},
-		termMessages: map[string]string{},
-		probeCh:      make(chan probe.Update, 16),
-		firstSeen:    firstSeen,
+		d:              d,
+		podID:          podsandbox.PodID(pod.UID),
+		paths:          d.paths(pod),
+		log:            d.log.With(zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name)),
+		events:         newEventLog(pod, d.now, d.events),
+		kick:           make(chan struct{}, 1),
+		done:           make(chan struct{}),
+		rec:            rec,
+		gates:          map[string]gate{},
+		lastErr:        map[string]containerError{},
+		probes:         map[string]*probeState{},
+		killReason:     map[string]string{},
+		resizeFailures: map[string]resizeFailure{},
+		volWritten:     map[string]string{},
+		termMessages:   map[string]string{},
+		probeCh:        make(chan probe.Update, 16),
+		firstSeen:      firstSeen,
 	}
 	// Until the first sync, every container is waiting to be created.
 	w.status = w.buildStatus(rec, emptyObserved(), nil)

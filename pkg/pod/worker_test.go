@@ -674,7 +674,7 @@ func TestImageChangedInPlace(t *testing.T) {
 	if !h.hasEventText("Killing", "Container app definition changed, will be restarted") {
 		t.Errorf("events %+v", h.w.events.list())
 	}
-	if rec := h.w.record(); rec.ImagesChangedAt == nil || rec.Pod.Spec.Containers[0].Image != "busybox:2" {
+	if rec := h.w.record(); rec.SpecChangedAt == nil || rec.Pod.Spec.Containers[0].Image != "busybox:2" {
 		t.Errorf("record %+v", rec)
 	}
 }

@@ -230,6 +230,10 @@ type Runtime interface {
 	// task to exit, then sends SIGKILL and waits again. A container with no
 	// running task is not an error.
 	StopContainer(ctx context.Context, id string, signal string, grace time.Duration) error
+	// UpdateResources gives the running task of container id the cgroup
+	// settings r (zero quota or memory limit: unlimited), then sets labels
+	// on the container. ErrNotFound if the container or its task is gone.
+	UpdateResources(ctx context.Context, id string, r Resources, labels map[string]string) error
 	// RemoveContainer deletes the task, the container and its snapshot.
 	// ErrNotFound is not returned for a container already gone.
 	RemoveContainer(ctx context.Context, id string) error

@@ -3,10 +3,12 @@ package containerd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +73,61 @@ func TestContainerdContract(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
+			Resources: func(t *testing.T, id string) runtime.Resources {
+				c, err := r.ContainerStatus(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cgroupResources(t, c.PID)
+			},
 		}
 	})
+}
+
+// cgroupResources reads the cgroup v1 settings of process pid's cgroups:
+// cpu shares, CFS quota and period, memory limit (unlimited ones as 0).
+func cgroupResources(t *testing.T, pid uint32) runtime.Resources {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			paths[c] = filepath.Join("/sys/fs/cgroup", parts[1], parts[2])
+		}
+	}
+	if paths["cpu"] == "" || paths["memory"] == "" {
+		t.Skipf("no cgroup v1 cpu and memory hierarchies for pid %d", pid)
+	}
+	read := func(dir, file string) int64 {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	res := runtime.Resources{
+		CPUShares: uint64(read(paths["cpu"], "cpu.shares")),
+		CPUQuota:  read(paths["cpu"], "cpu.cfs_quota_us"),
+		CPUPeriod: uint64(read(paths["cpu"], "cpu.cfs_period_us")),
+	}
+	if res.CPUQuota < 0 {
+		res.CPUQuota = 0
+	}
+	if mem := read(paths["memory"], "memory.limit_in_bytes"); mem < 1<<62 {
+		res.MemoryLimitBytes = mem
+	}
+	return res
 }
 
 // TestContainerdExecTerminal: an exec with a terminal starts with the size

@@ -29,6 +29,9 @@ type Harness struct {
 	// LeaveTaskCreated gives the created container id a task that is made
 	// but not started: a start that died half-way.
 	LeaveTaskCreated func(t *testing.T, id string)
+	// Resources reads the cgroup settings the running container id has
+	// (nil: not checked).
+	Resources func(t *testing.T, id string) runtime.Resources
 }
 
 // Contract checks what minilet's pod logic relies on from a Runtime, in
@@ -173,6 +176,40 @@ func Contract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 		if got := state(t, h.RT, c); got != runtime.StateExited {
 			t.Fatalf("state %s after stop, want exited", got)
+		}
+	})
+	t.Run("resources of a running task are updated and the labels set; without a task it is ErrNotFound", func(t *testing.T) {
+		h := newHarness(t)
+		c := id(t)
+		create(t, h, c)
+		r := runtime.Resources{CPUShares: 512, CPUQuota: 50000, CPUPeriod: 100000, MemoryLimitBytes: 64 << 20}
+		if err := h.RT.UpdateResources(ctx, c, r, map[string]string{"contract-resized": "1"}); !errors.Is(err, runtime.ErrNotFound) {
+			t.Fatalf("update without a task: %v", err)
+		}
+		if err := h.RT.UpdateResources(ctx, "contract-missing", r, nil); !errors.Is(err, runtime.ErrNotFound) {
+			t.Fatalf("update of a missing container: %v", err)
+		}
+		start(t, h, c)
+		if err := h.RT.UpdateResources(ctx, c, r, map[string]string{"contract-resized": "1"}); err != nil {
+			t.Fatalf("update: %v", err)
+		}
+		got, err := h.RT.ContainerStatus(ctx, c)
+		if err != nil || got.Labels["contract-resized"] != "1" || got.State != runtime.StateRunning {
+			t.Fatalf("after update: %+v %v", got, err)
+		}
+		if h.Resources != nil {
+			if now := h.Resources(t, c); now != r {
+				t.Fatalf("resources %+v, want %+v", now, r)
+			}
+		}
+		// Limits lifted: zero quota and memory limit are unlimited.
+		if err := h.RT.UpdateResources(ctx, c, runtime.Resources{CPUShares: 2}, nil); err != nil {
+			t.Fatalf("update to no limits: %v", err)
+		}
+		if h.Resources != nil {
+			if now := h.Resources(t, c); now.CPUQuota != 0 || now.MemoryLimitBytes != 0 || now.CPUShares != 2 {
+				t.Fatalf("resources %+v after the limits were lifted", now)
+			}
 		}
 	})
 	for _, st := range []string{"created", "task created", "running", "exited"} {

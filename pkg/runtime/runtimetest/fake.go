@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ type Fake struct {
 	now        func() time.Time
 	// FailStart makes StartContainer fail for these container IDs.
 	FailStart map[string]error
+	// FailUpdate makes UpdateResources fail for these container IDs.
+	FailUpdate map[string]error
 }
 
 type entry struct {
@@ -257,6 +260,42 @@ func (f *Fake) Reboot() {
 		e.hasTask, e.c.State, e.c.PID = false, runtime.StateCreated, 0
 		e.c.ExitCode, e.c.FinishedAt = 0, time.Time{}
 	}
+}
+
+// UpdateResources keeps r as the running container's (ResourcesOf) and
+// adds labels.
+func (f *Fake) UpdateResources(_ context.Context, id string, r runtime.Resources, labels map[string]string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("UpdateResources " + id)
+	if err := f.FailUpdate[id]; err != nil {
+		return err
+	}
+	e, ok := f.containers[id]
+	if !ok {
+		return fmt.Errorf("update resources of %s: %w", id, runtime.ErrNotFound)
+	}
+	if !e.hasTask || e.c.State != runtime.StateRunning {
+		return fmt.Errorf("update resources of %s: no running task: %w", id, runtime.ErrNotFound)
+	}
+	e.spec.Resources = r
+	l := maps.Clone(e.c.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	maps.Copy(l, labels)
+	e.c.Labels = l
+	return nil
+}
+
+// ResourcesOf is what cgroup settings container id has now.
+func (f *Fake) ResourcesOf(id string) runtime.Resources {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.containers[id]; ok {
+		return e.spec.Resources
+	}
+	return runtime.Resources{}
 }
 
 func (f *Fake) ContainerStatus(_ context.Context, id string) (runtime.Container, error) {

@@ -19,6 +19,7 @@ func TestFakeContract(t *testing.T) {
 			Finish:           func(_ *testing.T, id string) { f.Exit(id, 3) },
 			LeaveSnapshot:    func(_ *testing.T, id string) { f.LeaveSnapshot(id) },
 			LeaveTaskCreated: func(_ *testing.T, id string) { f.LeaveTaskCreated(id) },
+			Resources:        func(_ *testing.T, id string) runtime.Resources { return f.ResourcesOf(id) },
 		}
 	})
 }
