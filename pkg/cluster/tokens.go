@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -26,10 +27,22 @@ const (
 	tokenRetryMax   = 10 * time.Second
 )
 
+// A new pod waits up to firstTokenWait for its first token while the
+// API server refuses it as Forbidden: the Node authorizer's graph learns
+// of the pod's binding a moment after the node sees the pod ("node
+// requested token bound to a pod scheduled on a different node"). The
+// kubelet starts the pod at once and reports FailedMount until a retry
+// passes; minilet holds the pod that long instead, so a new pod starts
+// with its token and no warning.
+const firstTokenWait = 5 * time.Second
+
 // failure is the failures of one token's requests.
 type failure struct {
 	at    time.Time
 	count int
+	// first is when the first of them came; forbidden: all were 403s.
+	first     time.Time
+	forbidden bool
 }
 
 // retryAt is when the next request may go.
@@ -115,14 +128,19 @@ func (m *tokenManager) secrets(ctx context.Context, pods []*v1.Pod) []*v1.Secret
 	return out
 }
 
-// awaiting reports whether a token of pod was never issued and its first
-// request has not failed yet: it is on its way.
+// awaiting reports whether a token of pod was never issued and is on its
+// way: its first request has not failed, or only the Node authorizer's
+// lag refused it, for less than firstTokenWait.
 func (m *tokenManager) awaiting(pod *v1.Pod) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.now()
 	for _, src := range podvolume.Tokens(pod) {
 		k := tokenKey{uid: string(pod.UID), volume: src.Volume, path: src.Path}
-		if _, ok := m.tokens[k]; !ok && m.failed[k].count == 0 {
+		if _, ok := m.tokens[k]; ok {
+			continue
+		}
+		if f := m.failed[k]; f.count == 0 || (f.forbidden && now.Sub(f.first) < firstTokenWait) {
 			return true
 		}
 	}
@@ -151,11 +169,20 @@ func (m *tokenManager) request(ctx context.Context, k tokenKey, pod *v1.Pod, src
 	m.mu.Lock()
 	delete(m.inflight, k)
 	if err != nil {
-		f := failure{at: m.now(), count: m.failed[k].count + 1}
+		prev := m.failed[k]
+		f := failure{at: m.now(), count: prev.count + 1, first: prev.first, forbidden: apierrors.IsForbidden(err) && (prev.count == 0 || prev.forbidden)}
+		if prev.count == 0 {
+			f.first = f.at
+		}
 		m.failed[k] = f
+		_, issuedBefore := m.tokens[k]
 		m.mu.Unlock()
 		time.AfterFunc(f.retryAt().Sub(f.at), m.changed) // to try again when due
-		m.log.Warn("cannot get a service account token; the pod's volume waits for it",
+		log := m.log.Warn
+		if f.forbidden && !issuedBefore && f.at.Sub(f.first) < firstTokenWait {
+			log = m.log.Info // most likely the Node authorizer's lag; the pod waits
+		}
+		log("cannot get a service account token; the pod's volume waits for it",
 			zap.String("namespace", pod.Namespace), zap.String("pod", pod.Name), zap.String("serviceAccount", sa), zap.Error(err))
 		return
 	}

@@ -39,22 +39,7 @@ const ReasonResizeRestart = "ResizeRestart"
 // resizable is the part of r a resize changes: cpu and memory requests
 // and limits.
 func resizable(r v1.ResourceRequirements) v1.ResourceRequirements {
-	var out v1.ResourceRequirements
-	for _, n := range []v1.ResourceName{v1.ResourceCPU, v1.ResourceMemory} {
-		if q, ok := r.Requests[n]; ok {
-			if out.Requests == nil {
-				out.Requests = v1.ResourceList{}
-			}
-			out.Requests[n] = q
-		}
-		if q, ok := r.Limits[n]; ok {
-			if out.Limits == nil {
-				out.Limits = v1.ResourceList{}
-			}
-			out.Limits[n] = q
-		}
-	}
-	return out
+	return mergeResizable(v1.ResourceRequirements{}, r)
 }
 
 func encodeResources(r v1.ResourceRequirements) string {
