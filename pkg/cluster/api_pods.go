@@ -29,9 +29,10 @@ type APIState struct {
 	Pods    []manifest.Pod
 	Objects []manifest.Object
 	// Held are pods left out of Pods for now without being stopped
-	// (manifest.APIFile names): their first service account token is
-	// on its way, and the kubelet, which asks for it while it sets up
-	// the volume, would not warn of a missing one either.
+	// (manifest.APIFile names): their first service account token, or
+	// the first list of a ConfigMap or Secret they read, is on its way
+	// (the kubelet waits for both while it sets up the volumes), so a
+	// new pod does not start to a FailedMount warning.
 	Held []string
 }
 
@@ -132,6 +133,7 @@ func (a *APIPods) state(ctx context.Context) APIState {
 	a.refused = refused
 	a.mu.Unlock()
 	refs := map[objectRef]bool{}
+	podRefs := map[types.UID][]objectRef{}
 	var running []*v1.Pod
 	for _, p := range pods {
 		if p.KeepOnly {
@@ -142,7 +144,9 @@ func (a *APIPods) state(ctx context.Context) APIState {
 			if r.Kind == "PersistentVolumeClaim" || podvolume.IsTokenSecretName(r.Name) {
 				continue
 			}
-			refs[objectRef{kind: r.Kind, namespace: p.Pod.Namespace, name: r.Name}] = true
+			ref := objectRef{kind: r.Kind, namespace: p.Pod.Namespace, name: r.Name}
+			refs[ref] = true
+			podRefs[p.Pod.UID] = append(podRefs[p.Pod.UID], ref)
 		}
 	}
 	a.objects.ensure(ctx, refs)
@@ -153,8 +157,9 @@ func (a *APIPods) state(ctx context.Context) APIState {
 	objs := manifest.ObjectsOf(items...)
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key() < objs[j].Key() })
 	st := APIState{Synced: true, Objects: objs}
+	now := time.Now()
 	for _, p := range pods {
-		if !p.KeepOnly && a.tokens.awaiting(p.Pod) {
+		if !p.KeepOnly && (a.tokens.awaiting(p.Pod) || a.objects.waiting(podRefs[p.Pod.UID], now)) {
 			st.Held = append(st.Held, p.File)
 			continue
 		}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sync"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,9 +23,19 @@ type objectRef struct {
 // manager keeps one per ConfigMap and Secret its pods read: the Node
 // authorizer lets a node list and watch only those, by name.
 type objectWatch struct {
-	store cache.Store
-	stop  context.CancelFunc
+	store   cache.Store
+	stop    context.CancelFunc
+	synced  func() bool // the first list is in the store
+	started time.Time
 }
+
+// firstObjectWait is how long a new pod waits for the first list of an
+// object it reads, as the kubelet's watch-based manager waits for its
+// reflector before a volume is set up (there 1 s); minilet allows for the
+// Node authorizer learning of the pod's binding a moment late (the list
+// is then Forbidden and retried). After it the pod starts, and a missing
+// object is reported as FailedMount.
+const firstObjectWait = 5 * time.Second
 
 // objectWatches keeps a watch of every object the node's pods read, and
 // calls changed when one changes.
@@ -76,7 +87,35 @@ func (o *objectWatches) start(parent context.Context, r objectRef) *objectWatch 
 		Handler: cache.ResourceEventHandlerFuncs{AddFunc: notify, UpdateFunc: func(_, n any) { notify(n) }, DeleteFunc: notify},
 	})
 	go ctrl.RunWithContext(ctx)
-	return &objectWatch{store: store, stop: cancel}
+	go func() {
+		// A pod held for this first list is looked at again once it
+		// is in, or once it is no longer waited for.
+		timer := time.NewTimer(firstObjectWait)
+		defer timer.Stop()
+		done := make(chan struct{})
+		go func() { cache.WaitForCacheSync(ctx.Done(), ctrl.HasSynced); close(done) }()
+		select {
+		case <-done:
+		case <-timer.C:
+		}
+		if ctx.Err() == nil {
+			o.changed()
+		}
+	}()
+	return &objectWatch{store: store, stop: cancel, synced: ctrl.HasSynced, started: time.Now()}
+}
+
+// waiting reports whether a watch of refs has not had its first list yet,
+// for less than firstObjectWait.
+func (o *objectWatches) waiting(refs []objectRef, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range refs {
+		if w, ok := o.watches[r]; ok && !w.synced() && now.Sub(w.started) < firstObjectWait {
+			return true
+		}
+	}
+	return false
 }
 
 // byName is a ListWatch of list and watch with the field selector sel.

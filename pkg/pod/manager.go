@@ -588,3 +588,4 @@ func (m *Manager) Healthy(ctx context.Context) error {
 	}
 	return nil
 }
+

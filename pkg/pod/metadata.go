@@ -47,6 +47,7 @@ func (w *worker) applyDesiredMeta() {
 	// The config hash names the file's version, the UID stays the pod's.
 	pod.Annotations[manifest.ConfigHashAnnotation] = d.Hash
 	if manifest.IsAPIPod(pod) {
+		pod.Generation = d.Pod.Generation
 		if added := len(d.Pod.Spec.EphemeralContainers) - len(pod.Spec.EphemeralContainers); added > 0 {
 			w.log.Info("ephemeral containers added", zap.Int("count", added))
 		}

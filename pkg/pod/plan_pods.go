@@ -183,11 +183,13 @@ func wantsResize(d manifest.Pod, a activePod) bool {
 
 // withoutInPlace is pod without what the API server lets change in a
 // running pod (ValidatePodUpdate, pods/resize) and an API pod takes in
-// place: activeDeadlineSeconds, tolerations,
+// place, and the generation that counts those changes:
+// activeDeadlineSeconds, tolerations,
 // terminationGracePeriodSeconds, the images of its containers and their
 // cpu and memory.
 func withoutInPlace(pod *v1.Pod) *v1.Pod {
 	p := pod.DeepCopy()
+	p.Generation = 0 // the API server counts each change of the spec
 	p.Spec.ActiveDeadlineSeconds = nil
 	p.Spec.Tolerations = nil
 	p.Spec.TerminationGracePeriodSeconds = nil

@@ -152,10 +152,12 @@ func TestPlanPodsAPIInPlace(t *testing.T) {
 	image := desiredPod("web", "h4")
 	image.Pod = running.Pod.DeepCopy()
 	image.Pod.Spec.Containers[0].Image = "busybox:2"
+	image.Pod.Generation = running.Pod.Generation + 1 // the API server counts spec changes
 	tolerated := desiredPod("web", "h5")
 	tolerated.Pod = running.Pod.DeepCopy()
 	tolerated.Pod.Spec.Tolerations = []v1.Toleration{{Key: "k", Operator: v1.TolerationOpExists}}
 	tolerated.Pod.Spec.TerminationGracePeriodSeconds = &five
+	tolerated.Pod.Generation = running.Pod.Generation + 2
 	env := desiredPod("web", "h6")
 	env.Pod = running.Pod.DeepCopy()
 	env.Pod.Spec.Containers[0].Env = []v1.EnvVar{{Name: "A", Value: "b"}}

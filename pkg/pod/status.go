@@ -148,6 +148,12 @@ func (w *worker) buildStatus(rec podRecord, pc observed, sandboxErr error) v1.Po
 		cond(v1.PodReady, ready, "ContainersNotReady", namesMessage("containers with unready status", unready)),
 	)
 	st.Conditions = append(st.Conditions, w.resizeConditions(rec, pc, old.Conditions, now)...)
+	// The spec generation this status is of (PodObservedGenerationTracking,
+	// on by default since 1.34): an API pod's, counted by the API server.
+	st.ObservedGeneration = pod.Generation
+	for i := range st.Conditions {
+		st.Conditions[i].ObservedGeneration = pod.Generation
+	}
 	if ev := rec.Evicted; ev != nil {
 		// The kubelet's condition of a pod it evicts.
 		st.Conditions = append(st.Conditions, v1.PodCondition{

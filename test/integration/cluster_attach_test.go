@@ -102,6 +102,7 @@ spec:
 
 	// kubectl debug: an ephemeral container in the running pod.
 	before, _ := d.pod("default", "ticker")
+	pauseBefore, _ := d.pids(before)
 	kubectl(t, p, "debug", "ticker", "--image="+BusyboxImage, "-c", "dbg", "--", "sh", "-c", "echo debug-ok; sleep 3600")
 	waitAPIObject(t, p, "the ephemeral container running", 60*time.Second, func(ap *v1.Pod) error {
 		for _, cs := range ap.Status.EphemeralContainerStatuses {
@@ -119,9 +120,14 @@ spec:
 		return nil
 	})
 	after, _ := d.pod("default", "ticker")
-	if after.UID != before.UID || after.Status.ContainerStatuses[0].ContainerID != before.Status.ContainerStatuses[0].ContainerID {
-		t.Errorf("kubectl debug restarted the pod: %s %s, was %s %s", after.UID, after.Status.ContainerStatuses[0].ContainerID,
-			before.UID, before.Status.ContainerStatuses[0].ContainerID)
+	pauseAfter, _ := d.pids(after)
+	// (A container ID alone cannot tell: a replaced pod keeps its UID,
+	// and so its containers' IDs.)
+	if after.UID != before.UID || after.Status.PodIP != before.Status.PodIP || pauseAfter != pauseBefore ||
+		after.Status.ContainerStatuses[0].State.Running == nil || before.Status.ContainerStatuses[0].State.Running == nil ||
+		!after.Status.ContainerStatuses[0].State.Running.StartedAt.Equal(&before.Status.ContainerStatuses[0].State.Running.StartedAt) {
+		t.Errorf("kubectl debug restarted the pod: IP %s pause %d %+v, was IP %s pause %d %+v", after.Status.PodIP, pauseAfter, after.Status.ContainerStatuses[0].State,
+			before.Status.PodIP, pauseBefore, before.Status.ContainerStatuses[0].State)
 	}
 
 	// port-forward: a local port to the pod's 8080.
