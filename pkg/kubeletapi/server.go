@@ -50,6 +50,8 @@ type Deps struct {
 	Metrics http.Handler
 	// ResourceMetrics serves /metrics/resource (pkg/resourcemetrics).
 	ResourceMetrics http.Handler
+	// Stats serves /stats/summary (pkg/statssummary).
+	Stats http.Handler
 	Log             *zap.Logger
 }
 
@@ -94,6 +96,9 @@ func New(cfg Config, d Deps) *Server {
 	s.mux.HandleFunc("GET /pods", s.handlePods)
 	s.mux.Handle("GET /metrics", orNotImplemented(d.Metrics))
 	s.mux.Handle("GET /metrics/resource", orNotImplemented(d.ResourceMetrics))
+	s.mux.Handle("GET /stats/summary", orNotImplemented(d.Stats))
+	s.mux.HandleFunc("GET /runningpods/", s.handleRunningPods)
+	debugHandlers(s.mux)
 	s.mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.handleLogs)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{container}", s.handleExec)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{uid}/{container}", s.handleExec)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -107,6 +108,18 @@ func TestClusterKubeletAPI(t *testing.T) {
 		}
 	}
 
+	// The pods the node runs, as the runtime sees them, and Go's
+	// profiles, as the kubelet's debugging handlers serve them.
+	var running v1.PodList
+	if err := json.Unmarshal([]byte(kubectl(t, p, "get", "--raw", "/api/v1/nodes/"+name+"/proxy/runningpods/")), &running); err != nil {
+		t.Errorf("/runningpods/: %v", err)
+	} else if !hasRunningContainer(running.Items, "talker", "talker") {
+		t.Errorf("/runningpods/ has no talker container: %+v", running.Items)
+	}
+	if out := kubectl(t, p, "get", "--raw", "/api/v1/nodes/"+name+"/proxy/debug/pprof/goroutine?debug=1"); !strings.Contains(out, "goroutine profile:") {
+		t.Errorf("/debug/pprof/goroutine: %.200q", out)
+	}
+
 	// The kubelet API itself: no credentials, 401; a service account with
 	// no rights on nodes/proxy, 403.
 	insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
@@ -124,6 +137,18 @@ func TestClusterKubeletAPI(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+}
+
+// hasRunningContainer reports whether pods hold pod with container.
+func hasRunningContainer(pods []v1.Pod, pod, container string) bool {
+	for _, p := range pods {
+		for _, c := range p.Spec.Containers {
+			if p.Name == pod && c.Name == container && c.Image != "" && p.UID != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // waitLine reads lines until one contains want.
