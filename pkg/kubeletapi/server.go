@@ -52,7 +52,7 @@ type Deps struct {
 	ResourceMetrics http.Handler
 	// Stats serves /stats/summary (pkg/statssummary).
 	Stats http.Handler
-	Log             *zap.Logger
+	Log   *zap.Logger
 }
 
 // Config is where and how the API is served.

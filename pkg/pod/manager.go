@@ -588,4 +588,3 @@ func (m *Manager) Healthy(ctx context.Context) error {
 	}
 	return nil
 }
-
