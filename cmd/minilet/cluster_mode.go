@@ -22,9 +22,11 @@ import (
 	"github.com/minilet/minilet/pkg/manifest"
 	"github.com/minilet/minilet/pkg/node"
 	"github.com/minilet/minilet/pkg/pod"
+	"github.com/minilet/minilet/pkg/podsandbox"
 	"github.com/minilet/minilet/pkg/resourcemetrics"
 	"github.com/minilet/minilet/pkg/runtime"
 	"github.com/minilet/minilet/pkg/server"
+	"github.com/minilet/minilet/pkg/statssummary"
 )
 
 // clusterMode holds the parts of cluster mode (--kubeconfig): the API
@@ -103,10 +105,14 @@ func (c *clusterMode) kubeletPort() int32 {
 // runKubeletAPI serves the kubelet API (--port) over the pods, the
 // runtime (exec, port-forward), the local API (logs, attach) and the
 // metrics.
-func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, mgr *pod.Manager, rt runtime.Runtime, local *server.Server, metrics http.Handler) {
+func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), errc chan<- error, mgr *pod.Manager, rt runtime.Runtime, imageFS func(context.Context) (string, error), local *server.Server, metrics http.Handler) {
 	f := c.flags
 	if f.kubeletPort == 0 {
 		return
+	}
+	imageDir, err := imageFS(ctx)
+	if err != nil {
+		c.log.Warn("no image filesystem in the stats summary", zap.Error(err))
 	}
 	var ips []net.IP
 	if ip := net.ParseIP(hostIP()); ip != nil {
@@ -134,7 +140,8 @@ func (c *clusterMode) runKubeletAPI(ctx context.Context, goWait func(func()), er
 	}
 	api := kubeletapi.New(cfg, kubeletapi.Deps{
 		Auth: kubeletapi.NewAuth(c.client, f.nodeName), Pods: mgr, Exec: rt, Attach: local, Ports: podDialer{rt: rt},
-		Local: local.Handler(), Metrics: metrics, ResourceMetrics: c.resourceMetrics(mgr), Log: c.log.Named("kubelet-api"),
+		Local: local.Handler(), Metrics: metrics, ResourceMetrics: c.resourceMetrics(mgr), Stats: c.statsSummary(mgr, rt, imageDir),
+		Log: c.log.Named("kubelet-api"),
 	})
 	goWait(func() { errc <- api.Run(ctx) })
 }
@@ -155,4 +162,43 @@ func (c *clusterMode) resourceMetrics(mgr *pod.Manager) http.Handler {
 		Name: func(p *v1.Pod) string { return cluster.APIName(p, node) },
 	}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// statsSummary serves /stats/summary: the node's and the pods' use from
+// the cgroups, /proc and the filesystems, files' pods named as their
+// mirror pods (nil when the cgroups cannot be read).
+func (c *clusterMode) statsSummary(mgr *pod.Manager, rt runtime.Runtime, imageFS string) http.Handler {
+	fs, err := cgroupfs.Open()
+	if err != nil {
+		c.log.Warn("no stats summary: cannot read the cgroups", zap.Error(err))
+		return nil
+	}
+	node := c.flags.nodeName
+	return statssummary.New(statssummary.Config{
+		NodeName: node, Pods: mgr.EvictionCandidates, Cgroups: fs,
+		Name:    func(p *v1.Pod) string { return cluster.APIName(p, node) },
+		PodPID:  func(p *v1.Pod) uint32 { return sandboxPID(rt, p) },
+		RootDir: c.flags.rootDir, ImageFsDir: imageFS,
+	})
+}
+
+// sandboxPID is the PID of the pod's running pause container, whose
+// network namespace is the pod's (0: none, or the pod uses the host's
+// network, whose counters are the node's).
+func sandboxPID(rt runtime.Runtime, p *v1.Pod) uint32 {
+	if p.Spec.HostNetwork {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cs, err := rt.ListContainers(ctx, map[string]string{podsandbox.LabelPodUID: string(p.UID), podsandbox.LabelContainerType: podsandbox.TypeSandbox})
+	if err != nil {
+		return 0
+	}
+	for _, c := range cs {
+		if c.State == runtime.StateRunning {
+			return c.PID
+		}
+	}
+	return 0
 }

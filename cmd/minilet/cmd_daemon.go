@@ -454,7 +454,7 @@ func runDaemon(parent context.Context, g *globalFlags, f *daemonFlags, reset *re
 			}
 			if cm != nil {
 				cm.runSyncer(ctx, goWait, f.nodeName, mgr)
-				cm.runKubeletAPI(ctx, goWait, errc, mgr, rti, srv, metrics.Handler(reg, mgr, false))
+				cm.runKubeletAPI(ctx, goWait, errc, mgr, rti, rt.ImageFSPath, srv, metrics.Handler(reg, mgr, false))
 			}
 			log.Info("minilet ready", zap.String("version", version), zap.String("manifestDir", f.manifestDir))
 			notify.ready(summary(mgr))

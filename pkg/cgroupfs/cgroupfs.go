@@ -1,7 +1,7 @@
 // Package cgroupfs reads what a cgroup uses from the cgroup filesystems
 // (v1 hierarchies, or the unified v2 one where a controller is there):
-// memory working set, CPU time and processes, as cAdvisor and the kubelet
-// count them. Cgroup paths are relative to each hierarchy's root ("/" is
+// memory working set, use, RSS and page faults, CPU time and processes,
+// as cAdvisor and the kubelet count them. Cgroup paths are relative to each hierarchy's root ("/" is
 // the root: the whole machine).
 package cgroupfs
 
@@ -136,20 +136,9 @@ func (fs *FS) Processes(cgroup string) (int64, error) {
 // cache (MemTotal - MemFree - Inactive(file), from /proc/meminfo), what
 // the v1 root cgroup's working set counts.
 func machineWorkingSet() (int64, error) {
-	b, err := os.ReadFile("/proc/meminfo")
+	kb, err := meminfoKB()
 	if err != nil {
 		return 0, err
-	}
-	kb := map[string]int64{}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err == nil {
-			kb[k] = n
-		}
 	}
 	ws := kb["MemTotal"] - kb["MemFree"] - kb["Inactive(file)"]
 	return ws * 1024, nil

@@ -15,13 +15,15 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	statsapi "k8s.io/kubelet/pkg/apis/stats/v1alpha1"
 )
 
 // TestClusterKubeletAPI: kubectl logs (with --tail and -f) and kubectl
 // exec (exit codes, stdout and stderr apart, -it with the terminal's
 // size) reach a pod on the minilet node through the API server and
 // minilet's kubelet API, as do the resource metrics metrics-server
-// scrapes; that API refuses a client without credentials
+// scrapes, the Summary API, /runningpods/ and /debug/pprof/; that API
+// refuses a client without credentials
 // (401) and one the API server does not authorize (403).
 func TestClusterKubeletAPI(t *testing.T) {
 	p := needPlane(t)
@@ -106,6 +108,35 @@ func TestClusterKubeletAPI(t *testing.T) {
 		if !want.MatchString(res) {
 			t.Errorf("/metrics/resource has no line matching %s:\n%s", want, res)
 		}
+	}
+
+	// The Summary API: the node's and the pods' use, as monitoring agents
+	// read it; CPU rates from the second request on.
+	summary := func() statsapi.Summary {
+		t.Helper()
+		var sum statsapi.Summary
+		if err := json.Unmarshal([]byte(kubectl(t, p, "get", "--raw", "/api/v1/nodes/"+name+"/proxy/stats/summary")), &sum); err != nil {
+			t.Fatalf("/stats/summary: %v", err)
+		}
+		return sum
+	}
+	summary()
+	sum := summary()
+	if n := sum.Node; n.NodeName != name || n.CPU == nil || n.CPU.UsageNanoCores == nil || n.CPU.UsageCoreNanoSeconds == nil || *n.CPU.UsageCoreNanoSeconds == 0 ||
+		n.Memory == nil || n.Memory.WorkingSetBytes == nil || *n.Memory.WorkingSetBytes == 0 || n.Fs == nil || n.Fs.CapacityBytes == nil || *n.Fs.CapacityBytes == 0 ||
+		n.Runtime == nil || n.Runtime.ImageFs == nil || n.Rlimit == nil {
+		t.Errorf("/stats/summary node: %+v", n)
+	}
+	var talker *statsapi.PodStats
+	for i := range sum.Pods {
+		if sum.Pods[i].PodRef.Name == "talker" {
+			talker = &sum.Pods[i]
+		}
+	}
+	if talker == nil || talker.CPU == nil || talker.Memory == nil || talker.Memory.WorkingSetBytes == nil || *talker.Memory.WorkingSetBytes == 0 ||
+		len(talker.Containers) != 1 || talker.Containers[0].Name != "talker" || talker.Containers[0].CPU == nil ||
+		talker.Network == nil || talker.Network.Name != "eth0" || talker.Network.RxBytes == nil {
+		t.Errorf("/stats/summary has no full entry for talker: %+v", talker)
 	}
 
 	// The pods the node runs, as the runtime sees them, and Go's
