@@ -1,6 +1,8 @@
 package eviction
 
 import (
+	"time"
+
 	v1 "k8s.io/api/core/v1"
 
 	"github.com/minilet/minilet/pkg/node"
@@ -76,4 +78,18 @@ type PodRef struct {
 	// Containers are the IDs of the running containers, by name (each
 	// one's cgroup is CgroupParent/<ID>).
 	Containers map[string]string
+}
+
+// StartTimes are when the pod's running containers started, by name (as
+// its status says).
+func (r PodRef) StartTimes() map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, list := range [][]v1.ContainerStatus{r.Pod.Status.InitContainerStatuses, r.Pod.Status.ContainerStatuses} {
+		for _, cs := range list {
+			if run := cs.State.Running; run != nil {
+				out[cs.Name] = run.StartedAt.Time
+			}
+		}
+	}
+	return out
 }

@@ -3,7 +3,6 @@ package kubeletapi
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/pprof"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,14 +44,4 @@ func runningPods(pods []v1.Pod) []v1.Pod {
 		})
 	}
 	return out
-}
-
-// debugHandlers serves Go's profiles under /debug/pprof/, as the kubelet
-// does with its debugging handlers on (authorized as nodes/proxy).
-func debugHandlers(mux *http.ServeMux) {
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }

@@ -18,6 +18,7 @@ import (
 	remotecommandconsts "k8s.io/apimachinery/pkg/util/remotecommand"
 	"k8s.io/kubelet/pkg/cri/streaming/remotecommand"
 
+	"github.com/minilet/minilet/pkg/metrics"
 	"github.com/minilet/minilet/pkg/server"
 )
 
@@ -98,7 +99,8 @@ func New(cfg Config, d Deps) *Server {
 	s.mux.Handle("GET /metrics/resource", orNotImplemented(d.ResourceMetrics))
 	s.mux.Handle("GET /stats/summary", orNotImplemented(d.Stats))
 	s.mux.HandleFunc("GET /runningpods/", s.handleRunningPods)
-	debugHandlers(s.mux)
+	// Go's profiles, as the kubelet's debugging handlers (nodes/proxy).
+	metrics.HandlePprof(s.mux)
 	s.mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.handleLogs)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{container}", s.handleExec)
 	s.mux.HandleFunc("/exec/{namespace}/{pod}/{uid}/{container}", s.handleExec)

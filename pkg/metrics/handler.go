@@ -29,14 +29,14 @@ func Handler(g prometheus.Gatherer, health HealthChecker, pprof bool) http.Handl
 	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.Handle("/healthz", healthzHandler{check: health, timeout: HealthTimeout})
 	if pprof {
-		handlePprof(mux)
+		HandlePprof(mux)
 	}
 	return mux
 }
 
-// handlePprof serves net/http/pprof's handlers on mux, never on
-// http.DefaultServeMux.
-func handlePprof(mux *http.ServeMux) {
+// HandlePprof serves net/http/pprof's handlers on mux under
+// /debug/pprof/, never on http.DefaultServeMux.
+func HandlePprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

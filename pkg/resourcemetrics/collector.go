@@ -103,7 +103,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		pod := ref.Pod
 		name := c.cfg.Name(pod)
 		usage(ref.CgroupParent, podCPU, podMemory, name, pod.Namespace)
-		started := startTimes(pod)
+		started := ref.StartTimes()
 		for container, id := range ref.Containers {
 			usage(ref.CgroupParent+"/"+id, containerCPU, containerMemory, container, name, pod.Namespace)
 			if t, ok := started[container]; ok {
@@ -116,17 +116,4 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		v = 1
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeError, prometheus.GaugeValue, v)
-}
-
-// startTimes are when the pod's running containers started.
-func startTimes(pod *v1.Pod) map[string]time.Time {
-	out := map[string]time.Time{}
-	for _, list := range [][]v1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
-		for _, cs := range list {
-			if r := cs.State.Running; r != nil {
-				out[cs.Name] = r.StartedAt.Time
-			}
-		}
-	}
-	return out
 }

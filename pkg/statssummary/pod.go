@@ -5,7 +5,6 @@ import (
 	"sort"
 	"time"
 
-	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	statsapi "k8s.io/kubelet/pkg/apis/stats/v1alpha1"
 
@@ -36,7 +35,7 @@ func (h *Handler) pod(ref eviction.PodRef, onlyCPUAndMemory bool, seen map[strin
 			logFs = &fs
 		}
 	}
-	started := startTimes(pod)
+	started := ref.StartTimes()
 	for _, name := range sortedNames(ref.Containers) {
 		cs, ok := h.container(ref, name, started[name], onlyCPUAndMemory, logFs, seen)
 		if ok {
@@ -78,19 +77,6 @@ func (h *Handler) container(ref eviction.PodRef, name string, started time.Time,
 	}
 	cs.Logs = fsStats(h.cfg.Now(), logFs, used, inodes)
 	return cs, true
-}
-
-// startTimes are when the pod's running containers started.
-func startTimes(pod *v1.Pod) map[string]time.Time {
-	out := map[string]time.Time{}
-	for _, list := range [][]v1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
-		for _, cs := range list {
-			if r := cs.State.Running; r != nil {
-				out[cs.Name] = r.StartedAt.Time
-			}
-		}
-	}
-	return out
 }
 
 // sortedNames are the containers' names in order.
