@@ -21,7 +21,7 @@ const (
 	actKill actionKind = "kill"
 	// actKillToRestart is actKill in the background, for a container
 	// that starts again afterwards: its liveness or startup probe failed,
-	// or the API server changed its image.
+	// the API server changed its image, or its resize requires a restart.
 	actKillToRestart actionKind = "kill-to-restart"
 	// actRemove deletes a container's task, the container and its snapshot
 	// (and, with logsBefore > 0, its logs of older attempts).
@@ -311,11 +311,10 @@ func planInit(in planInput, p *podPlan) bool {
 				}
 				return false // the next looks again once it runs
 			}
-			if outdated(c, cur) && in.killing[cur.ID] == "" {
-				// As the kubelet: a running sidecar whose image changed
-				// is restarted; the containers after it go on.
-				p.step(killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
-			} else if a, ok := planResize(in, p, c, cur); ok {
+			// As the kubelet: a running sidecar whose image changed is
+			// restarted, one resized is resized; the containers after it
+			// go on.
+			if a, ok := planChanged(in, p, c, cur); ok {
 				p.step(a)
 			}
 			if !in.probes[cur.ID].started {
@@ -352,14 +351,8 @@ func planApps(in planInput, p *podPlan) {
 		c := &in.pod.Spec.Containers[i]
 		cur := current(in.obs, c.Name)
 		if cur != nil && (cur.State == runtime.StateRunning || cur.State == runtime.StateUnknown) {
-			switch {
-			case cur.State != runtime.StateRunning:
-			case outdated(c, cur):
-				if in.killing[cur.ID] == "" {
-					changes = append(changes, killToRestart(in, cur, c.Name, ReasonDefinitionChanged))
-				}
-			default:
-				if a, ok := planResize(in, p, c, cur); ok {
+			if cur.State == runtime.StateRunning {
+				if a, ok := planChanged(in, p, c, cur); ok {
 					changes = append(changes, a)
 				}
 			}
@@ -379,6 +372,19 @@ func planApps(in planInput, p *podPlan) {
 // ReasonDefinitionChanged is why a container whose image the API server
 // changed is killed and started again (the restart metric's reason).
 const ReasonDefinitionChanged = "DefinitionChanged"
+
+// planChanged is what a running container needs after an in-place change
+// of its pod: a kill so that it starts again from its new image, or its
+// resize (planResize); false: nothing, or its kill is under way.
+func planChanged(in planInput, p *podPlan, spec *v1.Container, cur *runtime.Container) (action, bool) {
+	if outdated(spec, cur) {
+		if in.killing[cur.ID] != "" {
+			return action{}, false
+		}
+		return killToRestart(in, cur, spec.Name, ReasonDefinitionChanged), true
+	}
+	return planResize(in, p, spec, cur)
+}
 
 // killToRestart stops cur in the background, with its preStop hook and
 // the pod's grace period, so that it starts again.
