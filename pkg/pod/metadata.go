@@ -76,21 +76,31 @@ func (w *worker) applyDesiredMeta() {
 // changed.
 func takeImages(pod, from *v1.Pod) []string {
 	var changed []string
-	take := func(to, src []v1.Container) {
-		images := map[string]string{}
-		for _, c := range src {
-			images[c.Name] = c.Image
+	eachNamesake(pod, from, func(c, src *v1.Container) {
+		if src.Image != c.Image {
+			c.Image = src.Image
+			changed = append(changed, c.Name)
+		}
+	})
+	return changed
+}
+
+// eachNamesake calls f with each init and app container of pod and the
+// container of the same name in from, if from has one.
+func eachNamesake(pod, from *v1.Pod, f func(c, src *v1.Container)) {
+	pair := func(to, src []v1.Container) {
+		byName := map[string]*v1.Container{}
+		for i := range src {
+			byName[src[i].Name] = &src[i]
 		}
 		for i := range to {
-			if img, ok := images[to[i].Name]; ok && img != to[i].Image {
-				to[i].Image = img
-				changed = append(changed, to[i].Name)
+			if s, ok := byName[to[i].Name]; ok {
+				f(&to[i], s)
 			}
 		}
 	}
-	take(pod.Spec.InitContainers, from.Spec.InitContainers)
-	take(pod.Spec.Containers, from.Spec.Containers)
-	return changed
+	pair(pod.Spec.InitContainers, from.Spec.InitContainers)
+	pair(pod.Spec.Containers, from.Spec.Containers)
 }
 
 // devices is what extended resources the pod holds (nil: none).

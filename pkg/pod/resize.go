@@ -161,19 +161,9 @@ func resizeFits(pod *v1.Pod, n *v1.Node, allocatable v1.ResourceList, others []*
 // (same names: a resize changes nothing else).
 func withResourcesOf(pod, desired *v1.Pod) *v1.Pod {
 	out := pod.DeepCopy()
-	take := func(to, from []v1.Container) {
-		byName := map[string]v1.ResourceRequirements{}
-		for _, c := range from {
-			byName[c.Name] = c.Resources
-		}
-		for i := range to {
-			if r, ok := byName[to[i].Name]; ok {
-				to[i].Resources = mergeResizable(to[i].Resources, r)
-			}
-		}
-	}
-	take(out.Spec.InitContainers, desired.Spec.InitContainers)
-	take(out.Spec.Containers, desired.Spec.Containers)
+	eachNamesake(out, desired, func(c, src *v1.Container) {
+		c.Resources = mergeResizable(c.Resources, src.Resources)
+	})
 	return out
 }
 
